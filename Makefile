@@ -1,0 +1,104 @@
+# ph: move PostHog events with three Unix filters.
+#
+#   make            build the programs (warnings are errors)
+#   make check      install missing Debian packages, then run every test,
+#                   once plainly and once under ASan and UBSan
+#   make bench      benchmarks, side by side with the alternatives
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION = 0.1.0
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+
+# Objects and programs go under $(O); the sanitizer run uses O=build-san.
+O ?= .
+
+PKG_CONFIG ?= pkg-config
+PKGS = libcurl json-c zlib
+PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+
+CFLAGS ?= -g -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
+# curl's picky set, kept even when a user sets CFLAGS.
+WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
+	-Wstrict-prototypes -Wcast-qual -Wwrite-strings -Wvla -Wformat=2 \
+	-Wformat-security -Wundef -Wold-style-definition -Wredundant-decls \
+	-Wpointer-arith -Wmissing-declarations
+override CFLAGS := -std=c11 $(WARNINGS) $(CFLAGS)
+override CPPFLAGS := -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
+
+PROGS = ph-clean
+PROG_BINS = $(foreach p,$(PROGS),$(O)/$(p)/$(p))
+COMMON_SRCS = $(wildcard common/*.c)
+COMMON_OBJS = $(COMMON_SRCS:%.c=$(O)/%.o)
+LIBPH = $(O)/common/libph.a
+
+CLEAN_OBJS = $(O)/ph-clean/ph-clean.o $(O)/ph-clean/clean.o
+
+UNIT_SRCS = $(wildcard tests/unit/test-*.c)
+UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
+# Unit tests of a program's own modules link that module.
+UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
+
+MANS = man/ph-clean.1
+
+all: $(PROG_BINS)
+
+$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/common/diag.o: CPPFLAGS += -DPH_VERSION='"$(VERSION)"'
+
+$(LIBPH): $(COMMON_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(COMMON_OBJS)
+
+$(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLEAN_OBJS) $(LIBPH) $(LDLIBS)
+
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
+    $(O)/ph-clean/clean.o
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iph-clean $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(UNIT_EXTRA_$*) $(LIBPH) $(LDLIBS)
+
+# Every test prints TAP; prove reads it and ends with "Result: PASS".
+TEST_ENV = PH_BIN="$(abspath $(O))" PH_SRC="$(CURDIR)" \
+	ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
+	UBSAN_OPTIONS=exitcode=87:halt_on_error=1:print_stacktrace=1
+
+test: all $(UNIT_BINS)
+	$(TEST_ENV) prove -e '' $(UNIT_BINS) tests/t/*.t </dev/null
+
+lint: $(MANS)
+	mandoc -Tlint -Wwarning $(MANS)
+
+SAN_CFLAGS = -g -O1 -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+
+check: deps
+	$(MAKE) test lint
+	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
+	    LDFLAGS='-fsanitize=address,undefined' test
+
+deps:
+	@sh tests/deps.sh build test
+
+bench: all
+	@sh tests/deps.sh bench
+	@sh tests/bench/run.sh "$(abspath $(O))"
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 $(PROG_BINS) $(DESTDIR)$(BINDIR)
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+
+clean:
+	rm -rf build-san $(PROG_BINS) */*.o $(LIBPH) \
+	    $(UNIT_BINS) tests/bench/data
+
+.PHONY: all bench check clean deps install lint test

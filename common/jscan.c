@@ -1,0 +1,623 @@
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jscan.h"
+#include "xalloc.h"
+
+/* Bytes a string may hold unescaped, in the ASCII range. */
+static const unsigned char plain[256] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+static const char *
+fail(struct jerr *e, const void *at, enum jerr_kind kind, const char *msg)
+{
+	e->at = at;
+	e->kind = kind;
+	e->msg = msg;
+	return NULL;
+}
+
+const char *
+js_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' ||
+	    *p == '\t'))
+		p++;
+	return p;
+}
+
+/* Whether none of 8 bytes ends a run of plain string bytes. */
+static inline int
+word_is_plain(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t quote = x ^ (ones * '"'), bslash = x ^ (ones * '\\');
+
+	/* A borrow can flag a plain byte too; the byte loop sorts it out. */
+	return (((x - ones * 0x20) | (quote - ones) | (bslash - ones) | x) &
+	    high) == 0;
+}
+
+/* The length of a valid UTF-8 sequence at s, or 0 (RFC 3629). */
+static size_t
+utf8_len(const unsigned char *s, const unsigned char *z)
+{
+	unsigned char lo = 0x80, hi = 0xBF;
+	size_t n, i;
+
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		n = 2;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+		n = 3;
+		if (s[0] == 0xE0)
+			lo = 0xA0;
+		else if (s[0] == 0xED)
+			hi = 0x9F;	/* no UTF-16 surrogates */
+	} else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+		n = 4;
+		if (s[0] == 0xF0)
+			lo = 0x90;
+		else if (s[0] == 0xF4)
+			hi = 0x8F;	/* nothing past U+10FFFF */
+	} else
+		return 0;
+	if ((size_t)(z - s) < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xBF)
+			return 0;
+	return n;
+}
+
+static int
+hex4(const unsigned char *s, const unsigned char *z, unsigned *cp)
+{
+	unsigned v = 0;
+	int i;
+
+	if (z - s < 4)
+		return 0;
+	for (i = 0; i < 4; i++) {
+		unsigned c = s[i];
+
+		if (c >= '0' && c <= '9')
+			c -= '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			c = (c | 0x20) - 'a' + 10;
+		else
+			return 0;
+		v = v << 4 | c;
+	}
+	*cp = v;
+	return 1;
+}
+
+/*
+ * The escape at s (a backslash).  A \u escape of half a surrogate pair
+ * must be followed by the other half: serde_json refuses it otherwise.
+ */
+static const unsigned char *
+scan_escape(const unsigned char *s, const unsigned char *z, struct jerr *e)
+{
+	unsigned cp, lo;
+
+	if (z - s < 2)
+		return (const unsigned char *)fail(e, s, JE_SYNTAX,
+		    "unterminated string");
+	switch (s[1]) {
+	case '"': case '\\': case '/': case 'b': case 'f': case 'n':
+	case 'r': case 't':
+		return s + 2;
+	case 'u':
+		break;
+	default:
+		return (const unsigned char *)fail(e, s, JE_SYNTAX,
+		    "invalid escape");
+	}
+	if (!hex4(s + 2, z, &cp))
+		return (const unsigned char *)fail(e, s, JE_SYNTAX,
+		    "invalid \\u escape");
+	if (cp >= 0xDC00 && cp <= 0xDFFF)
+		return (const unsigned char *)fail(e, s, JE_SYNTAX,
+		    "lone surrogate in \\u escape");
+	if (cp < 0xD800 || cp > 0xDBFF)
+		return s + 6;
+	if (z - s < 12 || s[6] != '\\' || s[7] != 'u' ||
+	    !hex4(s + 8, z, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+		return (const unsigned char *)fail(e, s, JE_SYNTAX,
+		    "lone surrogate in \\u escape");
+	return s + 12;
+}
+
+/* The string literal at p (a quote); *esc is set if it holds escapes. */
+static const char *
+scan_string(const char *p, const char *end, int *esc, struct jerr *e)
+{
+	const unsigned char *s = (const unsigned char *)p + 1;
+	const unsigned char *z = (const unsigned char *)end;
+	size_t n;
+
+	*esc = 0;
+	for (;;) {
+		uint64_t w;
+
+		while (z - s >= 8) {
+			memcpy(&w, s, 8);
+			if (!word_is_plain(w))
+				break;
+			s += 8;
+		}
+		while (s < z && plain[*s])
+			s++;
+		if (s >= z)
+			return fail(e, p, JE_SYNTAX, "unterminated string");
+		if (*s == '"')
+			return (const char *)s + 1;
+		if (*s == '\\') {
+			*esc = 1;
+			if ((s = scan_escape(s, z, e)) == NULL)
+				return NULL;
+		} else if (*s < 0x20)
+			return fail(e, s, JE_SYNTAX,
+			    "control character in string");
+		else if ((n = utf8_len(s, z)) == 0)
+			return fail(e, s, JE_UTF8, "invalid UTF-8");
+		else
+			s += n;
+	}
+}
+
+static int
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static const char *
+digits(const char *p, const char *end)
+{
+	while (p < end && is_digit(*p))
+		p++;
+	return p;
+}
+
+/* A number as RFC 8259 writes it; its text is never converted. */
+static const char *
+scan_number(const char *p, const char *end, struct jerr *e)
+{
+	const char *s = p;
+
+	if (s < end && *s == '-')
+		s++;
+	if (s < end && *s == '0')
+		s++;
+	else if (s < end && is_digit(*s))
+		s = digits(s, end);
+	else
+		return fail(e, p, JE_SYNTAX, "invalid number");
+	if (s < end && *s == '.') {
+		if (++s >= end || !is_digit(*s))
+			return fail(e, p, JE_SYNTAX, "invalid number");
+		s = digits(s, end);
+	}
+	if (s < end && (*s == 'e' || *s == 'E')) {
+		if (++s < end && (*s == '+' || *s == '-'))
+			s++;
+		if (s >= end || !is_digit(*s))
+			return fail(e, p, JE_SYNTAX, "invalid number");
+		s = digits(s, end);
+	}
+	return s;
+}
+
+static const char *
+scan_word(const char *p, const char *end, const char *word, struct jerr *e)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(end - p) < n || memcmp(p, word, n) != 0)
+		return fail(e, p, JE_SYNTAX, "expected a value");
+	return p + n;
+}
+
+/* Name what sits where a value should start. */
+static const char *
+not_a_value(const char *p, const char *end, struct jerr *e)
+{
+	const unsigned char *s = (const unsigned char *)p;
+
+	if (p < end && *s >= 0x80 &&
+	    utf8_len(s, (const unsigned char *)end) == 0)
+		return fail(e, p, JE_UTF8, "invalid UTF-8");
+	return fail(e, p, JE_SYNTAX, p < end ? "expected a value" :
+	    "unexpected end of text");
+}
+
+static const char *object_at(const char *, const char *, unsigned,
+    struct jmembers *, const char *, struct jmembers *, struct jerr *);
+static const char *array_at(const char *, const char *, unsigned,
+    struct jerr *);
+
+static const char *
+value_at(const char *p, const char *end, unsigned depth, enum jtype *t,
+    struct jerr *e)
+{
+	int esc;
+
+	if (p >= end)
+		return not_a_value(p, end, e);
+	switch (*p) {
+	case '{':
+		*t = JT_OBJECT;
+		return object_at(p, end, depth + 1, NULL, NULL, NULL, e);
+	case '[':
+		*t = JT_ARRAY;
+		return array_at(p, end, depth + 1, e);
+	case '"':
+		*t = JT_STRING;
+		return scan_string(p, end, &esc, e);
+	case 't':
+		*t = JT_TRUE;
+		return scan_word(p, end, "true", e);
+	case 'f':
+		*t = JT_FALSE;
+		return scan_word(p, end, "false", e);
+	case 'n':
+		*t = JT_NULL;
+		return scan_word(p, end, "null", e);
+	case '-': case '0': case '1': case '2': case '3': case '4':
+	case '5': case '6': case '7': case '8': case '9':
+		*t = JT_NUMBER;
+		return scan_number(p, end, e);
+	default:
+		return not_a_value(p, end, e);
+	}
+}
+
+static const char *
+too_deep(const char *p, struct jerr *e)
+{
+	return fail(e, p, JE_SYNTAX, "nesting deeper than 512 levels");
+}
+
+/* What follows a member or element that is neither ',' nor the close. */
+static const char *
+bad_separator(const char *p, const char *end, const char *msg,
+    struct jerr *e)
+{
+	if (p >= end)
+		return fail(e, p, JE_SYNTAX, "unexpected end of text");
+	if (*(const unsigned char *)p >= 0x80)
+		return not_a_value(p, end, e);
+	return fail(e, p, JE_SYNTAX, msg);
+}
+
+static const char *
+array_at(const char *p, const char *end, unsigned depth, struct jerr *e)
+{
+	enum jtype t;
+
+	if (depth > JS_MAX_DEPTH)
+		return too_deep(p, e);
+	p = js_ws(p + 1, end);
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		if ((p = value_at(p, end, depth, &t, e)) == NULL)
+			return NULL;
+		p = js_ws(p, end);
+		if (p < end && *p == ',')
+			p = js_ws(p + 1, end);
+		else if (p < end && *p == ']')
+			return p + 1;
+		else
+			return bad_separator(p, end, "expected ',' or ']'", e);
+	}
+}
+
+static void
+push_member(struct jmembers *m, const struct jmember *mb)
+{
+	if (m->n == m->cap) {
+		m->cap = m->cap ? m->cap * 2 : 16;
+		m->v = xreallocarray(m->v, m->cap, sizeof(*m->v));
+	}
+	m->v[m->n++] = *mb;
+}
+
+/* One "key": value pair at p; its end, or NULL. */
+static const char *
+member_at(const char *p, const char *end, unsigned depth,
+    struct jmember *mb, const char *subkey, struct jmembers *sub,
+    struct jerr *e)
+{
+	const char *q;
+
+	if (p >= end || *p != '"')
+		return bad_separator(p, end, "expected a string key", e);
+	mb->key = p;
+	if ((q = scan_string(p, end, &mb->key_esc, e)) == NULL)
+		return NULL;
+	mb->keylen = (size_t)(q - p);
+	p = js_ws(q, end);
+	if (p >= end || *p != ':')
+		return bad_separator(p, end, "expected ':'", e);
+	p = js_ws(p + 1, end);
+	mb->val = p;
+	if (sub != NULL && p < end && *p == '{' &&
+	    js_str_eq(mb->key, mb->keylen, mb->key_esc, subkey)) {
+		mb->type = JT_OBJECT;
+		q = object_at(p, end, depth + 1, sub, NULL, NULL, e);
+	} else
+		q = value_at(p, end, depth, &mb->type, e);
+	if (q == NULL)
+		return NULL;
+	mb->vallen = (size_t)(q - p);
+	return q;
+}
+
+static const char *
+object_at(const char *p, const char *end, unsigned depth,
+    struct jmembers *m, const char *subkey, struct jmembers *sub,
+    struct jerr *e)
+{
+	struct jmember mb;
+
+	if (depth > JS_MAX_DEPTH)
+		return too_deep(p, e);
+	if (m != NULL)
+		m->n = 0;
+	p = js_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		p = member_at(p, end, depth, &mb, subkey, sub, e);
+		if (p == NULL)
+			return NULL;
+		if (m != NULL)
+			push_member(m, &mb);
+		p = js_ws(p, end);
+		if (p < end && *p == ',')
+			p = js_ws(p + 1, end);
+		else if (p < end && *p == '}')
+			return p + 1;
+		else
+			return bad_separator(p, end, "expected ',' or '}'", e);
+	}
+}
+
+const char *
+js_value(const char *p, const char *end, enum jtype *type, struct jerr *e)
+{
+	enum jtype t;
+
+	return value_at(p, end, 0, type ? type : &t, e);
+}
+
+const char *
+js_object(const char *p, const char *end, struct jmembers *m,
+    const char *subkey, struct jmembers *sub, struct jerr *e)
+{
+	if (sub != NULL)
+		sub->n = 0;
+	if (p >= end || *p != '{')
+		return fail(e, p, JE_NOT_OBJECT, "not a JSON object");
+	return object_at(p, end, 1, m, subkey, sub, e);
+}
+
+int
+js_parse_object(const char *p, size_t len, struct jmembers *m,
+    const char *subkey, struct jmembers *sub, struct jerr *e)
+{
+	const char *end = p + len, *q, *r;
+	enum jtype t;
+
+	q = js_ws(p, end);
+	if (q < end && *q == '{')
+		r = js_object(q, end, m, subkey, sub, e);
+	else
+		r = value_at(q, end, 0, &t, e);
+	if (r == NULL)
+		return -1;
+	if ((r = js_ws(r, end)) != end) {
+		bad_separator(r, end, "unexpected text after the value", e);
+		return -1;
+	}
+	if (*q != '{') {
+		fail(e, q, JE_NOT_OBJECT, "not a JSON object");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Decode one character of a valid string body at *sp into out (up to
+ * 4 bytes); returns its length and advances *sp.
+ */
+static size_t
+decode_char(const unsigned char **sp, unsigned char out[4])
+{
+	const unsigned char *s = *sp;
+	unsigned cp = 0, lo = 0xDC00;
+
+	if (*s != '\\') {
+		out[0] = *s;
+		*sp = s + 1;
+		return 1;
+	}
+	switch (s[1]) {
+	case 'b': out[0] = '\b'; break;
+	case 'f': out[0] = '\f'; break;
+	case 'n': out[0] = '\n'; break;
+	case 'r': out[0] = '\r'; break;
+	case 't': out[0] = '\t'; break;
+	case 'u':
+		hex4(s + 2, s + 6, &cp);
+		*sp = s + 6;
+		if (cp >= 0xD800 && cp <= 0xDBFF) {
+			hex4(s + 8, s + 12, &lo);
+			cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+			*sp = s + 12;
+		}
+		if (cp < 0x80) {
+			out[0] = (unsigned char)cp;
+			return 1;
+		}
+		if (cp < 0x800) {
+			out[0] = (unsigned char)(0xC0 | cp >> 6);
+			out[1] = (unsigned char)(0x80 | (cp & 0x3F));
+			return 2;
+		}
+		if (cp < 0x10000) {
+			out[0] = (unsigned char)(0xE0 | cp >> 12);
+			out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+			out[2] = (unsigned char)(0x80 | (cp & 0x3F));
+			return 3;
+		}
+		out[0] = (unsigned char)(0xF0 | cp >> 18);
+		out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3F));
+		out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
+		out[3] = (unsigned char)(0x80 | (cp & 0x3F));
+		return 4;
+	default: out[0] = s[1]; break;	/* '"', '\\', '/' */
+	}
+	*sp = s + 2;
+	return 1;
+}
+
+int
+js_str_eq(const char *str, size_t len, int escaped, const char *lit)
+{
+	const unsigned char *s = (const unsigned char *)str + 1;
+	const unsigned char *z = (const unsigned char *)str + len - 1;
+	const unsigned char *l = (const unsigned char *)lit;
+	size_t rem = strlen(lit), n;
+	unsigned char c[4];
+
+	if (!escaped)
+		return len - 2 == rem && memcmp(s, lit, rem) == 0;
+	while (s < z) {
+		n = decode_char(&s, c);
+		if (n > rem || memcmp(l, c, n) != 0)
+			return 0;
+		l += n;
+		rem -= n;
+	}
+	return rem == 0;
+}
+
+int
+js_key_eq(const struct jmember *m, const char *lit)
+{
+	return js_str_eq(m->key, m->keylen, m->key_esc, lit);
+}
+
+long
+js_find(const struct jmembers *m, const char *key)
+{
+	size_t i;
+
+	for (i = m->n; i > 0; i--)
+		if (js_key_eq(&m->v[i - 1], key))
+			return (long)(i - 1);
+	return -1;
+}
+
+void
+js_unescape(struct buf *out, const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str + 1;
+	const unsigned char *z = (const unsigned char *)str + len - 1;
+	const unsigned char *run;
+	unsigned char c[4];
+	size_t n;
+
+	buf_reserve(out, len);
+	while (s < z) {
+		for (run = s; s < z && *s != '\\'; s++)
+			;
+		buf_add(out, run, (size_t)(s - run));
+		if (s < z) {
+			n = decode_char(&s, c);
+			buf_add(out, c, n);
+		}
+	}
+}
+
+void
+js_escape(struct buf *out, const char *str, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *z = s + n, *run;
+
+	buf_reserve(out, n + 2);
+	buf_addc(out, '"');
+	while (s < z) {
+		for (run = s; s < z && *s >= 0x20 && *s != '"' && *s != '\\';
+		    s++)
+			;
+		buf_add(out, run, (size_t)(s - run));
+		if (s == z)
+			break;
+		buf_addc(out, '\\');
+		switch (*s) {
+		case '"': buf_addc(out, '"'); break;
+		case '\\': buf_addc(out, '\\'); break;
+		case '\n': buf_addc(out, 'n'); break;
+		case '\r': buf_addc(out, 'r'); break;
+		case '\t': buf_addc(out, 't'); break;
+		case '\b': buf_addc(out, 'b'); break;
+		case '\f': buf_addc(out, 'f'); break;
+		default:
+			buf_addstr(out, "u00");
+			buf_addc(out, hex[*s >> 4]);
+			buf_addc(out, hex[*s & 15]);
+		}
+		s++;
+	}
+	buf_addc(out, '"');
+}
+
+const char *
+js_strerror(const struct jerr *e, const char *start, char *msg,
+    size_t size)
+{
+	unsigned long long at = (unsigned long long)(e->at - start) + 1;
+
+	if (e->kind == JE_NOT_OBJECT)
+		snprintf(msg, size, "not a JSON object");
+	else if (e->kind == JE_UTF8)
+		snprintf(msg, size, "invalid UTF-8 at byte %llu", at);
+	else
+		snprintf(msg, size, "invalid JSON at byte %llu: %s", at,
+		    e->msg);
+	return msg;
+}
+
+void
+js_members_free(struct jmembers *m)
+{
+	free(m->v);
+	m->v = NULL;
+	m->n = m->cap = 0;
+}

@@ -1,0 +1,31 @@
+/*
+ * Buffered output to a descriptor where every write is checked.  A
+ * write error ends the program: quietly for a closed pipe (as if
+ * SIGPIPE had struck, which is what `| head` expects), with a message
+ * and status 3 for anything else (a full disk, /dev/full).
+ */
+#ifndef PH_OUTPUT_H
+#define PH_OUTPUT_H
+
+#include <stddef.h>
+
+struct owriter {
+	int		 fd;
+	const char	*name;		/* for messages: "stdout", a path */
+	char		*buf;
+	size_t		 len;
+	size_t		 cap;
+	int		 unbuffered;	/* flush after each ow_endrecord */
+};
+
+void	ow_init(struct owriter *, int fd, const char *name);
+/* Open path for appending (created 0644): 0, or -1 with errno. */
+int	ow_open_append(struct owriter *, const char *path);
+void	ow_write(struct owriter *, const void *, size_t);
+/* One record written: flushes when unbuffered. */
+void	ow_endrecord(struct owriter *);
+void	ow_flush(struct owriter *);
+/* Flush and close; a failure to close is a write error too. */
+void	ow_close(struct owriter *);
+
+#endif

@@ -1,0 +1,215 @@
+#!/bin/sh
+# ph-clean as a program: the rules end to end, bad input, exit statuses,
+# Unix behaviour.  Unit tests of the rules' exact output are in
+# tests/unit/test-clean.c.
+. "$(dirname "$0")/../lib.sh"
+
+U=0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b
+NS=0203f60f-eeb8-4a67-b122-d62af66ea6f1
+
+# uuid5 NAME: Python's answer, an oracle independent of our code.
+uuid5() {
+	python3 -c 'import sys, uuid
+print(uuid.uuid5(uuid.UUID(sys.argv[1]), sys.argv[2]))' "$NS" "$1"
+}
+
+# jget EXPR < json-lines: evaluate a Python expression on each line as e.
+jget() {
+	python3 -c 'import sys, json
+for line in sys.stdin:
+    e = json.loads(line)
+    print(eval(sys.argv[1]))' "$1"
+}
+
+# --- rules -----------------------------------------------------------
+
+ev='{"id":"'$U'","event":"$pageview","distinct_id":"u1","properties":{"$browser":"Chrome"},"timestamp":"2024-01-01T00:00:00.000001+00:00","person":{"is_identified":true},"elements":[],"elements_chain":"","sent_at":"2024-01-02","offset":3,"now":"x","team_id":2}'
+run_in "$ev
+" "$PH_CLEAN"
+is_status "a listing-API event is accepted" 0
+is_file "rules 1, 4, 5 on a listing-API event" "$T/out" \
+'{"uuid":"'$U'","event":"$pageview","distinct_id":"u1","properties":{"$browser":"Chrome","distinct_id":"u1","$geoip_disable":true},"timestamp":"2024-01-01T00:00:00.000001+00:00"}'
+is "nothing on stderr for good input" "$(cat "$T/err")" ""
+
+for did in '' '"distinct_id":null,' '"distinct_id":"",' \
+    '"distinct_id":"  None ",' '"distinct_id":"nOnE",'; do
+	run_in '{"id":"'$U'",'"$did"'"event":"e"}
+' "$PH_CLEAN"
+	is "rule 2: blank distinct_id [$did] is uuid5 of the uuid" \
+	    "$(jget 'e["distinct_id"], e["properties"]["distinct_id"]' \
+	    <"$T/out")" "('$(uuid5 $U)', '$(uuid5 $U)')"
+done
+
+python3 "$PH_SRC/tests/gen-events.py" --count 500 --seed 3 >"$T/gen"
+"$PH_CLEAN" "$T/gen" >"$T/run1"
+"$PH_CLEAN" <"$T/gen" >"$T/run2"
+check "derived ids are the same on every run" cmp -s "$T/run1" "$T/run2"
+is "every event gets a uuid and a distinct_id" "$(jget \
+    'bool(e["uuid"]) and e["distinct_id"] not in (None, "")' \
+    <"$T/run1" | sort -u)" "True"
+is "one output line per input event" "$(wc -l <"$T/run1")" "500"
+
+run_in '{"id":"'$U'","event":"e"}
+{"id":"'$U'","event":"e"}
+' "$PH_CLEAN" --random-distinct-id
+is "--random-distinct-id gives a fresh v4 uuid each time" "$(jget \
+    'e["distinct_id"][14]' <"$T/out" | sort -u) $(jget 'e["distinct_id"]' \
+    <"$T/out" | sort -u | wc -l)" "4 2"
+
+run_in '{"id":"'$U'","event":"e","distinct_id":"d","properties":{"distinct_id":" none"}}
+{"id":"'$U'","event":"e","distinct_id":"d","properties":{"distinct_id":"keep"}}
+{"id":"'$U'","event":"e","distinct_id":"d"}
+' "$PH_CLEAN"
+is "rule 3: properties.distinct_id filled only when blank" \
+    "$(jget 'e["properties"]["distinct_id"]' <"$T/out" | tr '\n' ' ')" \
+    "d keep d "
+
+run_in '{"id":"'$U'","event":"$autocapture","distinct_id":"d","elements":[{"tag_name":"a"}],"elements_chain":"a.link:nth-child=\"1\"","properties":{}}
+{"id":"'$U'","event":"$autocapture","distinct_id":"d","elements_chain":"new","properties":{"$elements_chain":"old"}}
+' "$PH_CLEAN"
+is "rule 4: elements_chain moves into properties unless there already" \
+    "$(jget 'e["properties"]["$elements_chain"], "elements" in e, "elements_chain" in e' \
+    <"$T/out" | tr '\n' ' ')" \
+    "('a.link:nth-child=\"1\"', False, False) ('old', False, False) "
+
+run_in '{"id":"'$U'","event":"e","distinct_id":"d","properties":{"$geoip_disable":false}}
+' "$PH_CLEAN"
+is "rule 5: \$geoip_disable set to true" \
+    "$(jget 'e["properties"]["$geoip_disable"]' <"$T/out")" "True"
+run_in '{"id":"'$U'","event":"e","distinct_id":"d","properties":{"$geoip_disable":false}}
+' "$PH_CLEAN" --keep-geoip
+is "--keep-geoip leaves it alone" \
+    "$(jget 'e["properties"]["$geoip_disable"]' <"$T/out")" "False"
+
+python3 "$PH_SRC/tests/gen-events.py" --count 200 --seed 5 --shape query \
+    >"$T/query"
+"$PH_CLEAN" "$T/query" >"$T/out"
+is "rule 6: query rows' string properties become objects" \
+    "$(jget 'type(e["properties"]).__name__' <"$T/out" | sort -u)" "dict"
+python3 - "$T/query" "$T/out" >"$T/diff" <<'EOF'
+import json, sys
+# Every property of the row arrives, with the same value.
+for a, b in zip(open(sys.argv[1]), open(sys.argv[2])):
+    src = json.loads(json.loads(a)["properties"])
+    dst = json.loads(b)["properties"]
+    for k, v in src.items():
+        if k == "distinct_id" and (v is None or str(v).strip().lower() in ("", "none")):
+            continue
+        if dst.get(k) != v:
+            print("changed", k)
+EOF
+is "rule 6: their values arrive unchanged" "$(cat "$T/diff")" ""
+
+# Rule 7: values that a parse-and-print round trip would change.
+raw='{"id":"'$U'","event":"e","distinct_id":"d","n":123456789012345678901234567890,"f":[1e-7,1.0,-0,1E+2,0.1000],"s":"\/\u00e9\ud83d\ude00 é 😀 \"q\" \t","k\u00e9y":{"deep":[{"x":null}]},"properties":{"big":-98765432109876543210.000000000001,"u":"中文"}}'
+run_in "$raw
+" "$PH_CLEAN"
+for part in '"n":123456789012345678901234567890' '"f":[1e-7,1.0,-0,1E+2,0.1000]' \
+    '"s":"\/\u00e9\ud83d\ude00 é 😀 \"q\" \t"' '"k\u00e9y":{"deep":[{"x":null}]}' \
+    '"big":-98765432109876543210.000000000001' '"u":"中文"'; do
+	has "rule 7: $part passes byte for byte" "$T/out" "$part"
+done
+
+# --- bad input ---------------------------------------------------------
+
+printf '%s\n' \
+    '{"event":"good 1","distinct_id":"d"}' \
+    'not json' \
+    '[1,2]' \
+    '{"distinct_id":"d"}' \
+    '{"event":42}' \
+    '{"event":""}' \
+    '{"event":"a","event":"b"}' \
+    '{"event":"bad \ud800"}' \
+    '{"event":"x","properties":7}' \
+    '' \
+    '   ' \
+    '{"event":"good 2"}' >"$T/bad"
+printf '{"event":"caf\351"}\n{"event":"good 3"}' >>"$T/bad"
+run "$PH_CLEAN" -r "$T/rejects" "$T/bad"
+is_status "rejected lines: exit status 1" 1
+is "the good lines all come out, in order" \
+    "$(jget 'e["event"]' <"$T/out" | tr '\n' ' ')" "good 1 good 2 good 3 "
+is_file "each bad line is named with file, line and reason" "$T/err" \
+"ph-clean: $T/bad:2: invalid JSON at byte 1: expected a value
+ph-clean: $T/bad:3: not a JSON object
+ph-clean: $T/bad:4: no \"event\"
+ph-clean: $T/bad:5: \"event\" is not a string
+ph-clean: $T/bad:6: \"event\" is empty
+ph-clean: $T/bad:7: duplicate key \"event\"
+ph-clean: $T/bad:8: invalid JSON at byte 15: lone surrogate in \\u escape
+ph-clean: $T/bad:9: \"properties\" is not an object
+ph-clean: $T/bad:13: invalid UTF-8 at byte 14"
+sed -n '2,9p;13p' "$T/bad" >"$T/expected-rejects"
+check "--reject gets each bad line unchanged" \
+    cmp -s "$T/rejects" "$T/expected-rejects"
+run "$PH_CLEAN" -r "$T/rejects" "$T/bad"
+is "--reject appends, never truncates" "$(wc -l <"$T/rejects")" "18"
+
+run "$PH_CLEAN" --strict "$T/bad"
+is_status "--strict: exit status 1" 1
+is "--strict stops at the first bad line" \
+    "$(jget 'e["event"]' <"$T/out") $(wc -l <"$T/err")" "good 1 1"
+
+run_in '{"event":"a"}' "$PH_CLEAN" - "$T/nonexistent" "$T/query"
+is_status "an unreadable file: exit status 3" 3
+has "it is named" "$T/err" "ph-clean: $T/nonexistent: No such file or directory"
+is "the other inputs are still cleaned" "$(wc -l <"$T/out")" "201"
+
+printf '\357\273\277{"event":"bom"}\r\n{"event":"crlf"}\r\n\r\n{"event":"last"}' \
+    >"$T/crlf"
+run "$PH_CLEAN" "$T/crlf"
+is_status "BOM, CRLF, blank lines, no final newline" 0
+is "  all read" "$(jget 'e["event"]' <"$T/out" | tr '\n' ' ')" "bom crlf last "
+
+# --- a 10 MB line --------------------------------------------------------
+
+python3 -c 'import json
+print(json.dumps({"id": "'$U'", "event": "big", "distinct_id": "d",
+  "properties": {"blob": "x\u00e9" * 3500000}}, ensure_ascii=False))' \
+    >"$T/big"
+run "$PH_CLEAN" "$T/big"
+is_status "a 10 MB line is cleaned" 0
+is "its 10 MB value arrives whole" "$(jget \
+    'len(e["properties"]["blob"]), e["properties"]["blob"] == "x\u00e9" * 3500000' \
+    <"$T/out")" "(7000000, True)"
+
+# --- Unix behaviour -------------------------------------------------------
+
+python3 "$PH_SRC/tests/gen-events.py" --count 20000 --seed 2 >"$T/many"
+for i in 1 2 3 4 5; do cat "$T/many"; done >"$T/many5"
+start=$(date +%s)
+{ "$PH_CLEAN" "$T/many5" 2>"$T/err"; echo $? >"$T/st"; } | head -1 >/dev/null
+end=$(date +%s)
+is "| head -1: killed quietly by SIGPIPE" "$(cat "$T/st") $(cat "$T/err")" \
+    "141 "
+check "| head -1: ends at once" test $((end - start)) -le 3
+
+run "$PH_CLEAN" "$T/crlf"
+"$PH_CLEAN" "$T/crlf" >/dev/full 2>"$T/err"
+is "a failed write: exit status 3" "$?" "3"
+is_file "  and a message" "$T/err" "ph-clean: stdout: No space left on device"
+
+# -u: the first event must come out while the input is still open.
+{ printf '{"event":"first"}\n'; sleep 3; printf '{"event":"second"}\n'; } |
+    "$PH_CLEAN" -u | { IFS= read -r line; date +%s >"$T/when"
+	printf '%s\n' "$line" >"$T/first"; cat >/dev/null; } &
+begin=$(date +%s)
+wait
+is "-u flushes each event at once" "$(( $(cat "$T/when") - begin < 2 ))" "1"
+has "  (and it is the first event)" "$T/first" '"event":"first"'
+
+run "$PH_CLEAN" --help
+is_status "--help: exit 0" 0
+has "  usage on stdout" "$T/out" "usage: ph-clean"
+run "$PH_CLEAN" -h
+has "-h: the same" "$T/out" "--random-distinct-id"
+run "$PH_CLEAN" --frobnicate
+is_status "an unknown option: exit 2" 2
+has "  names it" "$T/err" "ph-clean: unrecognized option '--frobnicate'"
+has "  usage on stderr" "$T/err" "usage: ph-clean"
+is "  nothing on stdout" "$(cat "$T/out")" ""
+run "$PH_CLEAN" --version
+is "--version" "$(cat "$T/out")" "ph-clean 0.1.0"
+
+done_testing
