@@ -17,7 +17,7 @@ DESTDIR ?=
 O ?= .
 
 PKG_CONFIG ?= pkg-config
-PKGS = libcurl json-c zlib
+PKGS = libcurl json-c zlib libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -30,13 +30,16 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 override CFLAGS := -std=c11 $(WARNINGS) $(CFLAGS)
 override CPPFLAGS := -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
 
-PROGS = ph-clean
+PROGS = ph-clean ph-send
 PROG_BINS = $(foreach p,$(PROGS),$(O)/$(p)/$(p))
 COMMON_SRCS = $(wildcard common/*.c)
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(O)/%.o)
 LIBPH = $(O)/common/libph.a
 
 CLEAN_OBJS = $(O)/ph-clean/ph-clean.o $(O)/ph-clean/clean.o
+SEND_OBJS = $(patsubst %.c,$(O)/%.o,$(wildcard ph-send/*.c))
+EMU_OBJS = $(patsubst %.c,$(O)/%.o,$(wildcard tests/emu/*.c))
+EMU = $(O)/tests/emu/ph-emu
 
 UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
@@ -45,13 +48,14 @@ UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 
 MANS = man/ph-clean.1
 
-all: $(PROG_BINS)
+all: $(PROG_BINS) $(EMU)
 
 $(O)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(O)/common/diag.o: CPPFLAGS += -DPH_VERSION='"$(VERSION)"'
+$(O)/common/diag.o $(O)/ph-send/setup.o: \
+    CPPFLAGS += -DPH_VERSION='"$(VERSION)"'
 
 $(LIBPH): $(COMMON_OBJS)
 	rm -f $@
@@ -59,6 +63,13 @@ $(LIBPH): $(COMMON_OBJS)
 
 $(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLEAN_OBJS) $(LIBPH) $(LDLIBS)
+
+$(O)/ph-send/ph-send: $(SEND_OBJS) $(LIBPH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS)
+
+$(EMU): $(EMU_OBJS) $(LIBPH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) \
+	    $(PKG_LIBS) -lpthread
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
     $(O)/ph-clean/clean.o

@@ -254,8 +254,8 @@ not_a_value(const char *p, const char *end, struct jerr *e)
 
 static const char *object_at(const char *, const char *, unsigned,
     struct jmembers *, const char *, struct jmembers *, struct jerr *);
-static const char *array_at(const char *, const char *, unsigned,
-    struct jerr *);
+static const char *items_at(const char *, const char *, unsigned,
+    struct jitems *, struct jerr *);
 
 static const char *
 value_at(const char *p, const char *end, unsigned depth, enum jtype *t,
@@ -271,7 +271,7 @@ value_at(const char *p, const char *end, unsigned depth, enum jtype *t,
 		return object_at(p, end, depth + 1, NULL, NULL, NULL, e);
 	case '[':
 		*t = JT_ARRAY;
-		return array_at(p, end, depth + 1, e);
+		return items_at(p, end, depth + 1, NULL, e);
 	case '"':
 		*t = JT_STRING;
 		return scan_string(p, end, &esc, e);
@@ -311,9 +311,24 @@ bad_separator(const char *p, const char *end, const char *msg,
 	return fail(e, p, JE_SYNTAX, msg);
 }
 
-static const char *
-array_at(const char *p, const char *end, unsigned depth, struct jerr *e)
+static void
+push_item(struct jitems *it, const char *p, size_t len, enum jtype t)
 {
+	if (it->n == it->cap) {
+		it->cap = it->cap ? it->cap * 2 : 64;
+		it->v = xreallocarray(it->v, it->cap, sizeof(*it->v));
+	}
+	it->v[it->n].p = p;
+	it->v[it->n].len = len;
+	it->v[it->n++].type = t;
+}
+
+/* An array; when items is not NULL, each element's span goes there. */
+static const char *
+items_at(const char *p, const char *end, unsigned depth,
+    struct jitems *items, struct jerr *e)
+{
+	const char *q;
 	enum jtype t;
 
 	if (depth > JS_MAX_DEPTH)
@@ -322,9 +337,11 @@ array_at(const char *p, const char *end, unsigned depth, struct jerr *e)
 	if (p < end && *p == ']')
 		return p + 1;
 	for (;;) {
-		if ((p = value_at(p, end, depth, &t, e)) == NULL)
+		if ((q = value_at(p, end, depth, &t, e)) == NULL)
 			return NULL;
-		p = js_ws(p, end);
+		if (items != NULL)
+			push_item(items, p, (size_t)(q - p), t);
+		p = js_ws(q, end);
 		if (p < end && *p == ',')
 			p = js_ws(p + 1, end);
 		else if (p < end && *p == ']')
@@ -422,6 +439,16 @@ js_object(const char *p, const char *end, struct jmembers *m,
 	if (p >= end || *p != '{')
 		return fail(e, p, JE_NOT_OBJECT, "not a JSON object");
 	return object_at(p, end, 1, m, subkey, sub, e);
+}
+
+const char *
+js_array(const char *p, const char *end, struct jitems *items,
+    struct jerr *e)
+{
+	items->n = 0;
+	if (p >= end || *p != '[')
+		return fail(e, p, JE_SYNTAX, "not a JSON array");
+	return items_at(p, end, 1, items, e);
 }
 
 int
@@ -542,6 +569,49 @@ js_find(const struct jmembers *m, const char *key)
 	return -1;
 }
 
+const struct jmember *
+js_get(const struct jmembers *m, const char *key)
+{
+	long i = js_find(m, key);
+
+	return i >= 0 ? &m->v[i] : NULL;
+}
+
+int
+js_is_blank(const struct jmember *m)
+{
+	return m == NULL || m->type == JT_NULL ||
+	    (m->type == JT_STRING && m->vallen == 2);
+}
+
+static int
+same_key(const struct jmember *a, const struct jmember *b, struct buf *tmp)
+{
+	size_t alen;
+
+	if (!a->key_esc && !b->key_esc)
+		return a->keylen == b->keylen &&
+		    memcmp(a->key, b->key, a->keylen) == 0;
+	tmp->len = 0;
+	js_unescape(tmp, a->key, a->keylen);
+	alen = tmp->len;
+	js_unescape(tmp, b->key, b->keylen);
+	return tmp->len - alen == alen &&
+	    memcmp(tmp->p, tmp->p + alen, alen) == 0;
+}
+
+const struct jmember *
+js_repeated_key(const struct jmembers *m, struct buf *tmp)
+{
+	size_t i, j;
+
+	for (i = 1; i < m->n; i++)
+		for (j = 0; j < i; j++)
+			if (same_key(&m->v[i], &m->v[j], tmp))
+				return &m->v[i];
+	return NULL;
+}
+
 void
 js_unescape(struct buf *out, const char *str, size_t len)
 {
@@ -620,4 +690,12 @@ js_members_free(struct jmembers *m)
 	free(m->v);
 	m->v = NULL;
 	m->n = m->cap = 0;
+}
+
+void
+js_items_free(struct jitems *it)
+{
+	free(it->v);
+	it->v = NULL;
+	it->n = it->cap = 0;
 }

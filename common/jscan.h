@@ -54,6 +54,18 @@ struct jmembers {
 	size_t		 cap;
 };
 
+struct jitem {
+	const char	*p;	/* an array element's text */
+	size_t		 len;
+	enum jtype	 type;
+};
+
+struct jitems {
+	struct jitem	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
 /* Skip JSON white space. */
 const char	*js_ws(const char *p, const char *end);
 
@@ -69,6 +81,10 @@ const char	*js_value(const char *p, const char *end, enum jtype *type,
 const char	*js_object(const char *p, const char *end,
 		    struct jmembers *m, const char *subkey,
 		    struct jmembers *sub, struct jerr *e);
+
+/* The array at p, each element's span into items. */
+const char	*js_array(const char *p, const char *end,
+		    struct jitems *items, struct jerr *e);
 
 /*
  * A whole text that must be one object and nothing else.  Returns 0, or
@@ -86,6 +102,19 @@ int		 js_key_eq(const struct jmember *, const char *lit);
 /* The index of the last member named key, or -1. */
 long		 js_find(const struct jmembers *, const char *key);
 
+/* The last member named key, or NULL. */
+const struct jmember *js_get(const struct jmembers *, const char *key);
+
+/* Whether a member is missing (NULL), null, or the empty string. */
+int		 js_is_blank(const struct jmember *);
+
+/*
+ * A member whose key, however escaped, repeats an earlier one, or NULL;
+ * tmp is scratch space.
+ */
+const struct jmember *js_repeated_key(const struct jmembers *,
+		    struct buf *tmp);
+
 /* Decode a valid string literal (quotes included), appending to out. */
 void		 js_unescape(struct buf *out, const char *s, size_t len);
 
@@ -100,5 +129,6 @@ const char	*js_strerror(const struct jerr *, const char *start,
 		    char *msg, size_t size);
 
 void		 js_members_free(struct jmembers *);
+void		 js_items_free(struct jitems *);
 
 #endif

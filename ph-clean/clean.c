@@ -75,23 +75,6 @@ reject(char *msg, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-/* Whether two keys, however escaped, name the same string. */
-static int
-same_key(struct cleaner *c, const struct jmember *a, const struct jmember *b)
-{
-	size_t alen;
-
-	if (!a->key_esc && !b->key_esc)
-		return a->keylen == b->keylen &&
-		    memcmp(a->key, b->key, a->keylen) == 0;
-	c->tmp.len = 0;
-	js_unescape(&c->tmp, a->key, a->keylen);
-	alen = c->tmp.len;
-	js_unescape(&c->tmp, b->key, b->keylen);
-	return c->tmp.len - alen == alen &&
-	    memcmp(c->tmp.p, c->tmp.p + alen, alen) == 0;
-}
-
 /*
  * Capture refuses a batch whose events repeat a field, and which copy
  * of a repeated key counts is anyone's guess: refuse the line.
@@ -99,17 +82,13 @@ same_key(struct cleaner *c, const struct jmember *a, const struct jmember *b)
 static int
 check_duplicates(struct cleaner *c, char *msg, size_t size)
 {
-	const struct jmembers *m = &c->top;
+	const struct jmember *m = js_repeated_key(&c->top, &c->tmp);
 	char key[64];
-	size_t i, j;
 
-	for (i = 1; i < m->n; i++)
-		for (j = 0; j < i; j++)
-			if (same_key(c, &m->v[i], &m->v[j]))
-				return reject(msg, size, "duplicate key %s",
-				    printable(m->v[i].key, m->v[i].keylen,
-				    key, sizeof(key)));
-	return 0;
+	if (m == NULL)
+		return 0;
+	return reject(msg, size, "duplicate key %s",
+	    printable(m->key, m->keylen, key, sizeof(key)));
 }
 
 /* Find each member's role; the event name must be a non-empty string. */
@@ -213,13 +192,6 @@ parse_uuid_value(struct cleaner *c, const struct jmember *m,
 	return uuid_parse(c->tmp.p, c->tmp.len, u);
 }
 
-static int
-is_present(const struct jmember *m)
-{
-	return m != NULL && m->type != JT_NULL &&
-	    !(m->type == JT_STRING && m->vallen == 2);
-}
-
 /*
  * Keep a valid uuid (or id, which the listing API names so).  Failing
  * that, derive one that is the same on every run: from the id the event
@@ -243,8 +215,8 @@ choose_uuid(struct cleaner *c, struct event *ev, const char *line,
 		ev->uuid_from = R_OTHER;
 		ev->uuid_at = uuid != NULL ? ev->at[R_UUID] : ev->at[R_ID];
 		uuid_parse(PH_UUID_NAMESPACE, UUID_STRLEN, ns);
-		if (is_present(uuid) || is_present(id)) {
-			if (!is_present(uuid))
+		if (!js_is_blank(uuid) || !js_is_blank(id)) {
+			if (!!js_is_blank(uuid))
 				uuid = id;
 			uuid_v5(ns, "id:", uuid->val, uuid->vallen, u);
 		} else

@@ -122,3 +122,65 @@ done_testing() {
 	printf '1..%d\n' "$tap_n"
 	[ "$tap_failed" -eq 0 ]
 }
+
+# emu_start NAME [ph-emu options...]: start an emulator on a free port.
+# Sets NAME_URL, NAME_PID and NAME_FOREIGN (the second listener's port);
+# it stores in $T/NAME.store and logs requests to $T/NAME.log.
+emu_start() {
+	_name=$1
+	shift
+	rm -f "$T/$_name.port" "$T/$_name.store" "$T/$_name.log"
+	"$PH_EMU" --port-file "$T/$_name.port" --store "$T/$_name.store" \
+	    --log "$T/$_name.log" "$@" 2>"$T/$_name.err" &
+	_pid=$!
+	BG_PIDS="$BG_PIDS $_pid"
+	_i=0
+	while [ ! -s "$T/$_name.port" ]; do
+		_i=$((_i + 1))
+		if [ $_i -gt 500 ] || ! kill -0 $_pid 2>/dev/null; then
+			echo "# ph-emu $_name did not start:"
+			sed 's/^/#   /' "$T/$_name.err"
+			return 1
+		fi
+		sleep 0.01
+	done
+	read -r _port _fport <"$T/$_name.port"
+	eval "${_name}_URL=http://127.0.0.1:$_port"
+	eval "${_name}_PID=$_pid"
+	eval "${_name}_FOREIGN=$_fport"
+}
+
+# emu_stop NAME
+emu_stop() {
+	eval "_pid=\$${1}_PID"
+	kill "$_pid" 2>/dev/null
+	wait "$_pid" 2>/dev/null
+}
+
+# logq FILE EXPR: a Python expression over L, the list of the JSON
+# lines in FILE (an emulator's request log).
+logq() {
+	python3 -c 'import json, sys
+L = [json.loads(x) for x in open(sys.argv[1]) if x.strip()]
+print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# check_store DESCRIPTION SENT STORE [check-store.py options]
+check_store() {
+	_d=$1
+	shift
+	if python3 "$PH_SRC/tests/check-store.py" "$@" 2>"$T/check-store.err"
+	then
+		ok "$_d"
+	else
+		not_ok "$_d"
+		sed 's/^/#   /' "$T/check-store.err" | head -25
+	fi
+}
+
+# clean_events N SEED: N capture-ready events in $T/events-N-SEED.
+clean_events() {
+	_f="$T/events-$1-$2"
+	[ -s "$_f" ] || $GEN --count "$1" --seed "$2" | "$PH_CLEAN" >"$_f"
+	echo "$_f"
+}

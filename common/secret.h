@@ -1,0 +1,21 @@
+/*
+ * API keys: from a file or the environment, never from the command line
+ * (which other users can read in ps), and never printed.
+ */
+#ifndef PH_SECRET_H
+#define PH_SECRET_H
+
+#include <stddef.h>
+
+/*
+ * The key in file (its first line, white space trimmed) when file is not
+ * NULL, else in the environment variable env (empty counts as unset).
+ * NULL with a reason in why when there is none.
+ */
+char	*secret_load(const char *env, const char *file, char *why,
+	    size_t whysize);
+
+/* Overwrite and free a key. */
+void	 secret_free(char *);
+
+#endif

@@ -1,0 +1,52 @@
+/*
+ * A batch: events in input order, kept as the lines they came as, so
+ * that a refused batch can be split and a refused event written out
+ * unchanged.
+ */
+#ifndef PH_SEND_BATCH_H
+#define PH_SEND_BATCH_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* The request body around the events, the same for every batch. */
+struct envelope {
+	struct buf	 head;		/* {"api_key":...,"batch":[ */
+	int		 gzip_level;	/* 0: send uncompressed */
+	struct buf	 scratch;	/* the raw body, before gzip */
+};
+
+struct batch {
+	struct buf	 data;		/* the events, joined by commas */
+	size_t		*end;		/* where each event ends in data */
+	unsigned long long *line;	/* each event's input line */
+	size_t		 n;
+	size_t		 cap;
+	double		 opened;	/* when its first event came */
+
+	/* Set when it is sent. */
+	struct buf	 body;		/* as sent: maybe gzip */
+	size_t		 rawlen;	/* the body before gzip */
+	unsigned	 attempts;	/* failed attempts so far */
+	struct batch	*next;
+};
+
+void		 envelope_init(struct envelope *, const char *key,
+		    int historical, int gzip_level);
+void		 envelope_free(struct envelope *);
+/* Bytes the envelope adds to a body. */
+size_t		 envelope_overhead(const struct envelope *);
+
+struct batch	*batch_new(double now);
+void		 batch_add(struct batch *, const char *ev, size_t len,
+		    unsigned long long line);
+/* Event i's text. */
+const char	*batch_event(const struct batch *, size_t i, size_t *len);
+/* A new batch holding events [from, to). */
+struct batch	*batch_slice(const struct batch *, size_t from, size_t to);
+/* Build b->body once: 0, or -1 if gzip failed. */
+int		 batch_build(struct batch *, struct envelope *);
+void		 batch_free(struct batch *);
+
+#endif

@@ -1,0 +1,98 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "check.h"
+#include "diag.h"
+#include "uuid.h"
+
+static int __attribute__((format(printf, 3, 4)))
+refuse(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* A string member decoded into out (cut to fit), or "" if not one. */
+static void
+copy_string(struct checker *c, const struct jmember *m, char *out,
+    size_t size)
+{
+	size_t n;
+
+	out[0] = '\0';
+	if (m == NULL || m->type != JT_STRING)
+		return;
+	c->tmp.len = 0;
+	js_unescape(&c->tmp, m->val, m->vallen);
+	n = c->tmp.len < size - 1 ? c->tmp.len : size - 1;
+	memcpy(out, c->tmp.p, n);
+	out[n] = '\0';
+}
+
+static int
+check_uuid(struct checker *c, const struct jmember *m, char *why,
+    size_t size)
+{
+	unsigned char u[16];
+
+	if (m == NULL || m->type == JT_NULL)
+		return 0;
+	if (m->type != JT_STRING)
+		return refuse(why, size, "\"uuid\" is not a string");
+	c->tmp.len = 0;
+	js_unescape(&c->tmp, m->val, m->vallen);
+	if (c->tmp.len > 0 && uuid_parse(c->tmp.p, c->tmp.len, u) == -1)
+		return refuse(why, size, "\"uuid\" is not a UUID");
+	return 0;
+}
+
+int
+check_event(struct checker *c, const char *line, size_t len,
+    struct event_info *info, char *why, size_t size)
+{
+	const struct jmember *m, *did;
+	struct jerr e;
+	char key[64];
+
+	if (len > c->max_event)
+		return refuse(why, size, "event of %zu bytes, over the "
+		    "%zu-byte limit of capture", len, c->max_event);
+	if (js_parse_object(line, len, &c->top, "properties", &c->props,
+	    &e) == -1) {
+		js_strerror(&e, line, why, size);
+		return -1;
+	}
+	if ((m = js_repeated_key(&c->top, &c->tmp)) != NULL)
+		return refuse(why, size, "duplicate key %s",
+		    printable(m->key, m->keylen, key, sizeof(key)));
+	m = js_get(&c->top, "event");
+	if (m == NULL || m->type != JT_STRING || m->vallen == 2)
+		return refuse(why, size, "no event name");
+	if ((did = js_get(&c->top, "distinct_id")) == NULL)
+		did = js_get(&c->top, "$distinct_id");
+	if (js_is_blank(did))
+		did = js_get(&c->props, "distinct_id");
+	if (js_is_blank(did))
+		return refuse(why, size, "no distinct_id");
+	if (check_uuid(c, js_get(&c->top, "uuid"), why, size) == -1)
+		return -1;
+	info->did = did->val;
+	info->didlen = did->vallen;
+	copy_string(c, js_get(&c->top, "uuid"), info->uuid, sizeof(info->uuid));
+	copy_string(c, js_get(&c->top, "timestamp"), info->ts,
+	    sizeof(info->ts));
+	return 0;
+}
+
+void
+checker_free(struct checker *c)
+{
+	js_members_free(&c->top);
+	js_members_free(&c->props);
+	buf_free(&c->tmp);
+}

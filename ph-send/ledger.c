@@ -1,0 +1,85 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "ledger.h"
+#include "xalloc.h"
+
+uint64_t
+ledger_extend(uint64_t prefix, const char *line, size_t len)
+{
+	uint64_t h = hash64(line, len, 0);
+
+	return hash64(&h, sizeof(h), prefix);
+}
+
+static void
+grow(struct ledger *l)
+{
+	struct slot *ring = xcalloc(l->cap ? l->cap * 2 : 1024,
+	    sizeof(*ring));
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		ring[i] = l->ring[(l->head + i) % l->cap];
+	free(l->ring);
+	l->ring = ring;
+	l->cap = l->cap ? l->cap * 2 : 1024;
+	l->head = 0;
+}
+
+static void
+copy_text(char *dst, const char *src)
+{
+	size_t n = src != NULL ? strlen(src) : 0;
+
+	if (n >= LEDGER_TEXT)
+		n = LEDGER_TEXT - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+ledger_add(struct ledger *l, const char *line, size_t len, const char *ts,
+    const char *uuid)
+{
+	struct slot *s;
+
+	if (l->count == l->cap)
+		grow(l);
+	s = &l->ring[(l->head + l->count++) % l->cap];
+	s->hash = hash64(line, len, 0);
+	s->settled = 0;
+	copy_text(s->ts, ts);
+	copy_text(s->uuid, uuid);
+}
+
+int
+ledger_settle(struct ledger *l, unsigned long long no)
+{
+	struct slot *s;
+	int grew = 0;
+
+	if (no <= l->done || no > l->done + l->count)
+		return 0;
+	l->ring[(l->head + (no - l->done - 1)) % l->cap].settled = 1;
+	while (l->count > 0 && (s = &l->ring[l->head])->settled) {
+		l->hash = hash64(&s->hash, sizeof(s->hash), l->hash);
+		if (s->ts[0] != '\0' || s->uuid[0] != '\0') {
+			memcpy(l->ts, s->ts, sizeof(l->ts));
+			memcpy(l->uuid, s->uuid, sizeof(l->uuid));
+		}
+		l->done++;
+		l->head = (l->head + 1) % l->cap;
+		l->count--;
+		grew = 1;
+	}
+	return grew;
+}
+
+void
+ledger_free(struct ledger *l)
+{
+	free(l->ring);
+	memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,298 @@
+/*
+ * ph-send: deliver capture-ready events (NDJSON) to a PostHog capture
+ * endpoint, each exactly once, in gzip batches, whatever the server
+ * does.  See ph-send(1).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "diag.h"
+#include "exitcode.h"
+#include "http.h"
+#include "numparse.h"
+#include "output.h"
+#include "secret.h"
+#include "sender.h"
+#include "signals.h"
+#include "stdfds.h"
+#include "xalloc.h"
+
+#define DEFAULT_HOST	"https://us.i.posthog.com"
+#define GZIP_LEVEL	3	/* deflate's fast mode, five times smaller */
+
+static const char usage_text[] =
+"usage: ph-send [-hnqV] [--host url] [--key-file file] [--state file]\n"
+"               [-r file] [--batch-size n] [--batch-bytes size]\n"
+"               [--parallel n] [--rate n] [--max-retries n]\n"
+"               [--retry-wait s] [--retry-max-wait s] [--timeout s]\n"
+"               [--max-event size] [--no-gzip] [--no-historical]\n"
+"               [--progress] [file ...]\n";
+
+static const char help_text[] =
+"Deliver capture-ready events (NDJSON, from ph-clean or a saved file) to\n"
+"a PostHog capture endpoint, in gzip batches with historical_migration.\n"
+"\n"
+"      --host URL           capture host (PH_SEND_HOST; default\n"
+"                           " DEFAULT_HOST ")\n"
+"      --key-file FILE      project API key in FILE (else PH_SEND_KEY)\n"
+"      --state FILE         record progress in FILE; a rerun resumes\n"
+"  -r, --reject FILE        append refused events, unchanged, to FILE\n"
+"      --batch-size N       events per request (1000)\n"
+"      --batch-bytes SIZE   bytes per request before gzip (5M)\n"
+"      --parallel N         requests in flight (4)\n"
+"      --rate N             at most N events a second\n"
+"      --max-retries N      retries of one batch before giving up (10)\n"
+"      --retry-wait S       first wait before a retry, seconds (1)\n"
+"      --retry-max-wait S   longest wait before a retry (30)\n"
+"      --timeout S          longest one request may take (60)\n"
+"      --max-event SIZE     refuse larger events locally (900K)\n"
+"      --no-gzip            send uncompressed bodies\n"
+"      --no-historical      leave historical_migration out\n"
+"  -n, --dry-run            do everything but send\n"
+"      --progress           progress on stderr even when not a terminal\n"
+"  -q, --quiet              no progress, retry notes or summary\n"
+"  -h, --help               print this help and exit\n"
+"  -V, --version            print the version and exit\n"
+"\n"
+"Exit status: 0 all delivered, 1 events rejected, 2 usage, 3 fatal\n"
+"error, 4 key refused, 5 retries used up.  See ph-send(1).\n";
+
+enum {
+	O_HOST = 256, O_KEY_FILE, O_STATE, O_BATCH_SIZE, O_BATCH_BYTES,
+	O_PARALLEL, O_RATE, O_MAX_RETRIES, O_RETRY_WAIT, O_RETRY_MAX_WAIT,
+	O_TIMEOUT, O_MAX_EVENT, O_NO_GZIP, O_NO_HISTORICAL, O_PROGRESS
+};
+
+static const struct option longopts[] = {
+	{ "batch-bytes", required_argument, NULL, O_BATCH_BYTES },
+	{ "batch-size", required_argument, NULL, O_BATCH_SIZE },
+	{ "dry-run", no_argument, NULL, 'n' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "key-file", required_argument, NULL, O_KEY_FILE },
+	{ "max-event", required_argument, NULL, O_MAX_EVENT },
+	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
+	{ "no-gzip", no_argument, NULL, O_NO_GZIP },
+	{ "no-historical", no_argument, NULL, O_NO_HISTORICAL },
+	{ "parallel", required_argument, NULL, O_PARALLEL },
+	{ "progress", no_argument, NULL, O_PROGRESS },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "rate", required_argument, NULL, O_RATE },
+	{ "reject", required_argument, NULL, 'r' },
+	{ "retry-max-wait", required_argument, NULL, O_RETRY_MAX_WAIT },
+	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
+	{ "state", required_argument, NULL, O_STATE },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static void
+help(void)
+{
+	struct owriter w;
+
+	ow_init(&w, 1, "stdout");
+	ow_write(&w, usage_text, sizeof(usage_text) - 1);
+	ow_write(&w, "\n", 1);
+	ow_write(&w, help_text, sizeof(help_text) - 1);
+	ow_close(&w);
+	exit(PH_EXIT_OK);
+}
+
+static void __attribute__((noreturn))
+bad_value(const char *opt, const char *why, const char *value)
+{
+	warnx("%s %s: %s", opt, why, value);
+	usage_error(usage_text);
+}
+
+static long long
+number(const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (parse_ll(s, min, max, &v, &why) == -1)
+		bad_value(opt, why, s);
+	return v;
+}
+
+static size_t
+size_arg(const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (parse_size(s, min, max, &v, &why) == -1)
+		bad_value(opt, why, s);
+	return (size_t)v;
+}
+
+static double
+seconds(const char *opt, const char *s, double min, double max)
+{
+	const char *why;
+	double v;
+
+	if (parse_seconds(s, min, max, &v, &why) == -1)
+		bad_value(opt, why, s);
+	return v;
+}
+
+static void
+defaults(struct send_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->historical = 1;
+	o->gzip_level = GZIP_LEVEL;
+	o->batch_size = 1000;
+	o->batch_bytes = 5 << 20;
+	o->parallel = 4;
+	o->max_retries = 10;
+	o->retry_wait = 1;
+	o->retry_max_wait = 30;
+	o->timeout = 60;
+	o->flush_after = 1;
+	o->max_event = 900 * 1024;
+}
+
+/* Options into *o; returns the host given, or NULL. */
+static const char *
+parse_options(int argc, char *argv[], struct send_opts *o,
+    const char **key_file)
+{
+	const char *host = NULL;
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hnqr:V", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'h': help(); break;
+		case 'n': o->dry_run = 1; break;
+		case 'q': o->quiet = 1; break;
+		case 'r': o->reject_path = optarg; break;
+		case 'V': print_version(); break;
+		case O_HOST: host = optarg; break;
+		case O_KEY_FILE: *key_file = optarg; break;
+		case O_STATE: o->state_path = optarg; break;
+		case O_BATCH_SIZE:
+			o->batch_size = (size_t)number("--batch-size", optarg, 1,
+			    100000);
+			break;
+		case O_BATCH_BYTES:
+			o->batch_bytes = size_arg("--batch-bytes", optarg, 1024,
+			    100 << 20);
+			break;
+		case O_PARALLEL:
+			o->parallel = (int)number("--parallel", optarg, 1, 64);
+			break;
+		case O_RATE:
+			o->rate = (double)number("--rate", optarg, 1, 10000000);
+			break;
+		case O_MAX_RETRIES:
+			o->max_retries = (unsigned)number("--max-retries", optarg,
+			    0, 1000);
+			break;
+		case O_RETRY_WAIT:
+			o->retry_wait = seconds("--retry-wait", optarg, 0, 3600);
+			break;
+		case O_RETRY_MAX_WAIT:
+			o->retry_max_wait = seconds("--retry-max-wait", optarg, 0,
+			    86400);
+			break;
+		case O_TIMEOUT:
+			o->timeout = seconds("--timeout", optarg, 0.01, 86400);
+			break;
+		case O_MAX_EVENT:
+			o->max_event = size_arg("--max-event", optarg, 16,
+			    100 << 20);
+			break;
+		case O_NO_GZIP: o->gzip_level = 0; break;
+		case O_NO_HISTORICAL: o->historical = 0; break;
+		case O_PROGRESS: o->force_progress = 1; break;
+		default: usage_error(usage_text);
+		}
+	return host;
+}
+
+/* The capture URL: host + /batch/, unless the host names it already. */
+static char *
+batch_url(const char *host)
+{
+	char *base = http_base_url(host), *url;
+	size_t n;
+
+	if (base == NULL) {
+		warnx("--host %s: not an http:// or https:// URL", host);
+		usage_error(usage_text);
+	}
+	n = strlen(base);
+	url = xmalloc(n + 8);
+	snprintf(url, n + 8, "%s%s", base, n >= 6 &&
+	    strcmp(base + n - 6, "/batch") == 0 ? "/" : "/batch/");
+	free(base);
+	return url;
+}
+
+static void
+load_key(struct send_opts *o, const char *key_file)
+{
+	char why[512];
+
+	o->key = secret_load("PH_SEND_KEY", key_file, why, sizeof(why));
+	if (o->key == NULL && o->dry_run)
+		return;
+	if (o->key == NULL) {
+		warnx("%s", why);
+		exit(key_file != NULL ? PH_EXIT_FATAL : PH_EXIT_USAGE);
+	}
+	if (strncmp(o->key, "phx_", 4) == 0) {
+		warnx("the key is a personal API key (phx_...); capture "
+		    "takes the destination project's API key (phc_...)");
+		exit(PH_EXIT_AUTH);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *host, *key_file = NULL;
+	struct sender s;
+	int status;
+
+	/* getopt_long names the program by argv[0]: use the short name. */
+	argv[0] = program_invocation_short_name;
+	ensure_std_fds();
+	memset(&s, 0, sizeof(s));
+	defaults(&s.o);
+	host = parse_options(argc, argv, &s.o, &key_file);
+	if (host == NULL && (host = getenv("PH_SEND_HOST")) != NULL &&
+	    *host == '\0')
+		host = NULL;
+	s.o.url = batch_url(host != NULL ? host : DEFAULT_HOST);
+	load_key(&s.o, key_file);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(PH_EXIT_FATAL, "cannot set up libcurl");
+	catch_stop_signals();
+
+	status = sender_init(&s, argv + optind, argc - optind);
+	if (status == PH_EXIT_OK)
+		status = sender_resume(&s);
+	if (status == PH_EXIT_OK) {
+		status = sender_run(&s);
+		sender_summary(&s);
+	}
+	sender_free(&s);
+	secret_free(s.o.key);
+	free(s.o.url);
+	curl_global_cleanup();
+	if (stop_signal)
+		die_by_signal(stop_signal);
+	return status;
+}

@@ -1,0 +1,602 @@
+#include <err.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "hash.h"
+#include "http.h"
+#include "jscan.h"
+#include "sender.h"
+#include "signals.h"
+#include "xalloc.h"
+
+/* Ready batches a lane may hold beside the one on the wire. */
+#define LANE_QUEUE_MAX	2
+
+static void
+set_status(struct sender *s, int status)
+{
+	/* Stopping failures outrank rejected events, which outrank none. */
+	if (s->status == PH_EXIT_OK ||
+	    (s->status == PH_EXIT_REJECTED && status != PH_EXIT_OK))
+		s->status = status;
+}
+
+static void __attribute__((format(printf, 2, 3)))
+say(struct sender *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	progress_end(&s->prog);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	warnx("%s", msg);
+}
+
+/* Stop reading and starting requests; finish what is on the wire. */
+static void
+begin_stop(struct sender *s, int status)
+{
+	set_status(s, status);
+	s->stopping = 1;
+}
+
+static void
+abort_transfers(struct sender *s)
+{
+	int i;
+
+	for (i = 0; i < s->o.parallel; i++)
+		if (s->lanes[i].busy) {
+			curl_multi_remove_handle(s->multi, s->lanes[i].h);
+			s->lanes[i].busy = 0;
+		}
+}
+
+/* "1000 events, stdin:1 to stdin:3997" */
+static const char *
+batch_where(struct sender *s, const struct batch *b, char *out,
+    size_t size)
+{
+	char first[256], last[256];
+
+	input_where(&s->in, b->line[0], first, sizeof(first));
+	if (b->n == 1)
+		return snprintf(out, size, "%s", first), out;
+	input_where(&s->in, b->line[b->n - 1], last, sizeof(last));
+	snprintf(out, size, "%zu events, %s to %s", b->n, first, last);
+	return out;
+}
+
+static void
+write_state(struct sender *s)
+{
+	struct saved_state st;
+
+	if (s->o.state_path == NULL || s->o.dry_run)
+		return;
+	/* A line the state calls settled must be in the reject file. */
+	if (s->o.reject_path != NULL)
+		ow_flush(&s->rej);
+	memset(&st, 0, sizeof(st));
+	st.pipe = s->pipe;
+	st.lines = s->led.done;
+	st.prefix_hash = s->led.hash;
+	memcpy(st.timestamp, s->led.ts, sizeof(st.timestamp));
+	memcpy(st.uuid, s->led.uuid, sizeof(st.uuid));
+	st.sent = s->saved.sent + s->n.sent;
+	st.rejected = s->saved.rejected + s->n.rejected;
+	if (state_save(s->o.state_path, &st) == -1) {
+		say(s, "%s: %s", s->o.state_path, strerror(errno));
+		begin_stop(s, PH_EXIT_FATAL);
+	}
+}
+
+static void
+settle(struct sender *s, unsigned long long no, int *grew)
+{
+	if (ledger_settle(&s->led, no))
+		*grew = 1;
+}
+
+/* A line that must not be sent: reported, kept, and settled. */
+static void
+reject_line(struct sender *s, unsigned long long no, const char *text,
+    size_t len, const char *why, int *grew)
+{
+	char where[300];
+
+	say(s, "%s: %s", input_where(&s->in, no, where, sizeof(where)), why);
+	if (s->o.reject_path != NULL) {
+		ow_write(&s->rej, text, len);
+		ow_write(&s->rej, "\n", 1);
+	}
+	s->n.rejected++;
+	set_status(s, PH_EXIT_REJECTED);
+	settle(s, no, grew);
+}
+
+/* --- lanes and batches ----------------------------------------------- */
+
+static void
+enqueue(struct lane *l, struct batch *b)
+{
+	b->next = NULL;
+	if (l->tail != NULL)
+		l->tail->next = b;
+	else
+		l->head = b;
+	l->tail = b;
+	l->queued++;
+}
+
+static void
+push_front(struct lane *l, struct batch *b)
+{
+	b->next = l->head;
+	l->head = b;
+	if (l->tail == NULL)
+		l->tail = b;
+	l->queued++;
+}
+
+static struct batch *
+dequeue(struct lane *l)
+{
+	struct batch *b = l->head;
+
+	if (b != NULL) {
+		l->head = b->next;
+		if (l->head == NULL)
+			l->tail = NULL;
+		l->queued--;
+		b->next = NULL;
+	}
+	return b;
+}
+
+static int
+fits(const struct sender *s, const struct batch *b, size_t len)
+{
+	return b->n < s->o.batch_size && envelope_overhead(&s->env) +
+	    b->data.len + 1 + len <= s->o.batch_bytes;
+}
+
+/* Put an event in its lane's batch: 0 when the lane has no room yet. */
+static int
+lane_take(struct sender *s, struct lane *l, const char *ev, size_t len,
+    unsigned long long no)
+{
+	struct batch *f = l->fill;
+
+	if (f != NULL && f->n > 0 && !fits(s, f, len)) {
+		if (l->queued >= LANE_QUEUE_MAX)
+			return 0;
+		enqueue(l, f);
+		l->fill = f = NULL;
+	}
+	if (f == NULL)
+		l->fill = f = batch_new(clock_now());
+	batch_add(f, ev, len, no);
+	return 1;
+}
+
+static struct lane *
+lane_of(struct sender *s, const struct event_info *info)
+{
+	return &s->lanes[hash64(info->did, info->didlen, 0) %
+	    (uint64_t)s->o.parallel];
+}
+
+/* A line from the input: checked, recorded, and given to its lane. */
+static void
+take_line(struct sender *s, struct line *l)
+{
+	struct event_info info;
+	char why[256];
+	int grew = 0;
+
+	/* A UTF-8 byte order mark may open a file; JSON has none. */
+	if (s->in.lr.lineno == 1 && l->len >= 3 &&
+	    memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
+		l->p += 3, l->len -= 3;
+	if (js_ws(l->p, l->p + l->len) == l->p + l->len) {
+		ledger_add(&s->led, l->p, l->len, "", "");
+		settle(s, l->no, &grew);
+		return;
+	}
+	if (check_event(&s->chk, l->p, l->len, &info, why, sizeof(why)) ==
+	    -1) {
+		ledger_add(&s->led, l->p, l->len, "", "");
+		reject_line(s, l->no, l->p, l->len, why, &grew);
+		return;
+	}
+	ledger_add(&s->led, l->p, l->len, info.ts, info.uuid);
+	if (lane_take(s, lane_of(s, &info), l->p, l->len, l->no))
+		return;
+	/* Its lane is full: hold the line until the lane frees up. */
+	s->pending.len = 0;
+	buf_add(&s->pending, l->p, l->len);
+	s->pending_info = info;
+	s->pending_info.did = s->pending.p + (info.did - l->p);
+	s->pending_no = l->no;
+	s->has_pending = 1;
+}
+
+/* What read_input leaves to do. */
+enum { INPUT_IDLE, INPUT_POLL, INPUT_MORE };
+
+/*
+ * Read what the input has ready: INPUT_POLL when it must be waited on,
+ * INPUT_MORE when lines are left for the next turn, else INPUT_IDLE.
+ */
+static int
+read_input(struct sender *s)
+{
+	struct line l;
+	int n, r;
+
+	for (n = 0; n < 20000; n++) {
+		if (s->stopping)
+			return INPUT_IDLE;
+		if (s->has_pending) {
+			if (!lane_take(s, lane_of(s, &s->pending_info),
+			    s->pending.p, s->pending.len, s->pending_no))
+				return INPUT_IDLE;
+			s->has_pending = 0;
+			continue;
+		}
+		if (s->input_done)
+			return INPUT_IDLE;
+		if ((r = input_next(&s->in, &l)) == 1)
+			take_line(s, &l);
+		else if (r == 0)
+			return INPUT_POLL;
+		else if (r == -1)
+			s->input_done = 1;
+		else
+			begin_stop(s, PH_EXIT_FATAL);
+	}
+	return INPUT_MORE;
+}
+
+/* Send a partial batch when no more will come soon. */
+static void
+close_batches(struct sender *s, double now)
+{
+	int drained = s->input_done && !s->has_pending, i;
+	struct lane *l;
+
+	for (i = 0; i < s->o.parallel; i++) {
+		l = &s->lanes[i];
+		if (l->fill == NULL || l->fill->n == 0)
+			continue;
+		if (drained || (l->fill->n >= s->o.batch_size &&
+		    l->queued < LANE_QUEUE_MAX) || (l->cur == NULL &&
+		    l->queued == 0 && now - l->fill->opened >= s->o.flush_after)) {
+			enqueue(l, l->fill);
+			l->fill = NULL;
+		}
+	}
+}
+
+/* --- results ------------------------------------------------------------ */
+
+static void
+delivered(struct sender *s, struct lane *l)
+{
+	struct batch *b = l->cur;
+	int grew = 0;
+	size_t i;
+
+	s->n.sent += b->n;
+	s->n.batches++;
+	s->n.raw_bytes += b->rawlen;
+	s->n.wire_bytes += b->body.len;
+	if (!s->quota_warned && l->reply.len > 0 &&
+	    memmem(l->reply.p, l->reply.len, "quota_limited", 13) != NULL) {
+		say(s, "%s: the destination says its quota is used up: "
+		    "PostHog drops such events while answering 200",
+		    s->o.url);
+		s->quota_warned = 1;
+	}
+	for (i = 0; i < b->n; i++)
+		settle(s, b->line[i], &grew);
+	batch_free(b);
+	l->cur = NULL;
+	l->retry_at = 0;
+	if (grew)
+		write_state(s);
+}
+
+static const char *
+failure_text(struct lane *l, CURLcode rc, long status, char *out,
+    size_t size)
+{
+	char reason[300];
+
+	if (rc != CURLE_OK)
+		snprintf(out, size, "%s", http_error(rc, l->errbuf));
+	else
+		snprintf(out, size, "%ld: %s", status, http_reason(l->reply.p,
+		    l->reply.len, reason, sizeof(reason)));
+	return out;
+}
+
+static void
+retry_later(struct sender *s, struct lane *l, const char *why,
+    curl_off_t retry_after)
+{
+	struct batch *b = l->cur;
+	char where[600];
+	double delay;
+
+	s->n.retries++;
+	b->attempts++;
+	batch_where(s, b, where, sizeof(where));
+	if (s->stopping)
+		return;
+	if (b->attempts > s->o.max_retries) {
+		say(s, "%s: %s; giving up after %u retries", where, why,
+		    s->o.max_retries);
+		begin_stop(s, PH_EXIT_TEMPFAIL);
+		return;
+	}
+	delay = backoff_delay(s->o.retry_wait, s->o.retry_max_wait,
+	    b->attempts, retry_after > 0 ? (double)retry_after : 0,
+	    backoff_random());
+	l->retry_at = clock_now() + delay;
+	if (!s->o.quiet)
+		say(s, "%s: %s; retry %u of %u in %.1f s", where, why,
+		    b->attempts, s->o.max_retries, delay);
+}
+
+/* 400 or 413: one event spoils the batch; halve until it stands alone. */
+static void
+split_or_reject(struct sender *s, struct lane *l, const char *why)
+{
+	struct batch *b = l->cur;
+	size_t half, len;
+	const char *ev;
+	int grew = 0;
+
+	l->cur = NULL;
+	if (b->n == 1) {
+		ev = batch_event(b, 0, &len);
+		reject_line(s, b->line[0], ev, len, why, &grew);
+		batch_free(b);
+		if (grew)
+			write_state(s);
+		return;
+	}
+	half = b->n / 2;
+	push_front(l, batch_slice(b, half, b->n));
+	push_front(l, batch_slice(b, 0, half));
+	batch_free(b);
+}
+
+static void
+refused_key(struct sender *s, const char *why)
+{
+	say(s, "%s: %s: the key was refused; check that PH_SEND_KEY (or "
+	    "--key-file) holds the destination project's API key (phc_...) "
+	    "and that --host is that project's capture host", s->o.url, why);
+	begin_stop(s, PH_EXIT_AUTH);
+	abort_transfers(s);
+}
+
+static void
+finished(struct sender *s, struct lane *l, CURLcode rc)
+{
+	curl_off_t retry_after = -1;
+	char why[512];
+	long status = 0;
+
+	curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(l->h, CURLINFO_RETRY_AFTER, &retry_after);
+	if (rc == CURLE_OK && status >= 200 && status <= 299) {
+		delivered(s, l);
+		return;
+	}
+	failure_text(l, rc, status, why, sizeof(why));
+	if (http_transient(rc, status))
+		retry_later(s, l, why, retry_after);
+	else if (rc == CURLE_OK && (status == 400 || status == 413))
+		split_or_reject(s, l, why);
+	else if (rc == CURLE_OK && (status == 401 || status == 403))
+		refused_key(s, why);
+	else {
+		say(s, "%s: %s%s", s->o.url, why, rc == CURLE_OK &&
+		    status < 400 ? " (a redirect: give the final URL as "
+		    "--host)" : rc == CURLE_OK && status == 404 ?
+		    " (is --host a PostHog capture host?)" : "");
+		begin_stop(s, PH_EXIT_FATAL);
+	}
+}
+
+/* --- the wire ----------------------------------------------------------- */
+
+static void
+start(struct sender *s, struct lane *l, double now)
+{
+	struct batch *b = l->cur;
+
+	if (batch_build(b, &s->env) == -1) {
+		say(s, "gzip failed");
+		begin_stop(s, PH_EXIT_FATAL);
+		return;
+	}
+	if (s->o.rate > 0)
+		s->next_start = (s->next_start > now ? s->next_start : now) +
+		    (double)b->n / s->o.rate;
+	if (s->o.dry_run) {
+		delivered(s, l);
+		return;
+	}
+	l->reply.len = 0;
+	l->errbuf[0] = '\0';
+	curl_easy_setopt(l->h, CURLOPT_POSTFIELDS, b->body.p);
+	curl_easy_setopt(l->h, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)b->body.len);
+	curl_multi_add_handle(s->multi, l->h);
+	l->busy = 1;
+}
+
+static void
+start_transfers(struct sender *s, double now)
+{
+	struct lane *l;
+	int i;
+
+	for (i = 0; i < s->o.parallel && !s->stopping; i++) {
+		l = &s->lanes[i];
+		if (l->busy)
+			continue;
+		if (l->cur == NULL && (l->cur = dequeue(l)) == NULL)
+			continue;
+		if (now < l->retry_at || (s->o.rate > 0 && now <
+		    s->next_start))
+			continue;
+		start(s, l, now);
+	}
+}
+
+/* Drive the transfers; the number that finished. */
+static int
+collect(struct sender *s)
+{
+	struct lane *l;
+	CURLMsg *msg;
+	int running, left, done = 0;
+
+	curl_multi_perform(s->multi, &running);
+	while ((msg = curl_multi_info_read(s->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		    (char **)&l);
+		curl_multi_remove_handle(s->multi, l->h);
+		l->busy = 0;
+		finished(s, l, msg->data.result);
+		done++;
+	}
+	return done;
+}
+
+static int
+lanes_idle(const struct sender *s)
+{
+	int i;
+
+	for (i = 0; i < s->o.parallel; i++) {
+		const struct lane *l = &s->lanes[i];
+
+		if (l->busy || (!s->stopping && (l->cur != NULL ||
+		    l->head != NULL || (l->fill != NULL && l->fill->n > 0))))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+all_done(const struct sender *s)
+{
+	if (s->stopping)
+		return lanes_idle(s);
+	return s->input_done && !s->has_pending && lanes_idle(s);
+}
+
+/* How long the loop may sleep before a timer is due, in ms. */
+static int
+sleep_ms(const struct sender *s, double now)
+{
+	double t = 0.5;		/* progress, signals */
+	int i;
+
+	for (i = 0; i < s->o.parallel; i++) {
+		const struct lane *l = &s->lanes[i];
+
+		if (l->cur != NULL && !l->busy && l->retry_at - now < t)
+			t = l->retry_at - now;
+		if (l->fill != NULL && l->fill->n > 0 &&
+		    l->fill->opened + s->o.flush_after - now < t)
+			t = l->fill->opened + s->o.flush_after - now;
+	}
+	if (s->o.rate > 0 && s->next_start > now && s->next_start - now < t)
+		t = s->next_start - now;
+	return t <= 0 ? 0 : (int)(t * 1000) + 1;
+}
+
+static void
+wait_for_work(struct sender *s, int want_input, int busy, double now)
+{
+	struct curl_waitfd in = { 0, CURL_WAIT_POLLIN, 0 };
+	int n = 0;
+
+	if (want_input && input_fd(&s->in) != -1) {
+		in.fd = input_fd(&s->in);
+		n = 1;
+	}
+	curl_multi_poll(s->multi, &in, (unsigned)n, busy ? 0 :
+	    sleep_ms(s, now), NULL);
+	if (n == 1 && (in.revents & (CURL_WAIT_POLLIN | POLLHUP | POLLERR)) &&
+	    input_fill(&s->in) == -2)
+		begin_stop(s, PH_EXIT_FATAL);
+}
+
+static void
+show_progress(struct sender *s, double now)
+{
+	char line[256];
+	double t = now - s->started;
+	int i, busy = 0;
+
+	if (!progress_due(&s->prog, now))
+		return;
+	for (i = 0; i < s->o.parallel; i++)
+		busy += s->lanes[i].busy;
+	snprintf(line, sizeof(line), "ph-send: %llu sent, %.0f events/s, "
+	    "%llu retries, %llu rejected, %d in flight", s->n.sent,
+	    t > 0 ? (double)s->n.sent / t : 0.0, s->n.retries,
+	    s->n.rejected, busy);
+	progress_show(&s->prog, line);
+}
+
+int
+sender_run(struct sender *s)
+{
+	int input, done;
+	double now;
+
+	while (!all_done(s)) {
+		now = clock_now();
+		if (stop_signal && !s->stopping) {
+			say(s, "%s: finishing the requests in flight",
+			    strsignal(stop_signal));
+			s->stopping = 1;
+		}
+		if (stop_count >= 2)
+			abort_transfers(s);
+		input = read_input(s);
+		if (!s->stopping)
+			close_batches(s, now);
+		start_transfers(s, now);
+		done = collect(s);
+		show_progress(s, now);
+		if (!all_done(s))
+			wait_for_work(s, input == INPUT_POLL && !s->stopping,
+			    done > 0 || input == INPUT_MORE, now);
+	}
+	write_state(s);
+	return s->status;
+}

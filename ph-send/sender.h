@@ -1,0 +1,101 @@
+/*
+ * The delivery engine: events from the input go to lanes by a hash of
+ * their distinct_id; each lane sends its batches one after another, so
+ * the events of one person reach the server in input order while N
+ * lanes keep N requests in flight over kept-alive connections.
+ */
+#ifndef PH_SEND_SENDER_H
+#define PH_SEND_SENDER_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "check.h"
+#include "input.h"
+#include "ledger.h"
+#include "output.h"
+#include "progress.h"
+#include "statefile.h"
+
+struct send_opts {
+	char		*url;		/* .../batch/ */
+	char		*key;
+	int		 historical;
+	int		 gzip_level;	/* 0: no gzip */
+	size_t		 batch_size;
+	size_t		 batch_bytes;
+	int		 parallel;
+	double		 rate;		/* events a second; 0: no limit */
+	unsigned	 max_retries;
+	double		 retry_wait;	/* first backoff, seconds */
+	double		 retry_max_wait;
+	double		 timeout;	/* one request, seconds */
+	double		 flush_after;	/* a partial batch waits this long */
+	int		 dry_run;
+	int		 quiet;
+	int		 force_progress;
+	const char	*state_path;
+	const char	*reject_path;
+	size_t		 max_event;
+};
+
+struct lane {
+	struct batch	*fill;		/* taking events */
+	struct batch	*head;		/* ready, in order */
+	struct batch	*tail;
+	size_t		 queued;
+	struct batch	*cur;		/* being sent, or waiting to retry */
+	int		 busy;		/* cur is on the wire */
+	double		 retry_at;
+	CURL		*h;
+	struct buf	 reply;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+struct counts {
+	unsigned long long sent, rejected, batches, retries;
+	unsigned long long raw_bytes, wire_bytes;
+};
+
+struct sender {
+	struct send_opts	 o;
+	struct input		 in;
+	struct checker		 chk;
+	struct ledger		 led;
+	struct envelope		 env;
+	struct lane		*lanes;
+	CURLM			*multi;
+	struct curl_slist	*headers;
+	struct owriter		 rej;
+	struct progress		 prog;
+	struct counts		 n;
+	struct saved_state	 saved;		/* what the state file says */
+	int			 pipe;		/* input cannot be replayed */
+
+	/* A checked line that found its lane full, waiting for room. */
+	struct buf		 pending;
+	struct event_info	 pending_info;
+	unsigned long long	 pending_no;
+	int			 has_pending;
+
+	int			 input_done;
+	int			 stopping;	/* read no more, start no more */
+	int			 status;	/* the exit status so far */
+	int			 quota_warned;
+	double			 next_start;	/* --rate: earliest next send */
+	double			 started;
+};
+
+/* Set up from s->o and the input paths: 0, or an exit status. */
+int	sender_init(struct sender *, char *const *paths, int npaths);
+/* Skip what the state file says an earlier run delivered: 0 or status. */
+int	sender_resume(struct sender *);
+/* Deliver everything: the exit status. */
+int	sender_run(struct sender *);
+void	sender_summary(struct sender *);
+void	sender_free(struct sender *);
+
+#endif

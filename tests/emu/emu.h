@@ -1,0 +1,107 @@
+/*
+ * ph-emu: a local PostHog for tests, benchmarks and the demo.  It speaks
+ * the capture API (the destination) and the event-listing and query APIs
+ * (the source) as ../shared/docs/posthog-api.md describes them, stores
+ * what it accepts, and injects faults on request.
+ */
+#ifndef PH_EMU_H
+#define PH_EMU_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <microhttpd.h>
+
+#include "buf.h"
+
+struct emu_conf {
+	const char	*project_key;	/* capture token */
+	const char	*personal_key;	/* source API Bearer key */
+	const char	*store_path;	/* accepted events, one per line */
+	const char	*log_path;	/* one JSON line per request */
+	const char	*load_path;	/* events the source API serves */
+	unsigned	 latency_ms;	/* added to every request */
+	double		 p503, p500, p429, preset, pslow;
+	unsigned	 retry_after;	/* seconds, on injected 429s */
+	unsigned	 slow_ms;
+	size_t		 max_body;	/* /batch, compressed, on the wire */
+	size_t		 max_body_small;	/* other capture routes */
+	size_t		 max_event;	/* one event, bytes */
+	size_t		 max_decompressed;
+	int		 auth_status;	/* 401 (older) or 403 (newest) */
+	int		 error_format;	/* ERR_TEXT, ERR_JSON, ERR_DJANGO */
+	int		 quota_limited;	/* 200 but drop, as billing does */
+	int		 legacy_status;	/* {"status": 1}, old Django */
+	const char	*refuse_event;	/* 400 for batches holding it */
+	uint64_t	 seed;
+
+	/* Source API. */
+	unsigned	 page_cap;	/* events limit cap; 0: none */
+	unsigned	 query_cap;	/* query API row cap */
+	unsigned	 rate_per_min;	/* 429 past this many a minute; 0 off */
+	int		 foreign_next;	/* next names the second listener */
+	int		 no_query;	/* old install: no query API */
+	int		 default_24h;	/* no after: after = before - 24 h */
+	int		 next_drops_after;	/* ASC next loses after=... */
+};
+
+enum { ERR_TEXT, ERR_JSON, ERR_DJANGO };
+
+struct emu_stats {
+	unsigned long	 requests;
+	unsigned long	 capture_ok;
+	unsigned long	 events;		/* accepted */
+	unsigned long	 rejected_requests;	/* 4xx answers */
+	unsigned long	 faults;
+	unsigned long	 foreign_hits;
+	unsigned long	 source_pages;
+	unsigned long	 rate_limited;
+};
+
+struct emu {
+	struct emu_conf	 c;
+	pthread_mutex_t	 lock;
+	int		 store_fd;
+	int		 log_fd;
+	uint64_t	 rng;
+	struct emu_stats st;
+	unsigned short	 port;
+	unsigned short	 foreign_port;
+	void		*src;		/* source data, source.c */
+	double		 window_start;	/* rate limiting */
+	unsigned	 window_count;
+};
+
+/* What one request carries once its body has arrived. */
+struct req {
+	struct buf	 body;
+	int		 too_large;
+	struct buf	 log;		/* extra members for its log line */
+	const char	*fault;		/* the fault injected, if any */
+};
+
+/* Reply helpers, emu.c. */
+enum MHD_Result	 reply(struct MHD_Connection *, unsigned status,
+		    const char *type, const char *body, size_t len);
+/* A JSON reply from a string. */
+enum MHD_Result	 reply_str(struct MHD_Connection *, unsigned status,
+		    const char *json);
+enum MHD_Result	 reply_error(struct emu *, struct MHD_Connection *,
+		    unsigned status, const char *code, const char *msg);
+double		 emu_random(struct emu *);
+void		 emu_sleep_ms(unsigned);
+const char	*header(struct MHD_Connection *, const char *name);
+
+/* capture.c */
+int		 is_capture_path(const char *url);
+enum MHD_Result	 capture(struct emu *, struct MHD_Connection *,
+		    struct req *, const char *url);
+
+/* source.c */
+int		 source_load(struct emu *);
+int		 is_source_path(const char *url);
+enum MHD_Result	 source(struct emu *, struct MHD_Connection *,
+		    struct req *, const char *url, const char *method);
+
+#endif
