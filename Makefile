@@ -46,7 +46,7 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 # Unit tests of a program's own modules link that module.
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 
-MANS = man/ph-clean.1
+MANS = man/ph-clean.1 man/ph-send.1
 
 all: $(PROG_BINS) $(EMU)
 
@@ -65,7 +65,8 @@ $(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLEAN_OBJS) $(LIBPH) $(LDLIBS)
 
 $(O)/ph-send/ph-send: $(SEND_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS) \
+	    -lpthread
 
 $(EMU): $(EMU_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) \

@@ -28,10 +28,7 @@ envelope_free(struct envelope *env)
 	/* The head holds the API key: leave nothing behind in memory. */
 	if (env->head.p != NULL)
 		explicit_bzero(env->head.p, env->head.cap);
-	if (env->scratch.p != NULL)
-		explicit_bzero(env->scratch.p, env->scratch.cap);
 	buf_free(&env->head);
-	buf_free(&env->scratch);
 }
 
 size_t
@@ -89,20 +86,24 @@ batch_slice(const struct batch *b, size_t from, size_t to)
 }
 
 int
-batch_build(struct batch *b, struct envelope *env)
+batch_build(struct batch *b, const struct envelope *env, struct buf *scratch)
 {
-	struct buf *raw = env->gzip_level > 0 ? &env->scratch : &b->body;
+	struct buf *raw = env->gzip_level > 0 ? scratch : &b->body;
 
-	if (b->body.len > 0)
-		return 0;
 	raw->len = 0;
 	buf_reserve(raw, envelope_overhead(env) + b->data.len);
 	buf_add(raw, env->head.p, env->head.len);
 	buf_add(raw, b->data.p, b->data.len);
 	buf_addstr(raw, BATCH_TAIL);
 	b->rawlen = raw->len;
-	if (env->gzip_level > 0)
-		return gz_compress(&b->body, raw->p, raw->len, env->gzip_level);
+	if (env->gzip_level > 0) {
+		b->body.len = 0;
+		if (gz_compress(&b->body, raw->p, raw->len, env->gzip_level) ==
+		    -1)
+			return -1;
+		/* The raw body holds the key: leave nothing behind. */
+		explicit_bzero(raw->p, raw->len);
+	}
 	return 0;
 }
 

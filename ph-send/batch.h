@@ -14,7 +14,6 @@
 struct envelope {
 	struct buf	 head;		/* {"api_key":...,"batch":[ */
 	int		 gzip_level;	/* 0: send uncompressed */
-	struct buf	 scratch;	/* the raw body, before gzip */
 };
 
 struct batch {
@@ -28,8 +27,11 @@ struct batch {
 	/* Set when it is sent. */
 	struct buf	 body;		/* as sent: maybe gzip */
 	size_t		 rawlen;	/* the body before gzip */
+	int		 built;		/* body: 1 built, 0 not, -1 failed */
+	int		 building;	/* handed to a compressor thread */
 	unsigned	 attempts;	/* failed attempts so far */
-	struct batch	*next;
+	struct batch	*next;		/* in its lane */
+	struct batch	*job_next;	/* in the compressor's queue */
 };
 
 void		 envelope_init(struct envelope *, const char *key,
@@ -45,8 +47,12 @@ void		 batch_add(struct batch *, const char *ev, size_t len,
 const char	*batch_event(const struct batch *, size_t i, size_t *len);
 /* A new batch holding events [from, to). */
 struct batch	*batch_slice(const struct batch *, size_t from, size_t to);
-/* Build b->body once: 0, or -1 if gzip failed. */
-int		 batch_build(struct batch *, struct envelope *);
+/*
+ * Build b->body: 0, or -1 if gzip failed.  scratch holds the raw body
+ * on its way to gzip; b and scratch are all it writes.
+ */
+int		 batch_build(struct batch *, const struct envelope *,
+		    struct buf *scratch);
 void		 batch_free(struct batch *);
 
 #endif

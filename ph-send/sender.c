@@ -165,6 +165,20 @@ dequeue(struct lane *l)
 	return b;
 }
 
+/* A batch joins its lane's queue; a worker starts on its body. */
+static void
+make_ready(struct sender *s, struct lane *l, struct batch *b, int front)
+{
+	if (front)
+		push_front(l, b);
+	else
+		enqueue(l, b);
+	if (s->zip != NULL) {
+		b->building = 1;
+		compressor_submit(s->zip, b);
+	}
+}
+
 static int
 fits(const struct sender *s, const struct batch *b, size_t len)
 {
@@ -182,7 +196,7 @@ lane_take(struct sender *s, struct lane *l, const char *ev, size_t len,
 	if (f != NULL && f->n > 0 && !fits(s, f, len)) {
 		if (l->queued >= LANE_QUEUE_MAX)
 			return 0;
-		enqueue(l, f);
+		make_ready(s, l, f, 0);
 		l->fill = f = NULL;
 	}
 	if (f == NULL)
@@ -284,7 +298,7 @@ close_batches(struct sender *s, double now)
 		if (drained || (l->fill->n >= s->o.batch_size &&
 		    l->queued < LANE_QUEUE_MAX) || (l->cur == NULL &&
 		    l->queued == 0 && now - l->fill->opened >= s->o.flush_after)) {
-			enqueue(l, l->fill);
+			make_ready(s, l, l->fill, 0);
 			l->fill = NULL;
 		}
 	}
@@ -380,8 +394,8 @@ split_or_reject(struct sender *s, struct lane *l, const char *why)
 		return;
 	}
 	half = b->n / 2;
-	push_front(l, batch_slice(b, half, b->n));
-	push_front(l, batch_slice(b, 0, half));
+	make_ready(s, l, batch_slice(b, half, b->n), 1);
+	make_ready(s, l, batch_slice(b, 0, half), 1);
 	batch_free(b);
 }
 
@@ -426,12 +440,32 @@ finished(struct sender *s, struct lane *l, CURLcode rc)
 
 /* --- the wire ----------------------------------------------------------- */
 
+/* Whether the batch's body is ready to go: 1, 0 not yet, -1 failed. */
+static int
+body_ready(struct sender *s, struct batch *b)
+{
+	int built;
+
+	if (b->building) {
+		/* Only the worker writes b->built until it is done. */
+		if ((built = compressor_done(s->zip, b)) == 0)
+			return 0;	/* its worker wakes the loop when done */
+		b->building = 0;
+		b->built = built;
+	} else if (b->built == 0)
+		b->built = batch_build(b, &s->env, &s->scratch) == 0 ? 1 : -1;
+	return b->built;
+}
+
 static void
 start(struct sender *s, struct lane *l, double now)
 {
 	struct batch *b = l->cur;
+	int ready = body_ready(s, b);
 
-	if (batch_build(b, &s->env) == -1) {
+	if (ready == 0)
+		return;
+	if (ready == -1) {
 		say(s, "gzip failed");
 		begin_stop(s, PH_EXIT_FATAL);
 		return;

@@ -14,6 +14,7 @@
 #include "batch.h"
 #include "buf.h"
 #include "check.h"
+#include "compressor.h"
 #include "input.h"
 #include "ledger.h"
 #include "output.h"
@@ -66,6 +67,8 @@ struct sender {
 	struct checker		 chk;
 	struct ledger		 led;
 	struct envelope		 env;
+	struct compressor	*zip;		/* NULL: build bodies inline */
+	struct buf		 scratch;	/* for inline builds */
 	struct lane		*lanes;
 	CURLM			*multi;
 	struct curl_slist	*headers;

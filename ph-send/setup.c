@@ -66,6 +66,17 @@ setup_http(struct sender *s)
 		setup_lane(s, &s->lanes[i]);
 }
 
+/* Compression threads: one a core, no more than lanes. */
+static int
+workers(int parallel)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cpus < 1)
+		cpus = 1;
+	return cpus < parallel ? (int)cpus : parallel;
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
@@ -89,6 +100,9 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 		return PH_EXIT_FATAL;
 	}
 	setup_http(s);
+	if (s->o.gzip_level > 0)
+		s->zip = compressor_new(workers(s->o.parallel), &s->env,
+		    s->multi);
 	progress_init(&s->prog, s->o.force_progress, s->o.quiet);
 	s->started = clock_now();
 	return PH_EXIT_OK;
@@ -173,6 +187,8 @@ sender_free(struct sender *s)
 {
 	int i;
 
+	/* Workers may hold batches: stop them before freeing any. */
+	compressor_free(s->zip);
 	for (i = 0; s->lanes != NULL && i < s->o.parallel; i++) {
 		struct lane *l = &s->lanes[i];
 		struct batch *b;
@@ -195,6 +211,7 @@ sender_free(struct sender *s)
 	if (s->o.reject_path != NULL)
 		ow_close(&s->rej);
 	envelope_free(&s->env);
+	buf_free(&s->scratch);
 	checker_free(&s->chk);
 	ledger_free(&s->led);
 	input_free(&s->in);

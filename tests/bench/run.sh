@@ -55,3 +55,6 @@ for f in 200k 1m; do
 	/usr/bin/time -f "ph-clean $f: %M KiB peak RSS, %e s" \
 	    "$B/ph-clean/ph-clean" "$D/$f.ndjson" >/dev/null
 done
+
+echo
+sh "$SRC/tests/bench/send.sh" "$B" "$D"
