@@ -30,7 +30,7 @@ WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes \
 override CFLAGS := -std=c11 $(WARNINGS) $(CFLAGS)
 override CPPFLAGS := -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) $(CPPFLAGS)
 
-PROGS = ph-clean ph-send
+PROGS = ph-clean ph-send ph-fetch
 PROG_BINS = $(foreach p,$(PROGS),$(O)/$(p)/$(p))
 COMMON_SRCS = $(wildcard common/*.c)
 COMMON_OBJS = $(COMMON_SRCS:%.c=$(O)/%.o)
@@ -38,6 +38,7 @@ LIBPH = $(O)/common/libph.a
 
 CLEAN_OBJS = $(O)/ph-clean/ph-clean.o $(O)/ph-clean/clean.o
 SEND_OBJS = $(patsubst %.c,$(O)/%.o,$(wildcard ph-send/*.c))
+FETCH_OBJS = $(patsubst %.c,$(O)/%.o,$(wildcard ph-fetch/*.c))
 EMU_OBJS = $(patsubst %.c,$(O)/%.o,$(wildcard tests/emu/*.c))
 EMU = $(O)/tests/emu/ph-emu
 
@@ -50,11 +51,14 @@ MANS = man/ph-clean.1 man/ph-send.1
 
 all: $(PROG_BINS) $(EMU)
 
-$(O)/%.o: %.c $(wildcard common/*.h) $(wildcard */*.h)
+# -MMD writes each object's header dependencies beside it.
+$(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-$(O)/common/diag.o $(O)/ph-send/setup.o: \
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
+
+$(O)/common/diag.o $(O)/ph-send/setup.o $(O)/ph-fetch/request.o: \
     CPPFLAGS += -DPH_VERSION='"$(VERSION)"'
 
 $(LIBPH): $(COMMON_OBJS)
@@ -67,6 +71,9 @@ $(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
 $(O)/ph-send/ph-send: $(SEND_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS) \
 	    -lpthread
+
+$(O)/ph-fetch/ph-fetch: $(FETCH_OBJS) $(LIBPH)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FETCH_OBJS) $(LIBPH) $(PKG_LIBS)
 
 $(EMU): $(EMU_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) \
@@ -110,7 +117,8 @@ install: all
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
 
 clean:
-	rm -rf build-san $(PROG_BINS) */*.o $(LIBPH) \
+	rm -rf build-san $(PROG_BINS) */*.o */*.d tests/*/*.o tests/*/*.d \
+	    $(LIBPH) $(EMU) \
 	    $(UNIT_BINS) tests/bench/data
 
 .PHONY: all bench check clean deps install lint test

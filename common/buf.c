@@ -9,18 +9,18 @@
 #include "exitcode.h"
 #include "xalloc.h"
 
-/* Make room for n more bytes, growing by doubling. */
+/* Make room for n more bytes and a NUL, growing by doubling. */
 void
 buf_reserve(struct buf *b, size_t n)
 {
 	size_t cap;
 
-	if (b->cap - b->len >= n)
+	if (b->cap - b->len > n)
 		return;
 	if (n > SIZE_MAX / 2 - b->len)
 		errx(PH_EXIT_FATAL, "out of memory");
 	cap = b->cap ? b->cap : 256;
-	while (cap - b->len < n)
+	while (cap - b->len <= n)
 		cap *= 2;
 	b->p = xrealloc(b->p, cap);
 	b->cap = cap;
@@ -34,6 +34,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 	buf_reserve(b, n);
 	memcpy(b->p + b->len, p, n);
 	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 void

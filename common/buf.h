@@ -1,4 +1,7 @@
-/* A growable byte buffer, reused from record to record. */
+/*
+ * A growable byte buffer, reused from record to record.  Once anything
+ * has been added, p[len] is a NUL, so p is also a C string.
+ */
 #ifndef PH_BUF_H
 #define PH_BUF_H
 
@@ -21,9 +24,10 @@ void	 buf_free(struct buf *);
 static inline void
 buf_addc(struct buf *b, char c)
 {
-	if (b->len == b->cap)
+	if (b->cap - b->len < 2)
 		buf_reserve(b, 1);
 	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
 }
 
 #endif

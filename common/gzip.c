@@ -20,9 +20,10 @@ gz_compress(struct buf *out, const void *p, size_t n, int level)
 	z.next_in = (Bytef *)(uintptr_t)p;
 	z.avail_in = (uInt)n;
 	z.next_out = (Bytef *)out->p + out->len;
-	z.avail_out = (uInt)(out->cap - out->len);
+	z.avail_out = (uInt)(out->cap - out->len - 1);
 	r = deflate(&z, Z_FINISH);
 	out->len += z.total_out;
+	out->p[out->len] = '\0';
 	deflateEnd(&z);
 	return r == Z_STREAM_END ? 0 : -1;
 }
@@ -46,9 +47,10 @@ gz_decompress(struct buf *out, const void *p, size_t n, size_t limit)
 		}
 		buf_reserve(out, 256 * 1024);
 		z.next_out = (Bytef *)out->p + out->len;
-		z.avail_out = (uInt)(out->cap - out->len);
+		z.avail_out = (uInt)(out->cap - out->len - 1);
 		r = inflate(&z, Z_NO_FLUSH);
 		out->len = (size_t)((char *)z.next_out - out->p);
+		out->p[out->len] = '\0';
 	} while (r == Z_OK);
 	inflateEnd(&z);
 	if (out->len - start > limit)

@@ -184,3 +184,27 @@ clean_events() {
 	[ -s "$_f" ] || $GEN --count "$1" --seed "$2" | "$PH_CLEAN" >"$_f"
 	echo "$_f"
 }
+
+# emu_stat NAME FIELD: a counter from the emulator's /_emu/stats.
+emu_stat() {
+	eval "_url=\$${1}_URL"
+	python3 -c 'import json, sys, urllib.request
+print(json.load(urllib.request.urlopen(sys.argv[1] + "/_emu/stats"))[sys.argv[2]])' \
+	    "$_url" "$2"
+}
+
+# same_events DESCRIPTION SOURCE FETCHED: every event of SOURCE in
+# FETCHED exactly once, oldest first, with the same name, distinct_id,
+# timestamp and properties; those read through the listing API (they
+# carry "person") byte for byte.
+same_events() {
+	_d=$1
+	shift
+	if python3 "$PH_SRC/tests/same-events.py" "$@" >"$T/same.err" 2>&1
+	then
+		ok "$_d"
+	else
+		not_ok "$_d"
+		sed 's/^/#   /' "$T/same.err" | head -20
+	fi
+}

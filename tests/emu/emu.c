@@ -152,6 +152,9 @@ inject_fault(struct emu *e, struct MHD_Connection *c, struct req *r,
 	} else if (u < (p += e->c.p500)) {
 		r->fault = "500";
 		*ret = reply(c, 500, "text/plain", "internal error", 14);
+	} else if (u < (p += e->c.pbad)) {
+		r->fault = "bad";
+		*ret = reply_str(c, 200, "{\"next\":null,\"results\":[{\"id\"");
 	} else if (u < (p += e->c.p429)) {
 		struct MHD_Response *resp;
 		const char *body = "{\"type\":\"throttled_error\","
@@ -408,20 +411,23 @@ static const char usage_text[] =
 "usage: ph-emu [--port N] [--port-file F] [--store F] [--log F] [--load F]\n"
 "              [--project-key K] [--personal-key K] [--latency MS]\n"
 "              [--p503 P] [--p500 P] [--p429 P] [--preset P] [--pslow P]\n"
+"              [--pbad P]\n"
 "              [--retry-after S] [--slow-ms MS] [--max-body BYTES]\n"
 "              [--max-event BYTES] [--auth-status 401|403]\n"
 "              [--error-format text|json|django] [--quota-limited]\n"
 "              [--legacy-status] [--refuse-event NAME] [--seed N]\n"
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
-"              [--foreign-next]"
-" [--no-query] [--default-24h] [--next-drops-after]\n";
+"              [--rate-window S] [--foreign-next] [--no-query]\n"
+"              [--no-hasmore] [--default-24h]\n";
 
 enum {
 	O_PORT = 256, O_PORT_FILE, O_STORE, O_LOG, O_LOAD, O_PROJECT_KEY,
 	O_PERSONAL_KEY, O_LATENCY, O_P503, O_P500, O_P429, O_PRESET, O_PSLOW,
+	O_PBAD,
 	O_RETRY_AFTER, O_SLOW_MS, O_MAX_BODY, O_MAX_EVENT, O_AUTH_STATUS,
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
-	O_RATE, O_FOREIGN, O_NO_QUERY, O_DEFAULT_24H, O_NEXT_DROPS
+	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
+	O_DEFAULT_24H
 };
 
 static const struct option longopts[] = {
@@ -438,6 +444,7 @@ static const struct option longopts[] = {
 	{ "p429", required_argument, NULL, O_P429 },
 	{ "preset", required_argument, NULL, O_PRESET },
 	{ "pslow", required_argument, NULL, O_PSLOW },
+	{ "pbad", required_argument, NULL, O_PBAD },
 	{ "retry-after", required_argument, NULL, O_RETRY_AFTER },
 	{ "slow-ms", required_argument, NULL, O_SLOW_MS },
 	{ "max-body", required_argument, NULL, O_MAX_BODY },
@@ -451,10 +458,11 @@ static const struct option longopts[] = {
 	{ "page-cap", required_argument, NULL, O_PAGE_CAP },
 	{ "query-cap", required_argument, NULL, O_QUERY_CAP },
 	{ "rate-per-min", required_argument, NULL, O_RATE },
+	{ "rate-window", required_argument, NULL, O_RATE_WINDOW },
 	{ "foreign-next", no_argument, NULL, O_FOREIGN },
 	{ "no-query", no_argument, NULL, O_NO_QUERY },
+	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
-	{ "next-drops-after", no_argument, NULL, O_NEXT_DROPS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -503,6 +511,7 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_P429: c->p429 = prob(optarg); break;
 		case O_PRESET: c->preset = prob(optarg); break;
 		case O_PSLOW: c->pslow = prob(optarg); break;
+		case O_PBAD: c->pbad = prob(optarg); break;
 		case O_RETRY_AFTER: c->retry_after = (unsigned)num(optarg,
 		    3600); break;
 		case O_SLOW_MS: c->slow_ms = (unsigned)num(optarg, 600000);
@@ -527,10 +536,12 @@ parse_options(int argc, char *argv[], const char **port_file,
 		    100000000); break;
 		case O_RATE: c->rate_per_min = (unsigned)num(optarg, 1000000);
 			break;
+		case O_RATE_WINDOW: c->rate_window = (double)num(optarg, 3600);
+			break;
 		case O_FOREIGN: c->foreign_next = 1; break;
 		case O_NO_QUERY: c->no_query = 1; break;
+		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
-		case O_NEXT_DROPS: c->next_drops_after = 1; break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);
@@ -558,6 +569,7 @@ set_defaults(void)
 	c->seed = 1;
 	c->page_cap = 1000;
 	c->query_cap = 50000;
+	c->rate_window = 60;
 }
 
 int
@@ -577,7 +589,7 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&emu.lock, NULL);
 	emu.store_fd = open_out(emu.c.store_path);
 	emu.log_fd = open_out(emu.c.log_path);
-	if (emu.c.load_path != NULL && source_load(&emu) == -1)
+	if (source_load(&emu) == -1)
 		exit(1);
 
 	/* Threads inherit this mask; only sigwait below takes the signals. */

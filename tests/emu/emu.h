@@ -22,7 +22,7 @@ struct emu_conf {
 	const char	*log_path;	/* one JSON line per request */
 	const char	*load_path;	/* events the source API serves */
 	unsigned	 latency_ms;	/* added to every request */
-	double		 p503, p500, p429, preset, pslow;
+	double		 p503, p500, p429, preset, pslow, pbad;
 	unsigned	 retry_after;	/* seconds, on injected 429s */
 	unsigned	 slow_ms;
 	size_t		 max_body;	/* /batch, compressed, on the wire */
@@ -39,11 +39,12 @@ struct emu_conf {
 	/* Source API. */
 	unsigned	 page_cap;	/* events limit cap; 0: none */
 	unsigned	 query_cap;	/* query API row cap */
-	unsigned	 rate_per_min;	/* 429 past this many a minute; 0 off */
+	unsigned	 rate_per_min;	/* 429 past this many a window; 0 off */
+	double		 rate_window;	/* seconds: 60, as PostHog's burst */
 	int		 foreign_next;	/* next names the second listener */
 	int		 no_query;	/* old install: no query API */
+	int		 no_hasmore;	/* 2023 query API: no hasMore */
 	int		 default_24h;	/* no after: after = before - 24 h */
-	int		 next_drops_after;	/* ASC next loses after=... */
 };
 
 enum { ERR_TEXT, ERR_JSON, ERR_DJANGO };

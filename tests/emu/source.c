@@ -1,14 +1,166 @@
-/* ph-emu: the source API (event listing, query): arrives with ph-fetch. */
+/*
+ * ph-emu: the source API, as posthog-api.md sections 1 to 3 describe it.
+ *
+ * The event-listing routes (/api/event/, /api/projects/ID/events/,
+ * /api/environments/ID/events/): strict after and before, the limit cap,
+ * newest first unless orderBy=["timestamp"], next built from the request
+ * by overwriting after (or before) with the last row's timestamp, and
+ * events of equal timestamp in a different order on every request, as
+ * ClickHouse gives them.  The query route answers the HogQL ph-fetch
+ * sends.  Personal-key authentication; a per-minute rate limit answered
+ * with PostHog's 429 body, which carries no Retry-After.
+ */
+#include <err.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <json.h>
+
+#include "clock.h"
 #include "emu.h"
+#include "isotime.h"
+#include "jscan.h"
+#include "xalloc.h"
+
+struct sevent {
+	int64_t		 ts;
+	const char	*line;		/* the event as the API returns it */
+	size_t		 len;
+	char		*uuid;		/* its id, decoded, lower case */
+	char		*name;		/* its event name, decoded */
+	const char	*did, *props, *chain;	/* values, as written */
+	size_t		 didlen, propslen, chainlen;
+};
+
+struct source {
+	char		*data;
+	struct sevent	*ev;
+	size_t		 n;
+};
+
+#define HOUR_US	(3600LL * 1000000)
+#define DAY_US	(86400LL * 1000000)
+
+/* --- loading ------------------------------------------------------------ */
+
+static char *
+lower_text(const struct jmember *v)
+{
+	struct buf b = { 0 };
+	size_t i;
+
+	if (v->type == JT_STRING)
+		js_unescape(&b, v->val, v->vallen);
+	else
+		buf_add(&b, v->val, v->vallen);
+	buf_addc(&b, '\0');
+	for (i = 0; b.p[i] != '\0'; i++)
+		if (b.p[i] >= 'A' && b.p[i] <= 'Z')
+			b.p[i] = (char)(b.p[i] - 'A' + 'a');
+	return b.p;
+}
+
+static int
+load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
+{
+	const struct jmember *id, *ts, *ev, *v;
+	struct buf t = { 0 };
+	struct jerr e;
+	int r;
+
+	if (js_parse_object(line, len, m, NULL, NULL, &e) == -1 ||
+	    (id = js_get(m, "id")) == NULL || (ts = js_get(m, "timestamp")) ==
+	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING)
+		return -1;
+	js_unescape(&t, ts->val, ts->vallen);
+	r = isotime_parse(t.p, t.len, &s->ts);
+	buf_free(&t);
+	if (r == -1)
+		return -1;
+	s->line = line;
+	s->len = len;
+	s->uuid = lower_text(id);
+	s->name = lower_text(ev);
+	if (ev->type == JT_STRING) {	/* names keep their case */
+		struct buf n = { 0 };
+
+		free(s->name);
+		js_unescape(&n, ev->val, ev->vallen);
+		buf_addc(&n, '\0');
+		s->name = n.p;
+	}
+	v = js_get(m, "distinct_id");
+	s->did = v ? v->val : "null", s->didlen = v ? v->vallen : 4;
+	v = js_get(m, "properties");
+	s->props = v ? v->val : "{}", s->propslen = v ? v->vallen : 2;
+	v = js_get(m, "elements_chain");
+	s->chain = v ? v->val : "\"\"", s->chainlen = v ? v->vallen : 2;
+	return 0;
+}
+
+static int
+by_time_then_uuid(const void *a, const void *b)
+{
+	const struct sevent *x = a, *y = b;
+
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return strcmp(x->uuid, y->uuid);
+}
 
 int
 source_load(struct emu *e)
 {
-	(void)e;
+	struct source *s = xcalloc(1, sizeof(*s));
+	struct jmembers m = { 0 };
+	size_t cap = 0, n = 0;
+	char *p, *nl, *end;
+	struct stat st;
+	int fd;
+
+	e->src = s;
+	if (e->c.load_path == NULL)
+		return 0;
+	if ((fd = open(e->c.load_path, O_RDONLY)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		warn("%s", e->c.load_path);
+		return -1;
+	}
+	s->data = xmalloc((size_t)st.st_size + 1);
+	if (read(fd, s->data, (size_t)st.st_size) != st.st_size) {
+		warn("%s", e->c.load_path);
+		return -1;
+	}
+	close(fd);
+	end = s->data + st.st_size;
+	for (p = s->data; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		if (nl == p)
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 4096;
+			s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
+		}
+		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m) == -1) {
+			warnx("%s: event %zu has no id, event or timestamp",
+			    e->c.load_path, n + 1);
+			return -1;
+		}
+		n++;
+	}
+	js_members_free(&m);
+	qsort(s->ev, n, sizeof(*s->ev), by_time_then_uuid);
+	s->n = n;
+	e->src = s;
 	return 0;
 }
+
+/* --- helpers ------------------------------------------------------------ */
 
 int
 is_source_path(const char *url)
@@ -16,10 +168,518 @@ is_source_path(const char *url)
 	return strncmp(url, "/api/", 5) == 0;
 }
 
+static const char *
+arg(struct MHD_Connection *c, const char *name)
+{
+	return MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+}
+
+/* The project part of /api/projects/ID/... must be @current or 1. */
+static int
+route_of(const char *url, const char **rest)
+{
+	const char *p = NULL;
+	size_t n;
+
+	if (strcmp(url, "/api/event/") == 0 || strcmp(url, "/api/event") == 0) {
+		*rest = "events/";
+		return 1;
+	}
+	if (strncmp(url, "/api/projects/", 14) == 0)
+		p = url + 14;
+	else if (strncmp(url, "/api/environments/", 18) == 0)
+		p = url + 18;
+	if (p == NULL)
+		return 0;
+	n = strcspn(p, "/");
+	if (!((n == 8 && strncmp(p, "@current", 8) == 0) ||
+	    (n == 1 && p[0] == '1')))
+		return 0;
+	*rest = p + n + (p[n] == '/');
+	return 1;
+}
+
+static int
+authorized(struct emu *e, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	const char *h = header(c, "Authorization"), *k = NULL;
+
+	if (h != NULL && strncmp(h, "Bearer ", 7) == 0)
+		k = h + 7;
+	else
+		k = arg(c, "personal_api_key");
+	if (k != NULL && strcmp(k, e->c.personal_key) == 0)
+		return 1;
+	*ret = reply_str(c, 401, k == NULL ?
+	    "{\"type\":\"authentication_error\",\"code\":\"not_authenticated\","
+	    "\"detail\":\"Authentication credentials were not provided.\","
+	    "\"attr\":null}" :
+	    "{\"type\":\"authentication_error\",\"code\":"
+	    "\"authentication_failed\",\"detail\":\"Invalid personal API key.\","
+	    "\"attr\":null}");
+	return 0;
+}
+
+/* PostHog's throttle: a 429 whose body says when, with no Retry-After. */
+static int
+throttled(struct emu *e, struct MHD_Connection *c, enum MHD_Result *ret)
+{
+	double now = clock_now(), wait = 0;
+	struct buf b = { 0 };
+
+	if (e->c.rate_per_min == 0)
+		return 0;
+	pthread_mutex_lock(&e->lock);
+	if (now - e->window_start >= e->c.rate_window) {
+		e->window_start = now;
+		e->window_count = 0;
+	}
+	if (++e->window_count > e->c.rate_per_min) {
+		wait = e->window_start + e->c.rate_window - now;
+		e->st.rate_limited++;
+	}
+	pthread_mutex_unlock(&e->lock);
+	if (wait <= 0)
+		return 0;
+	buf_printf(&b, "{\"type\":\"throttled_error\",\"code\":\"throttled\","
+	    "\"detail\":\"Request was throttled. Expected available in %d "
+	    "seconds.\",\"attr\":null}", (int)(wait + 0.999));
+	*ret = reply(c, 429, "application/json", b.p, b.len);
+	buf_free(&b);
+	return 1;
+}
+
+static void
+url_encode(struct buf *b, const char *s)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-_.~", ch) != NULL)
+			buf_addc(b, (char)ch);
+		else {
+			buf_addc(b, '%');
+			buf_addc(b, hex[ch >> 4]);
+			buf_addc(b, hex[ch & 15]);
+		}
+	}
+}
+
+/* next: the request's arguments, with one of them replaced. */
+struct next_args {
+	struct buf	*b;
+	const char	*key;
+	const char	*value;
+	int		 done;
+};
+
+static enum MHD_Result
+add_next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct next_args *a = cls;
+
+	(void)kind;
+	buf_addc(a->b, a->b->p[a->b->len - 1] == '?' ? '\0' : '&');
+	if (a->b->p[a->b->len - 1] == '\0')
+		a->b->len--;
+	url_encode(a->b, key);
+	buf_addc(a->b, '=');
+	if (strcmp(key, a->key) == 0) {
+		url_encode(a->b, a->value);
+		a->done = 1;
+	} else if (value != NULL)
+		url_encode(a->b, value);
+	return MHD_YES;
+}
+
+static void
+next_url(struct emu *e, struct MHD_Connection *c, const char *url,
+    const char *key, int64_t ts, struct buf *b)
+{
+	char t[ISOTIME_LEN];
+	struct next_args a = { b, key, t, 0 };
+	const char *host = header(c, "Host");
+
+	isotime_api(ts, t);
+	if (e->c.foreign_next)
+		buf_printf(b, "\"http://127.0.0.1:%u%s?", e->foreign_port, url);
+	else
+		buf_printf(b, "\"http://%s%s?", host ? host : "localhost", url);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_next_arg, &a);
+	if (!a.done) {
+		if (b->p[b->len - 1] != '?')
+			buf_addc(b, '&');
+		buf_printf(b, "%s=", key);
+		url_encode(b, t);
+	}
+	buf_addc(b, '"');
+}
+
+/* --- the event-listing API ---------------------------------------------------- */
+
+/* First index with ts > after (after strict), and first with ts >= before. */
+static size_t
+lower(const struct source *s, int64_t t, int strict)
+{
+	size_t lo = 0, hi = s->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strict ? s->ev[mid].ts <= t : s->ev[mid].ts < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+matches(const struct sevent *ev, const char *name)
+{
+	return name == NULL || strcmp(ev->name, name) == 0;
+}
+
+/* Shuffle each run of equal timestamps: ClickHouse has no tie order. */
+static void
+shuffle_ties(struct emu *e, const struct sevent **v, size_t n)
+{
+	size_t i, j, k;
+
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && v[j]->ts == v[i]->ts; j++)
+			;
+		for (k = j - 1; k > i; k--) {
+			size_t r = i + (size_t)(emu_random(e) * (double)(k - i + 1));
+			const struct sevent *x = v[k];
+
+			v[k] = v[r];
+			v[r] = x;
+		}
+	}
+}
+
+struct listing {
+	int64_t		 after, before;
+	int		 asc;
+	size_t		 limit, offset;
+	const char	*event;
+};
+
+static unsigned
+parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
+    const char **why)
+{
+	const char *a = arg(c, "after"), *b = arg(c, "before");
+	const char *o = arg(c, "orderBy"), *lim = arg(c, "limit");
+	const char *off = arg(c, "offset");
+
+	l->before = isotime_now();
+	l->after = INT64_MIN;
+	if (b != NULL && isotime_parse(b, strlen(b), &l->before) == -1)
+		return *why = "Invalid before.", 400;
+	if (a != NULL && isotime_parse(a, strlen(a), &l->after) == -1)
+		return *why = "Invalid after.", 400;
+	if (a == NULL && e->c.default_24h)
+		l->after = l->before - DAY_US;
+	if (a != NULL && b != NULL && l->before - l->after > 366 * DAY_US)
+		return *why = "Date range cannot exceed 1 year", 400;
+	l->asc = o != NULL && strstr(o, "\"timestamp\"") != NULL;
+	l->limit = lim != NULL ? strtoul(lim, NULL, 10) : 100;
+	if (l->limit == 0)
+		l->limit = 100;
+	if (e->c.page_cap > 0 && l->limit > e->c.page_cap)
+		l->limit = e->c.page_cap;
+	l->offset = off != NULL ? strtoul(off, NULL, 10) : 0;
+	if (l->offset > 50000)
+		return *why = "Offset is deprecated. Max supported offset value "
+		    "is 50000", 400;
+	l->event = arg(c, "event");
+	return 0;
+}
+
+/*
+ * The page: candidates in order up to offset + limit, then the rest of
+ * the last timestamp's events, shuffled among their ties, then cut.
+ */
+static size_t
+select_page(struct emu *e, const struct listing *l, const struct sevent ***out,
+    int *more)
+{
+	const struct source *s = e->src;
+	size_t lo = lower(s, l->after, 1), hi = lower(s, l->before, 0);
+	size_t want = l->offset + l->limit, n = 0, cap = 64, i;
+	const struct sevent **v = xcalloc(cap, sizeof(*v));
+	int64_t edge = 0;
+
+	*more = 0;
+	for (i = 0; lo + i < hi; i++) {
+		const struct sevent *ev = &s->ev[l->asc ? lo + i : hi - 1 - i];
+
+		if (!matches(ev, l->event))
+			continue;
+		if (n >= want && ev->ts != edge) {
+			*more = 1;
+			break;
+		}
+		if (n == cap)
+			v = xreallocarray(v, cap *= 2, sizeof(*v));
+		v[n++] = ev;
+		edge = ev->ts;
+	}
+	if (n > want)
+		*more = 1;
+	shuffle_ties(e, v, n);
+	*out = v;
+	return n;
+}
+
+static enum MHD_Result
+list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
+    const char *url)
+{
+	const struct sevent **v;
+	struct listing l;
+	struct buf b = { 0 };
+	enum MHD_Result ret;
+	const char *why;
+	size_t n, i, end;
+	int more;
+
+	if (parse_listing(e, c, &l, &why) != 0)
+		return reply_error(e, c, 400, "invalid_input", why);
+	n = select_page(e, &l, &v, &more);
+	end = n < l.offset + l.limit ? n : l.offset + l.limit;
+	buf_addstr(&b, "{\"next\":");
+	if (more && end > l.offset)
+		next_url(e, c, url, l.asc ? "after" : "before", v[end - 1]->ts,
+		    &b);
+	else
+		buf_addstr(&b, "null");
+	buf_addstr(&b, ",\"results\":[");
+	for (i = l.offset; i < end; i++) {
+		if (i > l.offset)
+			buf_addc(&b, ',');
+		buf_add(&b, v[i]->line, v[i]->len);
+	}
+	buf_addstr(&b, "]}");
+	buf_printf(&r->log, ",\"results\":%zu,\"limit\":%zu,\"more\":%s",
+	    end > l.offset ? end - l.offset : 0, l.limit, more ? "true" :
+	    "false");
+	pthread_mutex_lock(&e->lock);
+	e->st.source_pages++;
+	pthread_mutex_unlock(&e->lock);
+	ret = reply(c, 200, "application/json", b.p, b.len);
+	buf_free(&b);
+	free(v);
+	return ret;
+}
+
+/* --- the query API -------------------------------------------------------------- */
+
+struct hogql {
+	int		 hours;		/* count() by the hour */
+	int64_t		 after, before;
+	int		 keyset;
+	int64_t		 from_ts;
+	char		 from_uuid[64];
+	char		 event[512];
+	int		 has_event;
+	size_t		 limit;
+};
+
+/* The quoted literal after marker in q, unescaped, into out. */
+static int
+literal_after(const char *q, const char *marker, char *out, size_t size)
+{
+	const char *p = strstr(q, marker);
+	size_t n = 0;
+
+	if (p == NULL)
+		return -1;
+	for (p += strlen(marker); *p != '\0' && *p != '\''; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		if (n + 1 < size)
+			out[n++] = *p;
+	}
+	out[n] = '\0';
+	return *p == '\'' ? 0 : -1;
+}
+
+static int
+time_after(const char *q, const char *marker, int64_t *us)
+{
+	char t[64];
+
+	return literal_after(q, marker, t, sizeof(t)) == 0 &&
+	    isotime_parse(t, strlen(t), us) == 0 ? 0 : -1;
+}
+
+/* The HogQL ph-fetch sends, and nothing else. */
+static int
+parse_hogql(const char *q, struct hogql *h)
+{
+	const char *lim;
+
+	memset(h, 0, sizeof(*h));
+	h->hours = strstr(q, "count()") != NULL;
+	if (strstr(q, "FROM events") == NULL ||
+	    time_after(q, "timestamp >= toDateTime64('", &h->after) == -1 ||
+	    time_after(q, "timestamp < toDateTime64('", &h->before) == -1)
+		return -1;
+	if (strstr(q, "(timestamp, uuid) > (") != NULL) {
+		h->keyset = 1;
+		if (time_after(q, "(timestamp, uuid) > (toDateTime64('",
+		    &h->from_ts) == -1 || literal_after(q, "toUUID('",
+		    h->from_uuid, sizeof(h->from_uuid)) == -1)
+			return -1;
+	}
+	h->has_event = literal_after(q, " event = '", h->event,
+	    sizeof(h->event)) == 0;
+	h->limit = (lim = strstr(q, "LIMIT ")) != NULL ?
+	    strtoul(lim + 6, NULL, 10) : 100;
+	return 0;
+}
+
+static void
+add_row(struct buf *b, const struct sevent *ev)
+{
+	char t[ISOTIME_LEN];
+
+	isotime_ch(ev->ts, t);
+	buf_addstr(b, "[");
+	js_escape(b, ev->uuid, strlen(ev->uuid));
+	buf_addc(b, ',');
+	js_escape(b, ev->name, strlen(ev->name));
+	buf_addc(b, ',');
+	buf_add(b, ev->did, ev->didlen);
+	buf_addc(b, ',');
+	/* ClickHouse keeps properties as a JSON string. */
+	js_escape(b, ev->props, ev->propslen);
+	buf_printf(b, ",\"%s\",", t);
+	buf_add(b, ev->chain, ev->chainlen);
+	buf_addc(b, ']');
+}
+
+static void
+event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
+{
+	const struct source *s = e->src;
+	size_t i = lower(s, h->after, 0), hi = lower(s, h->before, 0), n = 0;
+	size_t cap = h->limit < e->c.query_cap ? h->limit : e->c.query_cap;
+
+	*more = 0;
+	for (; i < hi; i++) {
+		const struct sevent *ev = &s->ev[i];
+
+		if (h->keyset && (ev->ts < h->from_ts || (ev->ts == h->from_ts &&
+		    strcmp(ev->uuid, h->from_uuid) <= 0)))
+			continue;
+		if (!matches(ev, h->has_event ? h->event : NULL))
+			continue;
+		if (n == cap) {
+			*more = 1;
+			break;
+		}
+		if (n++ > 0)
+			buf_addc(b, ',');
+		add_row(b, ev);
+	}
+}
+
+static void
+hour_rows(struct emu *e, const struct hogql *h, struct buf *b)
+{
+	const struct source *s = e->src;
+	size_t i = lower(s, h->after, 0), hi = lower(s, h->before, 0);
+	unsigned long long count = 0;
+	int64_t hour = 0, hh;
+	char t[ISOTIME_LEN];
+	int rows = 0;
+
+	for (; i <= hi; i++) {
+		if (i < hi && !matches(&s->ev[i], h->has_event ? h->event :
+		    NULL))
+			continue;
+		hh = i < hi ? s->ev[i].ts - ((s->ev[i].ts % HOUR_US) + HOUR_US) %
+		    HOUR_US : 0;
+		if (count > 0 && (i == hi || hh != hour)) {
+			isotime_ch(hour, t);
+			t[19] = '\0';
+			buf_printf(b, "%s[\"%s\",%llu]", rows++ ? "," : "", t,
+			    count);
+			count = 0;
+		}
+		if (i < hi) {
+			hour = hh;
+			count++;
+		}
+	}
+}
+
+static enum MHD_Result
+query(struct emu *e, struct MHD_Connection *c, struct req *r)
+{
+	struct json_object *o, *q, *kind, *text;
+	struct buf b = { 0 };
+	enum MHD_Result ret;
+	struct hogql h;
+	int more = 0;
+
+	if (e->c.no_query)
+		return reply_error(e, c, 404, "not_found", "Not found.");
+	buf_addc(&r->body, '\0');
+	o = json_tokener_parse(r->body.p);
+	if (o == NULL || !json_object_object_get_ex(o, "query", &q) ||
+	    !json_object_object_get_ex(q, "kind", &kind) ||
+	    strcmp(json_object_get_string(kind), "HogQLQuery") != 0 ||
+	    !json_object_object_get_ex(q, "query", &text) ||
+	    parse_hogql(json_object_get_string(text), &h) == -1) {
+		json_object_put(o);
+		return reply_error(e, c, 400, "invalid_input",
+		    "ph-emu answers only the queries ph-fetch sends");
+	}
+	buf_printf(&r->log, ",\"hogql\":");
+	js_escape(&r->log, json_object_get_string(text),
+	    strlen(json_object_get_string(text)));
+	json_object_put(o);
+	buf_addstr(&b, "{\"results\":[");
+	if (h.hours)
+		hour_rows(e, &h, &b);
+	else
+		event_rows(e, &h, &b, &more);
+	buf_addstr(&b, "],\"columns\":[],\"types\":[]");
+	if (!e->c.no_hasmore)
+		buf_printf(&b, ",\"hasMore\":%s", more ? "true" : "false");
+	buf_addstr(&b, ",\"offset\":0,\"is_cached\":false}");
+	pthread_mutex_lock(&e->lock);
+	e->st.source_pages++;
+	pthread_mutex_unlock(&e->lock);
+	ret = reply(c, 200, "application/json", b.p, b.len);
+	buf_free(&b);
+	return ret;
+}
+
 enum MHD_Result
 source(struct emu *e, struct MHD_Connection *c, struct req *r,
     const char *url, const char *method)
 {
-	(void)r, (void)url, (void)method;
+	enum MHD_Result ret;
+	const char *rest;
+
+	if (!route_of(url, &rest))
+		return reply_error(e, c, 404, "not_found", "Not found.");
+	if (!authorized(e, c, &ret) || throttled(e, c, &ret))
+		return ret;
+	if ((strcmp(rest, "events/") == 0 || strcmp(rest, "events") == 0) &&
+	    strcmp(method, "GET") == 0)
+		return list_events(e, c, r, url);
+	if ((strcmp(rest, "query/") == 0 || strcmp(rest, "query") == 0) &&
+	    strcmp(method, "POST") == 0)
+		return query(e, c, r);
 	return reply_error(e, c, 404, "not_found", "Not found.");
 }

@@ -1,0 +1,95 @@
+/*
+ * ph-fetch: events out of a PostHog instance, oldest first, each once.
+ * The pieces: request.c (one request, retried as its failure calls
+ * for), events.c (the event-listing API), query.c (the query API),
+ * split.c (--split), emit.c (output and progress).
+ */
+#ifndef PH_FETCH_H
+#define PH_FETCH_H
+
+#include <stdint.h>
+
+#include <curl/curl.h>
+
+#include "buf.h"
+#include "idset.h"
+#include "jscan.h"
+#include "output.h"
+#include "progress.h"
+
+enum api { API_EVENTS, API_QUERY };
+
+struct fetch_opts {
+	char		*base;		/* https://host, no trailing slash */
+	char		*key;		/* personal API key */
+	const char	*project;	/* "@current" or an id */
+	int64_t		 after;		/* first microsecond, inclusive */
+	int64_t		 before;	/* end, exclusive */
+	const char	*event;		/* only this event, or NULL */
+	enum api	 api;
+	int		 legacy;	/* /api/event/ */
+	unsigned	 page_size;
+	unsigned	 max_retries;
+	double		 retry_wait;
+	double		 retry_max_wait;
+	double		 timeout;
+	unsigned	 split;		/* print windows instead */
+	int		 quiet;
+	int		 force_progress;
+};
+
+struct fetch_counts {
+	unsigned long long events, pages, retries, waits, repeats;
+};
+
+struct fetcher {
+	struct fetch_opts	 o;
+	CURL			*h;
+	struct curl_slist	*headers;
+	char			 errbuf[CURL_ERROR_SIZE];
+	struct buf		 url;
+	struct buf		 reply;
+	struct owriter		 out;
+	struct progress		 prog;
+	struct fetch_counts	 n;
+	double			 started;
+	int64_t			 at;		/* newest timestamp written */
+	int			 query_missing;	/* the server has no query API */
+	int			 next_noted;	/* a foreign next was reported */
+
+	/* Scratch for parsing replies. */
+	struct jmembers		 top;
+	struct jmembers		 ev;
+	struct jitems		 items;
+	struct jitems		 row;
+	struct buf		 tmp;
+	struct idset		 seen;		/* ids at the boundary time */
+};
+
+/* request.c: 0 with a 200 reply in f->reply, else an exit status. */
+int	 fetch_get(struct fetcher *, const char *url);
+int	 fetch_post(struct fetcher *, const char *url, const char *body,
+	    int quiet_404);
+/* Append an URL-encoded parameter "&name=value" to f->url. */
+void	 url_param(struct fetcher *, const char *name, const char *value);
+void	 url_start(struct fetcher *, const char *path);
+void	 fetch_setup(struct fetcher *);
+void	 fetch_cleanup(struct fetcher *);
+
+/* events.c */
+int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
+/* query.c */
+int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
+int	 query_cluster(struct fetcher *, int64_t at);
+int	 query_hours(struct fetcher *, int64_t after, int64_t before,
+	    int64_t **hours, unsigned long long **counts, size_t *n);
+/* split.c */
+int	 fetch_split(struct fetcher *);
+/* emit.c */
+void	 emit_event(struct fetcher *, const char *p, size_t n, int64_t ts);
+void	 emit_page_done(struct fetcher *);
+void	 fetch_summary(struct fetcher *);
+void	 note(struct fetcher *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif

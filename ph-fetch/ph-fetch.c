@@ -1,0 +1,324 @@
+/*
+ * ph-fetch: read every event of a time range out of a PostHog instance,
+ * oldest first, each once, and write them unchanged, one JSON object a
+ * line.  See ph-fetch(1).
+ */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "diag.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "http.h"
+#include "isotime.h"
+#include "numparse.h"
+#include "secret.h"
+#include "statefile.h"
+#include "stdfds.h"
+
+static const char usage_text[] =
+"usage: ph-fetch [-hqV] [--host url] [--key-file file] [--project id]\n"
+"                [--after time] [--before time] [--resume file]\n"
+"                [--event name] [--api events|query] [--legacy]\n"
+"                [--page-size n] [--max-retries n] [--retry-wait s]\n"
+"                [--retry-max-wait s] [--timeout s] [--split n]\n"
+"                [--progress]\n";
+
+static const char help_text[] =
+"Read the events of [--after, --before) out of a PostHog instance, oldest\n"
+"first, each once, and write them unchanged as NDJSON on standard output.\n"
+"\n"
+"      --host URL          the source (PH_FETCH_HOST)\n"
+"      --key-file FILE     personal API key in FILE (else PH_FETCH_KEY)\n"
+"      --project ID        project id (@current)\n"
+"      --after TIME        first instant, included (ISO 8601)\n"
+"      --before TIME       end, not included (now)\n"
+"      --resume FILE       start at the timestamp a ph-send --state FILE\n"
+"                          records, if it exists\n"
+"      --event NAME        only events of this name\n"
+"      --api events|query  the event-listing API (default), or HogQL\n"
+"      --legacy            /api/event/, for old installs\n"
+"      --page-size N       events a request (events 1000, query 50000)\n"
+"      --max-retries N     retries of one request (10)\n"
+"      --retry-wait S      first wait before a retry, seconds (1)\n"
+"      --retry-max-wait S  longest wait before a retry (30)\n"
+"      --timeout S         longest one request may take (120)\n"
+"      --split N           print N windows of the range instead\n"
+"      --progress          progress on stderr even when not a terminal\n"
+"  -q, --quiet             no progress, notes or summary\n"
+"  -h, --help              print this help and exit\n"
+"  -V, --version           print the version and exit\n"
+"\n"
+"Exit status: 0 done, 2 usage, 3 fatal error, 4 key refused, 5 retries\n"
+"used up.  See ph-fetch(1).\n";
+
+enum {
+	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
+	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
+	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS
+};
+
+static const struct option longopts[] = {
+	{ "after", required_argument, NULL, O_AFTER },
+	{ "api", required_argument, NULL, O_API },
+	{ "before", required_argument, NULL, O_BEFORE },
+	{ "event", required_argument, NULL, O_EVENT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "host", required_argument, NULL, O_HOST },
+	{ "key-file", required_argument, NULL, O_KEY_FILE },
+	{ "legacy", no_argument, NULL, O_LEGACY },
+	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
+	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
+	{ "progress", no_argument, NULL, O_PROGRESS },
+	{ "project", required_argument, NULL, O_PROJECT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "resume", required_argument, NULL, O_RESUME },
+	{ "retry-max-wait", required_argument, NULL, O_RETRY_MAX_WAIT },
+	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
+	{ "split", required_argument, NULL, O_SPLIT },
+	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* What the command line says, before it is checked. */
+struct args {
+	const char	*host;
+	const char	*key_file;
+	const char	*after;
+	const char	*before;
+	const char	*resume;
+	long long	 page_size;
+};
+
+static void
+help(void)
+{
+	struct owriter w;
+
+	ow_init(&w, 1, "stdout");
+	ow_write(&w, usage_text, sizeof(usage_text) - 1);
+	ow_write(&w, "\n", 1);
+	ow_write(&w, help_text, sizeof(help_text) - 1);
+	ow_close(&w);
+	exit(PH_EXIT_OK);
+}
+
+static void __attribute__((noreturn))
+bad_value(const char *opt, const char *why, const char *value)
+{
+	warnx("%s %s: %s", opt, why, value);
+	usage_error(usage_text);
+}
+
+static long long
+number(const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (parse_ll(s, min, max, &v, &why) == -1)
+		bad_value(opt, why, s);
+	return v;
+}
+
+static double
+seconds(const char *opt, const char *s, double min, double max)
+{
+	const char *why;
+	double v;
+
+	if (parse_seconds(s, min, max, &v, &why) == -1)
+		bad_value(opt, why, s);
+	return v;
+}
+
+static int64_t
+when(const char *opt, const char *s)
+{
+	int64_t us;
+
+	if (isotime_parse(s, strlen(s), &us) == -1)
+		bad_value(opt, "not an ISO 8601 time (2023-01-01, "
+		    "2023-01-01T12:00:00Z)", s);
+	return us;
+}
+
+static void
+parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1)
+		switch (ch) {
+		case 'h': help(); break;
+		case 'q': o->quiet = 1; break;
+		case 'V': print_version(); break;
+		case O_HOST: a->host = optarg; break;
+		case O_KEY_FILE: a->key_file = optarg; break;
+		case O_PROJECT: o->project = optarg; break;
+		case O_AFTER: a->after = optarg; break;
+		case O_BEFORE: a->before = optarg; break;
+		case O_RESUME: a->resume = optarg; break;
+		case O_EVENT: o->event = optarg; break;
+		case O_API:
+			if (strcmp(optarg, "events") == 0)
+				o->api = API_EVENTS;
+			else if (strcmp(optarg, "query") == 0)
+				o->api = API_QUERY;
+			else
+				bad_value("--api", "not events or query", optarg);
+			break;
+		case O_LEGACY: o->legacy = 1; break;
+		case O_PAGE_SIZE:
+			a->page_size = number("--page-size", optarg, 1, 1000000);
+			break;
+		case O_MAX_RETRIES:
+			o->max_retries = (unsigned)number("--max-retries", optarg,
+			    0, 1000);
+			break;
+		case O_RETRY_WAIT:
+			o->retry_wait = seconds("--retry-wait", optarg, 0, 3600);
+			break;
+		case O_RETRY_MAX_WAIT:
+			o->retry_max_wait = seconds("--retry-max-wait", optarg, 0,
+			    86400);
+			break;
+		case O_TIMEOUT:
+			o->timeout = seconds("--timeout", optarg, 0.01, 86400);
+			break;
+		case O_SPLIT:
+			o->split = (unsigned)number("--split", optarg, 1, 100000);
+			break;
+		case O_PROGRESS: o->force_progress = 1; break;
+		default: usage_error(usage_text);
+		}
+	if (optind != argc) {
+		warnx("unexpected argument: %s", argv[optind]);
+		usage_error(usage_text);
+	}
+}
+
+/* --resume: the timestamp a ph-send state file records, if any. */
+static int
+resume_point(struct fetcher *f, const char *path, int64_t *at)
+{
+	struct saved_state st;
+	char why[512];
+	int r;
+
+	if ((r = state_load(path, &st, why, sizeof(why))) == -1) {
+		warnx("%s", why);
+		exit(PH_EXIT_FATAL);
+	}
+	if (r == 0 || st.timestamp[0] == '\0')
+		return 0;
+	if (isotime_parse(st.timestamp, strlen(st.timestamp), at) == -1) {
+		warnx("%s: timestamp %s: not an ISO 8601 time", path,
+		    st.timestamp);
+		exit(PH_EXIT_FATAL);
+	}
+	note(f, "%s: resuming at %s, the last event it records as delivered",
+	    path, st.timestamp);
+	return 1;
+}
+
+static void
+settle_range(struct fetcher *f, const struct args *a)
+{
+	struct fetch_opts *o = &f->o;
+	int64_t at;
+
+	o->before = a->before != NULL ? when("--before", a->before) :
+	    isotime_now();
+	if (a->resume != NULL && resume_point(f, a->resume, &at)) {
+		o->after = at;
+		return;		/* past before: nothing is left to fetch */
+	}
+	if (a->after == NULL) {
+		warnx("--after is needed: without it the events API returns "
+		    "only the last day");
+		usage_error(usage_text);
+	}
+	o->after = when("--after", a->after);
+	if (o->after >= o->before) {
+		warnx("--after must come before --before");
+		usage_error(usage_text);
+	}
+}
+
+static void
+settle_source(struct fetcher *f, const struct args *a)
+{
+	const char *host = a->host;
+	char why[512];
+
+	if (host == NULL && (host = getenv("PH_FETCH_HOST")) != NULL &&
+	    *host == '\0')
+		host = NULL;
+	if (host == NULL) {
+		warnx("no source: give --host or set PH_FETCH_HOST");
+		usage_error(usage_text);
+	}
+	if ((f->o.base = http_base_url(host)) == NULL)
+		bad_value("--host", "not an http:// or https:// URL", host);
+	f->o.key = secret_load("PH_FETCH_KEY", a->key_file, why, sizeof(why));
+	if (f->o.key == NULL) {
+		warnx("%s", why);
+		exit(a->key_file != NULL ? PH_EXIT_FATAL : PH_EXIT_USAGE);
+	}
+	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size :
+	    f->o.api == API_QUERY ? 50000 : 1000;
+}
+
+static void
+defaults(struct fetch_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->project = "@current";
+	o->max_retries = 10;
+	o->retry_wait = 1;
+	o->retry_max_wait = 30;
+	o->timeout = 120;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { 0 };
+	struct fetcher f;
+	int r = 0;
+
+	/* getopt_long names the program by argv[0]: use the short name. */
+	argv[0] = program_invocation_short_name;
+	ensure_std_fds();
+	memset(&f, 0, sizeof(f));
+	defaults(&f.o);
+	parse_options(argc, argv, &f.o, &a);
+	progress_init(&f.prog, f.o.force_progress, f.o.quiet);
+	settle_source(&f, &a);
+	settle_range(&f, &a);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(PH_EXIT_FATAL, "cannot set up libcurl");
+	ow_init(&f.out, 1, "stdout");
+	fetch_setup(&f);
+	f.started = clock_now();
+	if (f.o.split > 0)
+		r = fetch_split(&f);
+	else if (f.o.after < f.o.before)
+		r = f.o.api == API_QUERY ? fetch_query(&f, f.o.after,
+		    f.o.before) : fetch_events(&f, f.o.after, f.o.before);
+	ow_close(&f.out);
+	if (f.o.split == 0)
+		fetch_summary(&f);
+	fetch_cleanup(&f);
+	secret_free(f.o.key);
+	free(f.o.base);
+	curl_global_cleanup();
+	return r;
+}

@@ -1,0 +1,241 @@
+/*
+ * ph-fetch: one request to the source, retried as its failure calls for
+ * (posthog-api.md section 3): a 429 waits as long as the server says,
+ * in Retry-After or in the body's "Expected available in N seconds.";
+ * 408, 5xx, resets, timeouts and replies that are not JSON back off and
+ * retry up to --max-retries; 401 and 403 stop at once.  A reply that
+ * succeeds is left parsed in f->top.
+ */
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backoff.h"
+#include "exitcode.h"
+#include "fetch.h"
+#include "http.h"
+#include "jscan.h"
+#include "xalloc.h"
+
+#ifndef PH_VERSION
+#define PH_VERSION "unknown"
+#endif
+
+void
+fetch_setup(struct fetcher *f)
+{
+	struct buf auth = { 0 };
+
+	if ((f->h = curl_easy_init()) == NULL)
+		errx(PH_EXIT_FATAL, "cannot set up libcurl");
+	http_setup(f->h, "ph-fetch/" PH_VERSION, f->o.timeout, f->errbuf);
+	buf_printf(&auth, "Authorization: Bearer %s", f->o.key);
+	f->headers = curl_slist_append(NULL, auth.p);
+	explicit_bzero(auth.p, auth.len);
+	buf_free(&auth);
+	f->headers = curl_slist_append(f->headers, "Accept: application/json");
+	f->headers = curl_slist_append(f->headers,
+	    "Content-Type: application/json");
+	curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, f->headers);
+	curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->reply);
+	/* Pages of JSON shrink five times with gzip. */
+	curl_easy_setopt(f->h, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+void
+fetch_cleanup(struct fetcher *f)
+{
+	/* The first header holds the key. */
+	if (f->headers != NULL)
+		explicit_bzero(f->headers->data, strlen(f->headers->data));
+	curl_slist_free_all(f->headers);
+	if (f->h != NULL)
+		curl_easy_cleanup(f->h);
+	buf_free(&f->url);
+	buf_free(&f->reply);
+	buf_free(&f->tmp);
+	js_members_free(&f->top);
+	js_members_free(&f->ev);
+	js_items_free(&f->items);
+	js_items_free(&f->row);
+	idset_free(&f->seen);
+}
+
+void
+url_start(struct fetcher *f, const char *path)
+{
+	f->url.len = 0;
+	buf_addstr(&f->url, f->o.base);
+	buf_addstr(&f->url, path);
+	buf_addc(&f->url, '\0');
+	f->url.len--;
+}
+
+void
+url_param(struct fetcher *f, const char *name, const char *value)
+{
+	char *v = curl_easy_escape(f->h, value, 0);
+
+	buf_addc(&f->url, memchr(f->url.p, '?', f->url.len) ? '&' : '?');
+	buf_printf(&f->url, "%s=%s", name, v);
+	curl_free(v);
+}
+
+static void
+pause_for(double seconds)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* The N of "Expected available in N seconds." in a 429's body, or 0. */
+static double
+expected_in(const struct buf *reply)
+{
+	const char *p;
+	double v;
+
+	if (reply->len == 0 || (p = memmem(reply->p, reply->len,
+	    "available in ", 13)) == NULL)
+		return 0;
+	v = strtod(p + 13, NULL);
+	return v > 0 && v < 86400 ? v : 0;
+}
+
+static int
+perform(struct fetcher *f, const char *url, const char *body, long *status,
+    curl_off_t *retry_after)
+{
+	CURLcode rc;
+
+	f->reply.len = 0;
+	f->errbuf[0] = '\0';
+	*status = 0;
+	*retry_after = -1;
+	curl_easy_setopt(f->h, CURLOPT_URL, url);
+	if (body != NULL) {
+		curl_easy_setopt(f->h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(f->h, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)strlen(body));
+	} else
+		curl_easy_setopt(f->h, CURLOPT_HTTPGET, 1L);
+	rc = curl_easy_perform(f->h);
+	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(f->h, CURLINFO_RETRY_AFTER, retry_after);
+	return rc;
+}
+
+static const char *
+why_text(struct fetcher *f, CURLcode rc, long status, char *out,
+    size_t size)
+{
+	char reason[300];
+
+	if (rc != CURLE_OK)
+		snprintf(out, size, "%s", http_error(rc, f->errbuf));
+	else
+		snprintf(out, size, "%ld: %s", status, http_reason(f->reply.p,
+		    f->reply.len, reason, sizeof(reason)));
+	return out;
+}
+
+/* A request that cannot succeed: the message, then the exit status. */
+static int
+refused(const char *url, long status, const char *why)
+{
+	if (status == 401 || status == 403) {
+		warnx("%s: %s: the key was refused; check that PH_FETCH_KEY (or "
+		    "--key-file) holds a personal API key (phx_...) with the "
+		    "query:read scope, and --host and --project", url, why);
+		return PH_EXIT_AUTH;
+	}
+	warnx("%s: %s%s", url, why, status == 404 ? " (check --host and "
+	    "--project; an old install may need --legacy)" : "");
+	return PH_EXIT_FATAL;
+}
+
+/*
+ * A 200 whose body is not a JSON object (cut short by a proxy, an
+ * error page) is a passing failure too.  Parsed here, into f->top.
+ */
+static int
+reply_is_json(struct fetcher *f, char *why, size_t size)
+{
+	char msg[200];
+	struct jerr e;
+
+	if (js_parse_object(f->reply.p, f->reply.len, &f->top, NULL, NULL,
+	    &e) == 0)
+		return 1;
+	snprintf(why, size, "200 with a reply that is not a JSON object: %s",
+	    js_strerror(&e, f->reply.p, msg, sizeof(msg)));
+	return 0;
+}
+
+static int
+request(struct fetcher *f, const char *url, const char *body,
+    int quiet_404)
+{
+	curl_off_t retry_after;
+	unsigned attempt = 0;
+	double wait;
+	char why[512];
+	long status;
+	CURLcode rc;
+
+	for (;;) {
+		rc = perform(f, url, body, &status, &retry_after);
+		if (rc == CURLE_OK && status == 200 && reply_is_json(f, why,
+		    sizeof(why)))
+			return 0;
+		if (rc != CURLE_OK || status != 200)
+			why_text(f, rc, status, why, sizeof(why));
+		wait = retry_after > 0 ? (double)retry_after :
+		    expected_in(&f->reply);
+		if (rc == CURLE_OK && status == 429 && wait > 0) {
+			/* The server said when: not a failure, just a wait. */
+			note(f, "rate limited; waiting %.0f s as the server asks",
+			    wait);
+			f->n.waits++;
+			pause_for(wait);
+			continue;
+		}
+		if (status != 200 && !http_transient(rc, status)) {
+			if (quiet_404 && rc == CURLE_OK && (status == 404 ||
+			    status == 405))
+				return -1;
+			return refused(url, rc == CURLE_OK ? status : 0, why);
+		}
+		if (++attempt > f->o.max_retries) {
+			warnx("%s: %s; giving up after %u retries", url, why,
+			    f->o.max_retries);
+			return PH_EXIT_TEMPFAIL;
+		}
+		wait = backoff_delay(f->o.retry_wait, f->o.retry_max_wait,
+		    attempt, wait, backoff_random());
+		note(f, "%s: %s; retry %u of %u in %.1f s", url, why, attempt,
+		    f->o.max_retries, wait);
+		f->n.retries++;
+		pause_for(wait);
+	}
+}
+
+int
+fetch_get(struct fetcher *f, const char *url)
+{
+	return request(f, url, NULL, 0);
+}
+
+int
+fetch_post(struct fetcher *f, const char *url, const char *body,
+    int quiet_404)
+{
+	return request(f, url, body, quiet_404);
+}
