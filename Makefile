@@ -47,7 +47,7 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 # Unit tests of a program's own modules link that module.
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 
-MANS = man/ph-clean.1 man/ph-send.1
+MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 
 all: $(PROG_BINS) $(EMU)
 

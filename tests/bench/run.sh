@@ -58,3 +58,6 @@ done
 
 echo
 sh "$SRC/tests/bench/send.sh" "$B" "$D"
+
+echo
+sh "$SRC/tests/bench/fetch.sh" "$B" "$D"
