@@ -48,6 +48,7 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
+GUIDE = man/ph.7
 
 all: $(PROG_BINS) $(EMU)
 
@@ -93,32 +94,73 @@ TEST_ENV = PH_BIN="$(abspath $(O))" PH_SRC="$(CURDIR)" \
 test: all $(UNIT_BINS)
 	$(TEST_ENV) prove -e '' $(UNIT_BINS) tests/t/*.t </dev/null
 
-lint: $(MANS)
-	mandoc -Tlint -Wwarning $(MANS)
+lint: $(MANS) $(GUIDE)
+	mandoc -Tlint -Wwarning $(MANS) $(GUIDE)
 
 SAN_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
 check: deps
+	@sh tests/deps.sh fuzz
 	$(MAKE) test lint
 	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
 	    LDFLAGS='-fsanitize=address,undefined' test
+	$(MAKE) proof
+	$(MAKE) fuzz
+
+# Fuzzing: libFuzzer with ASan and UBSan, a bounded run from the
+# committed seed corpus (copied, so new finds stay out of the tree).
+FUZZ_SECONDS ?= 30
+FUZZ_CC ?= clang
+FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -D_GNU_SOURCE -Icommon -Iph-clean -Iph-send \
+	$(PKG_CFLAGS)
+FUZZERS = clean check
+FUZZ_SRCS = $(COMMON_SRCS) ph-clean/clean.c ph-send/check.c
+
+build-fuzz/fuzz-%: tests/fuzz/fuzz-%.c $(FUZZ_SRCS) $(wildcard common/*.h)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $< $(FUZZ_SRCS) $(PKG_LIBS) -lpthread
+
+fuzz: $(FUZZERS:%=build-fuzz/fuzz-%)
+	@for f in $(FUZZERS); do \
+		rm -rf build-fuzz/corpus-$$f && \
+		cp -r tests/fuzz/corpus/$$f build-fuzz/corpus-$$f && \
+		echo "fuzz-$$f: $(FUZZ_SECONDS) s from $$(ls tests/fuzz/corpus/$$f | wc -l) seeds" && \
+		build-fuzz/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) \
+		    -dict=tests/fuzz/json.dict -max_len=65536 -timeout=10 \
+		    -rss_limit_mb=2048 -print_final_stats=1 \
+		    build-fuzz/corpus-$$f 2>build-fuzz/fuzz-$$f.log || \
+		    { tail -40 build-fuzz/fuzz-$$f.log; exit 1; }; \
+		grep -E "^stat::number_of_executed_units|^Done" \
+		    build-fuzz/fuzz-$$f.log; \
+	done
+
+# The proof: the whole pipeline with faults, and kill -9 then resume.
+proof: all
+	$(TEST_ENV) prove -e '' tests/proof/*.t </dev/null
 
 deps:
 	@sh tests/deps.sh build test
+
+demo: deps
+	$(MAKE) all
+	@sh tests/demo.sh "$(abspath $(O))"
 
 bench: all
 	@sh tests/deps.sh bench
 	@sh tests/bench/run.sh "$(abspath $(O))"
 
 install: all
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man7
 	install -m 0755 $(PROG_BINS) $(DESTDIR)$(BINDIR)
 	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man1
+	install -m 0644 $(GUIDE) $(DESTDIR)$(MANDIR)/man7
 
 clean:
-	rm -rf build-san $(PROG_BINS) */*.o */*.d tests/*/*.o tests/*/*.d \
+	rm -rf build-san build-fuzz $(PROG_BINS) */*.o */*.d tests/*/*.o tests/*/*.d \
 	    $(LIBPH) $(EMU) \
 	    $(UNIT_BINS) tests/bench/data
 
-.PHONY: all bench check clean deps install lint test
+.PHONY: all bench check clean demo deps fuzz install lint proof test

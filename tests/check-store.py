@@ -2,7 +2,7 @@
 """Compare what a ph-emu destination stored with what was sent.
 
     check-store.py SENT STORE [--max-dups N] [--expect-missing FILE]
-                   [--same-order] [--summary]
+                   [--semantic] [--time-order] [--summary]
 
 SENT holds the capture-ready events that should arrive (one per line,
 as given to ph-send); STORE is ph-emu's --store file.  It checks that
@@ -10,7 +10,7 @@ every event of SENT is in STORE, byte for byte, found by its uuid; that
 no uuid arrived more than once (up to --max-dups extra copies, for runs
 that were killed and resumed); that nothing arrived that was not sent;
 and that the events of each distinct_id arrived in the order they were
-sent.  --expect-missing names a file of lines that must NOT arrive (the
+sent (--time-order: oldest first; --semantic: equal as JSON values).  --expect-missing names a file of lines that must NOT arrive (the
 ones ph-send was expected to reject).  It prints one line per problem
 (at most 20 of a kind), then a summary, and exits 1 when anything is
 wrong.
@@ -18,8 +18,14 @@ wrong.
 
 import argparse
 import collections
+import datetime
 import json
 import sys
+
+
+def instant(ts):
+    t = datetime.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    return t if t.tzinfo else t.replace(tzinfo=datetime.timezone.utc)
 
 
 def did_of(e):
@@ -45,6 +51,11 @@ def main():
     ap.add_argument("store")
     ap.add_argument("--max-dups", type=int, default=0)
     ap.add_argument("--expect-missing")
+    ap.add_argument("--semantic", action="store_true",
+                    help="compare events as JSON values, not bytes")
+    ap.add_argument("--time-order", action="store_true",
+                    help="check each distinct_id's events arrived oldest "
+                    "first, not in SENT's order")
     ap.add_argument("--summary", action="store_true",
                     help="print the summary as JSON on stdout")
     a = ap.parse_args()
@@ -87,7 +98,8 @@ def main():
                 problem("unexpected", raw[:120])
             continue
         if stored[u] == 1:
-            if raw != sent[u]:
+            same = json.loads(sent[u]) == e if a.semantic else raw == sent[u]
+            if not same:
                 problem("altered", u)
             arrival[did_of(e)].append(u)
 
@@ -100,8 +112,12 @@ def main():
                 (dups, a.max_dups))
     for d, order in sent_order.items():
         got = [u for u in arrival.get(d, []) if u in sent]
-        want = [u for u in order if stored[u] > 0]
-        if got != want:
+        if a.time_order:
+            ts = [instant(json.loads(sent[u]).get("timestamp")) for u in got]
+            ok = all(x <= y for x, y in zip(ts, ts[1:]))
+        else:
+            ok = got == [u for u in order if stored[u] > 0]
+        if not ok:
             problem("order", "distinct_id %s: events arrived out of order"
                     % d)
 
