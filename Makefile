@@ -46,6 +46,10 @@ UNIT_SRCS = $(wildcard tests/unit/test-*.c)
 UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 # Unit tests of a program's own modules link that module.
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
+UNIT_EXTRA_test-ledger = $(O)/ph-send/ledger.o $(O)/ph-fetch/idset.o
+UNIT_EXTRA_test-check = $(O)/ph-send/check.o
+UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
+	$(UNIT_EXTRA_test-check)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7
@@ -81,10 +85,10 @@ $(EMU): $(EMU_OBJS) $(LIBPH)
 	    $(PKG_LIBS) -lpthread
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
-    $(O)/ph-clean/clean.o
+    $(UNIT_MODULES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iph-clean $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(UNIT_EXTRA_$*) $(LIBPH) $(LDLIBS)
+	$(CC) $(CPPFLAGS) -Iph-clean -Iph-send -Iph-fetch $(CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBPH) $(PKG_LIBS)
 
 # Every test prints TAP; prove reads it and ends with "Result: PASS".
 TEST_ENV = PH_BIN="$(abspath $(O))" PH_SRC="$(CURDIR)" \

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "jscan.h"
 #include "xalloc.h"
 
@@ -600,16 +601,58 @@ same_key(const struct jmember *a, const struct jmember *b, struct buf *tmp)
 	    memcmp(tmp->p, tmp->p + alen, alen) == 0;
 }
 
+struct keyhash {
+	uint64_t	 h;
+	size_t		 i;
+};
+
+static int
+by_hash(const void *a, const void *b)
+{
+	const struct keyhash *x = a, *y = b;
+
+	return x->h < y->h ? -1 : x->h > y->h;
+}
+
+/* A hash of the key as decoded, so "id" and "\u0069d" agree. */
+static uint64_t
+key_hash(const struct jmember *m, struct buf *tmp)
+{
+	if (!m->key_esc)
+		return hash64(m->key + 1, m->keylen - 2, 0);
+	tmp->len = 0;
+	js_unescape(tmp, m->key, m->keylen);
+	return hash64(tmp->p, tmp->len, 0);
+}
+
 const struct jmember *
 js_repeated_key(const struct jmembers *m, struct buf *tmp)
 {
+	const struct jmember *dup = NULL;
+	struct keyhash *k;
 	size_t i, j;
 
-	for (i = 1; i < m->n; i++)
-		for (j = 0; j < i; j++)
-			if (same_key(&m->v[i], &m->v[j], tmp))
-				return &m->v[i];
-	return NULL;
+	if (m->n <= 16) {	/* an event's few keys: compare them all */
+		for (i = 1; i < m->n; i++)
+			for (j = 0; j < i; j++)
+				if (same_key(&m->v[i], &m->v[j], tmp))
+					return &m->v[i];
+		return NULL;
+	}
+	/* Many keys: sort by hash, compare only neighbours that collide. */
+	k = xreallocarray(NULL, m->n, sizeof(*k));
+	for (i = 0; i < m->n; i++) {
+		k[i].h = key_hash(&m->v[i], tmp);
+		k[i].i = i;
+	}
+	qsort(k, m->n, sizeof(*k), by_hash);
+	for (i = 1; i < m->n && dup == NULL; i++)
+		for (j = i; j > 0 && k[j - 1].h == k[i].h && dup == NULL; j--)
+			if (same_key(&m->v[k[i].i], &m->v[k[j - 1].i], tmp))
+				dup = &m->v[k[i].i > k[j - 1].i ? k[i].i :
+				    k[j - 1].i];
+	free(k);
+	return dup;
 }
 
 void

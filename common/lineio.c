@@ -50,7 +50,8 @@ take_line(struct lreader *r, struct line *l, size_t n, size_t eol)
 {
 	char *p = r->buf + r->start;
 
-	if (n > 0 && p[n - 1] == '\r')
+	l->cr = n > 0 && p[n - 1] == '\r';
+	if (l->cr)
 		n--;
 	p[n] = '\0';
 	l->p = p;

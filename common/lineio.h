@@ -23,6 +23,7 @@ struct lreader {
 struct line {
 	char	*p;		/* NUL-terminated, without its line ending */
 	size_t	 len;
+	int	 cr;		/* a CR was taken off before the newline */
 	unsigned long long no;	/* 1-based line number */
 };
 

@@ -94,10 +94,13 @@ int
 parse_seconds(const char *s, double min, double max, double *out,
     const char **errstr)
 {
+	size_t digits = strspn(s, "0123456789"), dot = s[digits] == '.';
 	char *end;
 	double v;
 
-	if (*s == '\0' || !(isdigit((unsigned char)*s) || *s == '.'))
+	/* Plain decimals only: strtod would also take hex, inf, 1e9. */
+	if (digits + dot + strspn(s + digits + dot, "0123456789") !=
+	    strlen(s) || strlen(s) == dot)
 		return fail(errstr, "invalid");
 	errno = 0;
 	v = strtod(s, &end);

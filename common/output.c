@@ -34,9 +34,14 @@ ow_open_append(struct owriter *w, const char *path)
 static void
 write_failed(struct owriter *w)
 {
+	sigset_t set;
+
 	if (errno == EPIPE) {
 		/* The reader is gone: end as a filter killed by SIGPIPE. */
 		signal(SIGPIPE, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, SIGPIPE);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		raise(SIGPIPE);
 		_exit(PH_EXIT_FATAL);
 	}
@@ -52,6 +57,8 @@ write_all(struct owriter *w, const char *p, size_t n)
 		k = write(w->fd, p, n);
 		if (k == -1 && errno == EINTR)
 			continue;
+		if (k == 0)
+			errno = EIO;
 		if (k <= 0)
 			write_failed(w);
 		p += k;
@@ -68,8 +75,20 @@ ow_flush(struct owriter *w)
 }
 
 void
+ow_sync(struct owriter *w)
+{
+	if (!w->dirty)
+		return;
+	ow_flush(w);
+	if (fsync(w->fd) == -1 && errno != EINVAL)
+		write_failed(w);
+	w->dirty = 0;
+}
+
+void
 ow_write(struct owriter *w, const void *p, size_t n)
 {
+	w->dirty = 1;
 	if (w->buf == NULL) {
 		w->buf = xmalloc(OW_BUFSIZE);
 		w->cap = OW_BUFSIZE;

@@ -16,6 +16,7 @@ struct owriter {
 	size_t		 len;
 	size_t		 cap;
 	int		 unbuffered;	/* flush after each ow_endrecord */
+	int		 dirty;		/* written since the last ow_sync */
 };
 
 void	ow_init(struct owriter *, int fd, const char *name);
@@ -25,6 +26,8 @@ void	ow_write(struct owriter *, const void *, size_t);
 /* One record written: flushes when unbuffered. */
 void	ow_endrecord(struct owriter *);
 void	ow_flush(struct owriter *);
+/* Flush and fsync, when anything was written since the last time. */
+void	ow_sync(struct owriter *);
 /* Flush and close; a failure to close is a write error too. */
 void	ow_close(struct owriter *);
 

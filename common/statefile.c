@@ -118,6 +118,25 @@ format(struct buf *b, const struct saved_state *st)
 	    st->sent, st->rejected, now);
 }
 
+/* Make the rename itself durable: fsync the directory that holds it. */
+static void
+sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	struct buf dir = { 0 };
+	int fd;
+
+	if (slash == NULL)
+		buf_addc(&dir, '.');
+	else
+		buf_add(&dir, path, slash == path ? 1 : (size_t)(slash - path));
+	if ((fd = open(dir.p, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		fsync(fd);
+		close(fd);
+	}
+	buf_free(&dir);
+}
+
 int
 state_save(const char *path, const struct saved_state *st)
 {
@@ -126,8 +145,10 @@ state_save(const char *path, const struct saved_state *st)
 	ssize_t n;
 
 	format(&b, st);
-	buf_printf(&tmp, "%s.tmp", path);
-	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* Per process, and never through a link someone left there. */
+	buf_printf(&tmp, "%s.%ld.tmp", path, (long)getpid());
+	fd = open(tmp.p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+	    0600);
 	if (fd == -1)
 		goto fail;
 	do
@@ -143,6 +164,7 @@ state_save(const char *path, const struct saved_state *st)
 	}
 	if (close(fd) == -1 || rename(tmp.p, path) == -1)
 		goto fail;
+	sync_dir(path);
 	buf_free(&b);
 	buf_free(&tmp);
 	return 0;

@@ -16,3 +16,9 @@ ensure_std_fds(void)
 	else if (fd < 0)
 		abort();
 }
+
+int
+stdout_is_open(void)
+{
+	return fcntl(STDOUT_FILENO, F_GETFD) != -1;
+}

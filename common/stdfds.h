@@ -8,4 +8,7 @@
  */
 void	ensure_std_fds(void);
 
+/* Whether descriptor 1 is open: a filter with nowhere to write fails. */
+int	stdout_is_open(void);
+
 #endif

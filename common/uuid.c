@@ -51,7 +51,8 @@ uuid_parse(const char *s, size_t n, unsigned char out[16])
 		return parse_hex(s, n, 1, out);
 	if (n == 38 && s[0] == '{' && s[37] == '}')
 		return parse_hex(s + 1, 36, 1, out);
-	if (n == 45 && strncasecmp(s, "urn:uuid:", 9) == 0)
+	/* The uuid crate takes this prefix in lower case only. */
+	if (n == 45 && memcmp(s, "urn:uuid:", 9) == 0)
 		return parse_hex(s + 9, 36, 1, out);
 	return -1;
 }

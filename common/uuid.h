@@ -14,8 +14,8 @@
 
 /*
  * Parse the forms the Rust uuid crate accepts (hyphenated, 32 hex
- * digits, {braced}, urn:uuid:), any letter case: 0 and the 16 bytes,
- * or -1.
+ * digits, {braced}, urn:uuid:), hex digits in any case: 0 and the 16
+ * bytes, or -1.
  */
 int	uuid_parse(const char *, size_t, unsigned char out[16]);
 

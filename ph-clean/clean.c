@@ -195,7 +195,8 @@ parse_uuid_value(struct cleaner *c, const struct jmember *m,
 /*
  * Keep a valid uuid (or id, which the listing API names so).  Failing
  * that, derive one that is the same on every run: from the id the event
- * has (a Postgres-era integer), else from the whole line.
+ * has (a Postgres-era integer), or what stands for a uuid, else from the
+ * whole line.
  */
 static void
 choose_uuid(struct cleaner *c, struct event *ev, const char *line,
@@ -215,11 +216,12 @@ choose_uuid(struct cleaner *c, struct event *ev, const char *line,
 		ev->uuid_from = R_OTHER;
 		ev->uuid_at = uuid != NULL ? ev->at[R_UUID] : ev->at[R_ID];
 		uuid_parse(PH_UUID_NAMESPACE, UUID_STRLEN, ns);
-		if (!js_is_blank(uuid) || !js_is_blank(id)) {
-			if (!!js_is_blank(uuid))
-				uuid = id;
+		/* The listing API's own identifier first, then the uuid. */
+		if (!js_is_blank(id))
+			uuid_v5(ns, "id:", id->val, id->vallen, u);
+		else if (!js_is_blank(uuid))
 			uuid_v5(ns, "id:", uuid->val, uuid->vallen, u);
-		} else
+		else
 			uuid_v5(ns, "line:", line, len, u);
 	}
 	uuid_format(u, ev->uuid);
@@ -329,7 +331,7 @@ put_properties(struct cleaner *c, const struct event *ev, int *n)
 	long pd = js_find(p, "distinct_id");
 	int fix_did = pd < 0 || is_blank_id(c, &p->v[pd]);
 	int add_chain = chain != NULL && chain->type == JT_STRING &&
-	    chain->vallen > 2 && js_find(p, "$elements_chain") < 0;
+	    chain->vallen > 2 && js_is_blank(js_get(p, "$elements_chain"));
 	int set_geoip = !c->keep_geoip;
 	struct buf *o = &c->out;
 	int k = 0;
@@ -346,6 +348,7 @@ put_properties(struct cleaner *c, const struct event *ev, int *n)
 		const struct jmember *m = &p->v[i];
 
 		if ((fix_did && js_key_eq(m, "distinct_id")) ||
+		    (add_chain && js_key_eq(m, "$elements_chain")) ||
 		    (set_geoip && js_key_eq(m, "$geoip_disable")))
 			continue;
 		put_member(o, &k, m);

@@ -14,6 +14,7 @@
 #include "exitcode.h"
 #include "lineio.h"
 #include "output.h"
+#include "stdfds.h"
 
 static const char usage_text[] =
 "usage: ph-clean [-hsuV] [--keep-geoip] [--random-distinct-id]\n"
@@ -83,15 +84,18 @@ set_status(struct run *r, int status)
 		r->status = status;
 }
 
+/* The line as it was read, BOM and CR included, goes to -r. */
 static void
 reject_line(struct run *r, const struct lreader *lr, const struct line *l,
-    const char *why)
+    size_t bom, const char *why)
 {
 	warn_at(lr->name, l->no, "%s", why);
 	set_status(r, PH_EXIT_REJECTED);
 	if (r->rejpath != NULL) {
-		ow_write(&r->rej, l->p, l->len);
-		ow_write(&r->rej, "\n", 1);
+		ow_write(&r->rej, l->p - bom, l->len + bom);
+		ow_write(&r->rej, "\r\n" + !l->cr, 1 + l->cr);
+		/* Rejects are rare: make each one safe at once. */
+		ow_flush(&r->rej);
 	}
 	if (r->strict)
 		r->stop = 1;
@@ -100,15 +104,16 @@ reject_line(struct run *r, const struct lreader *lr, const struct line *l,
 static void
 clean_line(struct run *r, const struct lreader *lr, struct line *l)
 {
+	size_t bom = 0;
 	char why[256];
 
 	/* A UTF-8 byte order mark may open a file; JSON has none. */
 	if (l->no == 1 && l->len >= 3 && memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
-		l->p += 3, l->len -= 3;
+		l->p += 3, l->len -= 3, bom = 3;
 	if (js_ws(l->p, l->p + l->len) == l->p + l->len)
 		return;		/* blank */
 	if (clean_event(&r->c, l->p, l->len, why, sizeof(why)) == -1) {
-		reject_line(r, lr, l, why);
+		reject_line(r, lr, l, bom, why);
 		return;
 	}
 	buf_addc(&r->c.out, '\n');
@@ -145,6 +150,9 @@ main(int argc, char *argv[])
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
+	if (!stdout_is_open())
+		errx(PH_EXIT_FATAL, "stdout: %s", strerror(EBADF));
+	ensure_std_fds();
 	memset(&r, 0, sizeof(r));
 	ow_init(&r.out, 1, "stdout");
 	while ((ch = getopt_long(argc, argv, "hr:suV", longopts, NULL)) != -1)

@@ -46,7 +46,7 @@ page_url(struct fetcher *f, int64_t after, int64_t before, unsigned limit)
 static void
 check_next(struct fetcher *f, const struct jmember *next)
 {
-	size_t n = strlen(f->o.base);
+	size_t n = strlen(f->o.base), scheme;
 
 	f->tmp.len = 0;
 	js_unescape(&f->tmp, next->val, next->vallen);
@@ -54,9 +54,11 @@ check_next(struct fetcher *f, const struct jmember *next)
 	    strncmp(f->tmp.p, f->o.base, n) == 0 && f->tmp.p[n] == '/'))
 		return;
 	f->next_noted = 1;
-	buf_addc(&f->tmp, '\0');
+	scheme = f->tmp.len > 8 && strstr(f->tmp.p, "://") != NULL ?
+	    (size_t)(strstr(f->tmp.p, "://") - f->tmp.p) + 3 : 0;
 	note(f, "the server's next links name %.*s; requests go to %s only",
-	    (int)(strcspn(f->tmp.p + 8, "/") + 8), f->tmp.p, f->o.base);
+	    (int)(strcspn(f->tmp.p + scheme, "/?") + scheme), f->tmp.p,
+	    f->o.base);
 }
 
 /* The reply's results into f->items: 0, or an exit status. */
@@ -114,17 +116,19 @@ event_key(struct fetcher *f, const struct jitem *it, int64_t *ts)
 /*
  * Write the page's events that are new, in [after, before): 0 with
  * *boundary (the last timestamp written), *one_time (all the page at one
- * timestamp) and *past (it reached before) set, or an exit status.
+ * timestamp), *past (it reached before) and *wrote set, or an exit
+ * status.
  */
 static int
 write_page(struct fetcher *f, int64_t after, int64_t before,
-    int64_t *boundary, int *one_time, int *past)
+    int64_t *boundary, int *one_time, int *past, size_t *wrote)
 {
 	int64_t ts, prev = INT64_MIN;
 	size_t i;
 
 	*one_time = f->items.n > 0;
 	*past = 0;
+	*wrote = 0;
 	for (i = 0; i < f->items.n; i++) {
 		if (event_key(f, &f->items.v[i], &ts) == -1) {
 			warnx("%s: result %zu is not an event with an id and a "
@@ -143,8 +147,8 @@ write_page(struct fetcher *f, int64_t after, int64_t before,
 			*past = 1;	/* a server that ignores before */
 			break;
 		}
-		if (ts < after)
-			continue;	/* nor should it send these */
+		if (ts < after || ts < *boundary)
+			continue;	/* nor these, written already */
 		if (ts == *boundary && idset_has(&f->seen, f->tmp.p,
 		    f->tmp.len)) {
 			f->n.repeats++;
@@ -156,6 +160,7 @@ write_page(struct fetcher *f, int64_t after, int64_t before,
 		}
 		idset_add(&f->seen, f->tmp.p, f->tmp.len);
 		emit_event(f, f->items.v[i].p, f->items.v[i].len, ts);
+		(*wrote)++;
 	}
 	emit_page_done(f);
 	return 0;
@@ -171,17 +176,19 @@ grow_page(struct fetcher *f, int64_t at)
 	unsigned limit = f->o.page_size;
 	int has_next, one, past, r;
 	int64_t boundary = at;
+	size_t wrote;
 
 	for (;;) {
 		limit = limit < (1u << 24) ? limit * 2 : limit;
 		page_url(f, at, at + 1, limit);
 		if ((r = fetch_get(f, f->url.p)) != 0 ||
 		    (r = parse_page(f, &has_next)) != 0 ||
-		    (r = write_page(f, at, at + 1, &boundary, &one, &past)) != 0)
+		    (r = write_page(f, at, at + 1, &boundary, &one, &past,
+		    &wrote)) != 0)
 			return r;
 		if (!has_next || past)
 			return 0;
-		if (f->items.n < limit) {
+		if (f->items.n < limit || limit == 1u << 24) {
 			char t[ISOTIME_LEN];
 
 			isotime_z(at, t);
@@ -211,6 +218,7 @@ fetch_window(struct fetcher *f, int64_t after, int64_t before)
 {
 	int64_t from = after, boundary = INT64_MIN;
 	int has_next, one_time, past, r;
+	size_t wrote;
 
 	idset_clear(&f->seen);
 	for (;;) {
@@ -218,10 +226,16 @@ fetch_window(struct fetcher *f, int64_t after, int64_t before)
 		if ((r = fetch_get(f, f->url.p)) != 0 ||
 		    (r = parse_page(f, &has_next)) != 0 ||
 		    (r = write_page(f, after, before, &boundary, &one_time,
-		    &past)) != 0)
+		    &past, &wrote)) != 0)
 			return r;
 		if (f->items.n == 0 || !has_next || past)
 			return 0;
+		if (wrote == 0 && !one_time) {
+			/* Only events it was not asked for: it would loop. */
+			warnx("%s: the server returns events outside the range "
+			    "asked for", f->url.p);
+			return PH_EXIT_FATAL;
+		}
 		if (one_time) {
 			/* Paging by time cannot pass this one: read it by uuid. */
 			if ((r = read_cluster(f, boundary)) != 0)

@@ -55,6 +55,7 @@ struct fetcher {
 	double			 started;
 	int64_t			 at;		/* newest timestamp written */
 	int			 query_missing;	/* the server has no query API */
+	unsigned		 qpage;		/* query rows a page, may shrink */
 	int			 next_noted;	/* a foreign next was reported */
 
 	/* Scratch for parsing replies. */
@@ -66,10 +67,18 @@ struct fetcher {
 	struct idset		 seen;		/* ids at the boundary time */
 };
 
-/* request.c: 0 with a 200 reply in f->reply, else an exit status. */
+/*
+ * request.c: 0 with a 200 reply parsed in f->top, else an exit status.
+ * fetch_post's flags: FETCH_QUIET_404 answers -1 for a server without
+ * the route (404, 405, or 400 for a query kind it does not know);
+ * FETCH_SHRINK answers -2 for a reply too large, or failures that a
+ * smaller page may avoid.
+ */
+#define FETCH_QUIET_404	1
+#define FETCH_SHRINK	2
 int	 fetch_get(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
-	    int quiet_404);
+	    int flags);
 /* Append an URL-encoded parameter "&name=value" to f->url. */
 void	 url_param(struct fetcher *, const char *name, const char *value);
 void	 url_start(struct fetcher *, const char *path);
@@ -82,7 +91,10 @@ int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);
 int	 query_hours(struct fetcher *, int64_t after, int64_t before,
-	    int64_t **hours, unsigned long long **counts, size_t *n);
+	    int64_t **buckets, unsigned long long **counts, size_t *n);
+/* The width of query_hours' buckets for a range, in microseconds. */
+#define BUCKET_US(after, before) ((before) - (after) > \
+	    400LL * 86400 * 1000000 ? 86400LL * 1000000 : 3600LL * 1000000)
 /* split.c */
 int	 fetch_split(struct fetcher *);
 /* emit.c */

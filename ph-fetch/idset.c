@@ -64,7 +64,10 @@ idset_has(const struct idset *s, const char *id, size_t len)
 void
 idset_clear(struct idset *s)
 {
-	if (s->n > 0)
+	/* After a big cluster, a fresh small table beats wiping a big one. */
+	if (s->cap > 4096)
+		idset_free(s);
+	else if (s->n > 0)
 		memset(s->slot, 0, s->cap * sizeof(*s->slot));
 	s->n = 0;
 }

@@ -236,18 +236,20 @@ settle_range(struct fetcher *f, const struct args *a)
 
 	o->before = a->before != NULL ? when("--before", a->before) :
 	    isotime_now();
+	o->after = a->after != NULL ? when("--after", a->after) : INT64_MIN;
+	if (a->after != NULL && o->after >= o->before) {
+		warnx("--after must come before --before");
+		usage_error(usage_text);
+	}
 	if (a->resume != NULL && resume_point(f, a->resume, &at)) {
-		o->after = at;
+		/* A state from before --after must not widen the range. */
+		if (at > o->after)
+			o->after = at;
 		return;		/* past before: nothing is left to fetch */
 	}
 	if (a->after == NULL) {
 		warnx("--after is needed: without it the events API returns "
 		    "only the last day");
-		usage_error(usage_text);
-	}
-	o->after = when("--after", a->after);
-	if (o->after >= o->before) {
-		warnx("--after must come before --before");
 		usage_error(usage_text);
 	}
 }
@@ -274,6 +276,12 @@ settle_source(struct fetcher *f, const struct args *a)
 	}
 	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size :
 	    f->o.api == API_QUERY ? 50000 : 1000;
+	/* Timestamp clusters are read by query in large pages either way. */
+	f->qpage = f->o.api == API_QUERY ? f->o.page_size : 50000;
+	if (strcmp(f->o.project, "@current") != 0 &&
+	    strspn(f->o.project, "0123456789") != strlen(f->o.project))
+		bad_value("--project", "not a number or @current",
+		    f->o.project);
 }
 
 static void
@@ -296,6 +304,8 @@ main(int argc, char *argv[])
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
+	if (!stdout_is_open())
+		errx(PH_EXIT_FATAL, "stdout: %s", strerror(EBADF));
 	ensure_std_fds();
 	memset(&f, 0, sizeof(f));
 	defaults(&f.o);

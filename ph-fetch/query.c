@@ -65,9 +65,13 @@ events_sql(struct fetcher *f, struct buf *q, int64_t after, int64_t before,
 	buf_printf(q, " ORDER BY timestamp ASC, uuid ASC LIMIT %u", limit);
 }
 
-/* POST the HogQL query; 0 with the reply, -1 if there is no query API. */
+/*
+ * POST the HogQL query: 0 with the reply, -1 if there is no query API
+ * (with FETCH_QUIET_404), -2 when the page should shrink (FETCH_SHRINK),
+ * else an exit status.
+ */
 static int
-post_query(struct fetcher *f, const struct buf *sql, int quiet_404)
+post_query(struct fetcher *f, const struct buf *sql, int flags)
 {
 	struct buf body = { 0 }, path = { 0 };
 	int r;
@@ -79,7 +83,7 @@ post_query(struct fetcher *f, const struct buf *sql, int quiet_404)
 	buf_addc(&body, '\0');
 	buf_printf(&path, "/api/projects/%s/query/", f->o.project);
 	url_start(f, path.p);
-	r = fetch_post(f, f->url.p, body.p, quiet_404);
+	r = fetch_post(f, f->url.p, body.p, flags);
 	buf_free(&body);
 	buf_free(&path);
 	return r;
@@ -202,13 +206,27 @@ write_rows(struct fetcher *f, int skip_seen, int64_t *last_ts,
 	return r;
 }
 
+/* A page too large for the reply cap or the server: ask for half. */
+static int
+shrink(struct fetcher *f)
+{
+	if (f->qpage <= 100) {
+		warnx("%s: even 100 rows a page fail; giving up", f->url.p);
+		return PH_EXIT_TEMPFAIL;
+	}
+	f->qpage /= 2;
+	note(f, "%s: the reply to a query page is too large or too slow; "
+	    "asking for %u rows a page", f->url.p, f->qpage);
+	return 0;
+}
+
 /*
  * Every event of [after, before), by keyset pages; -1 when the server
- * has no query API (only when quiet_404).
+ * has no query API (only with FETCH_QUIET_404).
  */
 static int
 query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
-    int quiet_404)
+    int flags)
 {
 	struct buf sql = { 0 }, cursor = { 0 };
 	int64_t last_ts = 0;
@@ -217,9 +235,13 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	while (more && r == 0) {
 		sql.len = 0;
 		events_sql(f, &sql, after, before, last_ts,
-		    cursor.len > 0 ? cursor.p : NULL, f->o.page_size);
-		if ((r = post_query(f, &sql, quiet_404)) != 0 ||
-		    (r = parse_rows(f, &more)) != 0)
+		    cursor.len > 0 ? cursor.p : NULL, f->qpage);
+		r = post_query(f, &sql, flags | FETCH_SHRINK);
+		if (r == -2) {
+			r = shrink(f);
+			continue;
+		}
+		if (r != 0 || (r = parse_rows(f, &more)) != 0)
 			break;
 		if (f->items.n == 0)
 			break;
@@ -239,21 +261,27 @@ fetch_query(struct fetcher *f, int64_t after, int64_t before)
 int
 query_cluster(struct fetcher *f, int64_t at)
 {
-	return query_range(f, at, at + 1, 1, 1);
+	return query_range(f, at, at + 1, 1, FETCH_QUIET_404);
 }
 
-/* Events an hour in [after, before), for --split: 0, -1, or status. */
+/*
+ * Events a bucket (an hour, or a day for ranges of over 400 days, which
+ * keeps the rows under the 10,000 older servers return) in [after,
+ * before), for --split: 0, -1 (no query API), or an exit status.
+ */
 int
 query_hours(struct fetcher *f, int64_t after, int64_t before,
     int64_t **hours, unsigned long long **counts, size_t *n)
 {
+	int by_day = before - after > 400LL * 86400 * 1000000;
 	struct buf sql = { 0 };
 	struct jerr e;
 	int more, r;
 	size_t i;
 
-	buf_addstr(&sql, "SELECT toString(toStartOfHour(toTimeZone(timestamp, "
-	    "'UTC'))) AS hour, count() AS c FROM events WHERE timestamp >= ");
+	buf_printf(&sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
+	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
+	    by_day ? "toStartOfDay" : "toStartOfHour");
 	sql_time(&sql, after);
 	buf_addstr(&sql, " AND timestamp < ");
 	sql_time(&sql, before);
@@ -262,7 +290,7 @@ query_hours(struct fetcher *f, int64_t after, int64_t before,
 		sql_string(&sql, f->o.event);
 	}
 	buf_addstr(&sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
-	r = post_query(f, &sql, 1);
+	r = post_query(f, &sql, FETCH_QUIET_404);
 	buf_free(&sql);
 	if (r != 0 || (r = parse_rows(f, &more)) != 0)
 		return r;

@@ -180,8 +180,7 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 }
 
 static int
-request(struct fetcher *f, const char *url, const char *body,
-    int quiet_404)
+request(struct fetcher *f, const char *url, const char *body, int flags)
 {
 	curl_off_t retry_after;
 	unsigned attempt = 0;
@@ -197,8 +196,11 @@ request(struct fetcher *f, const char *url, const char *body,
 			return 0;
 		if (rc != CURLE_OK || status != 200)
 			why_text(f, rc, status, why, sizeof(why));
-		wait = retry_after > 0 ? (double)retry_after :
-		    expected_in(&f->reply);
+		/* Only http_collect fails a write: the reply passed its cap. */
+		if (rc == CURLE_WRITE_ERROR && (flags & FETCH_SHRINK))
+			return -2;
+		wait = retry_after > 0 ? (double)retry_after : rc == CURLE_OK &&
+		    status == 429 ? expected_in(&f->reply) : 0;
 		if (rc == CURLE_OK && status == 429 && wait > 0) {
 			/* The server said when: not a failure, just a wait. */
 			note(f, "rate limited; waiting %.0f s as the server asks",
@@ -208,11 +210,14 @@ request(struct fetcher *f, const char *url, const char *body,
 			continue;
 		}
 		if (status != 200 && !http_transient(rc, status)) {
-			if (quiet_404 && rc == CURLE_OK && (status == 404 ||
-			    status == 405))
+			if ((flags & FETCH_QUIET_404) && rc == CURLE_OK &&
+			    (status == 404 || status == 405 || status == 400))
 				return -1;
 			return refused(url, rc == CURLE_OK ? status : 0, why);
 		}
+		/* A query that keeps failing may fit in a smaller page. */
+		if ((flags & FETCH_SHRINK) && attempt >= 2 && status != 429)
+			return -2;
 		if (++attempt > f->o.max_retries) {
 			warnx("%s: %s; giving up after %u retries", url, why,
 			    f->o.max_retries);
@@ -234,8 +239,7 @@ fetch_get(struct fetcher *f, const char *url)
 }
 
 int
-fetch_post(struct fetcher *f, const char *url, const char *body,
-    int quiet_404)
+fetch_post(struct fetcher *f, const char *url, const char *body, int flags)
 {
-	return request(f, url, body, quiet_404);
+	return request(f, url, body, flags);
 }

@@ -13,13 +13,12 @@
 #include "isotime.h"
 #include "xalloc.h"
 
-#define HOUR_US	(3600LL * 1000000)
-
 /* Cut points after each hour where the running count passes k/N. */
 static size_t
 count_cuts(const struct fetcher *f, const int64_t *hours,
     const unsigned long long *counts, size_t n, int64_t *cuts)
 {
+	int64_t width = BUCKET_US(f->o.after, f->o.before);
 	unsigned long long total = 0, sum = 0;
 	unsigned k = 1;
 	size_t i, m = 0;
@@ -29,7 +28,7 @@ count_cuts(const struct fetcher *f, const int64_t *hours,
 	for (i = 0; i < n && total > 0; i++) {
 		sum += counts[i];
 		while (k < f->o.split && sum * f->o.split >= total * k) {
-			int64_t c = hours[i] + HOUR_US;
+			int64_t c = hours[i] + width;
 
 			if (c > f->o.after && c < f->o.before &&
 			    (m == 0 || c > cuts[m - 1]))
@@ -94,6 +93,8 @@ fetch_split(struct fetcher *f)
 	size_t n = 0, m = 0, i;
 	int r = -1;
 
+	if (f->o.after >= f->o.before)
+		goto out;	/* resumed past the end: no window is left */
 	if (!f->o.legacy)
 		r = query_hours(f, f->o.after, f->o.before, &hours, &counts, &n);
 	if (r > 0)

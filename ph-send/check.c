@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "diag.h"
+#include "hash.h"
 #include "uuid.h"
 
 static int __attribute__((format(printf, 3, 4)))
@@ -81,8 +82,13 @@ check_event(struct checker *c, const char *line, size_t len,
 		return refuse(why, size, "no distinct_id");
 	if (check_uuid(c, js_get(&c->top, "uuid"), why, size) == -1)
 		return -1;
-	info->did = did->val;
-	info->didlen = did->vallen;
+	/* As capture sees it: "42" and 42, "a" and "\u0061" are one. */
+	c->tmp.len = 0;
+	if (did->type == JT_STRING)
+		js_unescape(&c->tmp, did->val, did->vallen);
+	else
+		buf_add(&c->tmp, did->val, did->vallen);
+	info->person = hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
 	copy_string(c, js_get(&c->top, "uuid"), info->uuid, sizeof(info->uuid));
 	copy_string(c, js_get(&c->top, "timestamp"), info->ts,
 	    sizeof(info->ts));

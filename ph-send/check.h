@@ -7,14 +7,14 @@
 #define PH_SEND_CHECK_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 #include "jscan.h"
 
 /* What the sender needs from a good event. */
 struct event_info {
-	const char	*did;		/* distinct_id as written, for lanes */
-	size_t		 didlen;
+	uint64_t	 person;	/* hash of the distinct_id, for lanes */
 	char		 uuid[64];	/* decoded, possibly cut; "" if none */
 	char		 ts[64];	/* decoded timestamp; "" if none */
 };

@@ -12,11 +12,11 @@
 static int
 open_current(struct input *in)
 {
+	in->starts[in->cur] = in->line;
 	if (lr_open(&in->lr, in->paths[in->cur]) == -1) {
 		warn("%s", in->paths[in->cur]);
 		return -1;
 	}
-	in->starts[in->cur] = in->line;
 	in->open = 1;
 	return 0;
 }
@@ -54,6 +54,11 @@ input_next(struct input *in, struct line *l)
 		if (in->done)
 			return -1;
 		if (lr_next(&in->lr, l)) {
+			/* A UTF-8 byte order mark may open a file; JSON has
+			 * none.  Dropped here, so every reader hashes alike. */
+			if (in->lr.lineno == 1 && l->len >= 3 &&
+			    memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
+				l->p += 3, l->len -= 3;
 			l->no = ++in->line;
 			return 1;
 		}

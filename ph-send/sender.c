@@ -11,7 +11,6 @@
 #include "clock.h"
 #include "diag.h"
 #include "exitcode.h"
-#include "hash.h"
 #include "http.h"
 #include "jscan.h"
 #include "sender.h"
@@ -87,7 +86,7 @@ write_state(struct sender *s)
 		return;
 	/* A line the state calls settled must be in the reject file. */
 	if (s->o.reject_path != NULL)
-		ow_flush(&s->rej);
+		ow_sync(&s->rej);
 	memset(&st, 0, sizeof(st));
 	st.pipe = s->pipe;
 	st.lines = s->led.done;
@@ -208,8 +207,7 @@ lane_take(struct sender *s, struct lane *l, const char *ev, size_t len,
 static struct lane *
 lane_of(struct sender *s, const struct event_info *info)
 {
-	return &s->lanes[hash64(info->did, info->didlen, 0) %
-	    (uint64_t)s->o.parallel];
+	return &s->lanes[info->person % (uint64_t)s->o.parallel];
 }
 
 /* A line from the input: checked, recorded, and given to its lane. */
@@ -220,10 +218,6 @@ take_line(struct sender *s, struct line *l)
 	char why[256];
 	int grew = 0;
 
-	/* A UTF-8 byte order mark may open a file; JSON has none. */
-	if (s->in.lr.lineno == 1 && l->len >= 3 &&
-	    memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
-		l->p += 3, l->len -= 3;
 	if (js_ws(l->p, l->p + l->len) == l->p + l->len) {
 		ledger_add(&s->led, l->p, l->len, "", "");
 		settle(s, l->no, &grew);
@@ -236,13 +230,20 @@ take_line(struct sender *s, struct line *l)
 		return;
 	}
 	ledger_add(&s->led, l->p, l->len, info.ts, info.uuid);
+	if (info.uuid[0] == '\0' && !s->uuid_warned) {
+		char where[300];
+
+		say(s, "%s: an event without a uuid: sent twice, it could not "
+		    "be merged (ph-clean gives every event one)",
+		    input_where(&s->in, l->no, where, sizeof(where)));
+		s->uuid_warned = 1;
+	}
 	if (lane_take(s, lane_of(s, &info), l->p, l->len, l->no))
 		return;
 	/* Its lane is full: hold the line until the lane frees up. */
 	s->pending.len = 0;
 	buf_add(&s->pending, l->p, l->len);
 	s->pending_info = info;
-	s->pending_info.did = s->pending.p + (info.did - l->p);
 	s->pending_no = l->no;
 	s->has_pending = 1;
 }
@@ -550,23 +551,33 @@ all_done(const struct sender *s)
 	return s->input_done && !s->has_pending && lanes_idle(s);
 }
 
-/* How long the loop may sleep before a timer is due, in ms. */
+/*
+ * How long the loop may sleep before a timer is due, in ms.  Only timers
+ * that will fire count: a body being built wakes the loop itself, and a
+ * partial batch waits only while its lane is idle.
+ */
 static int
 sleep_ms(const struct sender *s, double now)
 {
 	double t = 0.5;		/* progress, signals */
-	int i;
+	int i, rate_bound = 0;
 
 	for (i = 0; i < s->o.parallel; i++) {
 		const struct lane *l = &s->lanes[i];
+		int idle = l->cur == NULL && l->queued == 0;
 
-		if (l->cur != NULL && !l->busy && l->retry_at - now < t)
+		if (l->cur != NULL && !l->busy && l->retry_at > now &&
+		    l->retry_at - now < t)
 			t = l->retry_at - now;
-		if (l->fill != NULL && l->fill->n > 0 &&
+		if (l->fill != NULL && l->fill->n > 0 && idle &&
 		    l->fill->opened + s->o.flush_after - now < t)
 			t = l->fill->opened + s->o.flush_after - now;
+		if (!l->busy && (l->cur != NULL || l->head != NULL) &&
+		    l->retry_at <= now)
+			rate_bound = 1;
 	}
-	if (s->o.rate > 0 && s->next_start > now && s->next_start - now < t)
+	if (rate_bound && s->o.rate > 0 && s->next_start > now &&
+	    s->next_start - now < t)
 		t = s->next_start - now;
 	return t <= 0 ? 0 : (int)(t * 1000) + 1;
 }

@@ -88,6 +88,7 @@ struct sender {
 	int			 stopping;	/* read no more, start no more */
 	int			 status;	/* the exit status so far */
 	int			 quota_warned;
+	int			 uuid_warned;
 	double			 next_start;	/* --rate: earliest next send */
 	double			 started;
 };

@@ -82,6 +82,7 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 {
 	char why[512];
 
+	s->rej.fd = -1;		/* nothing to close if the open never comes */
 	if (!inputs_readable(paths, npaths) ||
 	    input_init(&s->in, paths, npaths) == -1)
 		return PH_EXIT_FATAL;

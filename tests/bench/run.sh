@@ -61,3 +61,6 @@ sh "$SRC/tests/bench/send.sh" "$B" "$D"
 
 echo
 sh "$SRC/tests/bench/fetch.sh" "$B" "$D"
+
+echo
+sh "$SRC/tests/bench/pipeline.sh" "$B" "$D"

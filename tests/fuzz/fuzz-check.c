@@ -1,7 +1,7 @@
 /*
  * libFuzzer target: ph-send's local check of an event before it may join
  * a batch.  No crash, no sanitizer report, and what it reports about an
- * accepted event lies inside the line and is NUL-terminated.
+ * accepted event is NUL-terminated; a refusal always gives a reason.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -20,8 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[256];
 
 	if (check_event(&chk, p, size, &info, why, sizeof(why)) == 0) {
-		if (info.did < p || info.did + info.didlen > p + size ||
-		    memchr(info.uuid, '\0', sizeof(info.uuid)) == NULL ||
+		if (memchr(info.uuid, '\0', sizeof(info.uuid)) == NULL ||
 		    memchr(info.ts, '\0', sizeof(info.ts)) == NULL)
 			abort();
 	} else if (memchr(why, '\0', sizeof(why)) == NULL || why[0] == '\0')

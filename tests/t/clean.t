@@ -158,6 +158,12 @@ is "the other inputs are still cleaned" "$(wc -l <"$T/out")" "201"
 
 printf '\357\273\277{"event":"bom"}\r\n{"event":"crlf"}\r\n\r\n{"event":"last"}' \
     >"$T/crlf"
+printf '\357\273\277{"bad":1}\r\n{"event":"ok"}\r\nnope\r\n' >"$T/bomcr"
+run "$PH_CLEAN" -r "$T/bomcr-rej" "$T/bomcr"
+printf '\357\273\277{"bad":1}\r\nnope\r\n' >"$T/bomcr-want"
+check "--reject keeps a BOM and CRLF endings: lines truly unchanged" \
+    cmp -s "$T/bomcr-rej" "$T/bomcr-want"
+
 run "$PH_CLEAN" "$T/crlf"
 is_status "BOM, CRLF, blank lines, no final newline" 0
 is "  all read" "$(jget 'e["event"]' <"$T/out" | tr '\n' ' ')" "bom crlf last "
@@ -185,6 +191,16 @@ is "| head -1: killed quietly by SIGPIPE" "$(cat "$T/st") $(cat "$T/err")" \
     "141 "
 check "| head -1: ends at once" test $((end - start)) -le 3
 
+printf '{"event":"x"}\nbad\n' >"$T/rejects-then-head"
+for i in 1 2 3 4 5 6 7 8; do cat "$T/rejects-then-head"; done >"$T/rth"
+cat "$T/many" >>"$T/rth"
+"$PH_CLEAN" -r "$T/rth-rej" "$T/rth" 2>/dev/null | head -1 >/dev/null
+is "rejects are on disk even when | head ends the run" \
+    "$(wc -l <"$T/rth-rej")" "8"
+"$PH_CLEAN" -r "$T/closed-rej" "$T/crlf" >&- 2>"$T/err"
+is "a closed stdout is an error, not a write into the reject file" \
+    "$? $(cat "$T/closed-rej" 2>/dev/null | wc -c) $(cat "$T/err")" \
+    "3 0 ph-clean: stdout: Bad file descriptor"
 run "$PH_CLEAN" "$T/crlf"
 "$PH_CLEAN" "$T/crlf" >/dev/full 2>"$T/err"
 is "a failed write: exit status 3" "$?" "3"

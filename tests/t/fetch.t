@@ -33,6 +33,11 @@ same_events "  each event once, oldest first, same content" "$SRC" "$T/out"
 is "  keyset pages on (timestamp, uuid)" \
     "$(logq "$T/S.log" 'sum(1 for r in L if "(timestamp, uuid) >" in r.get("hogql", ""))')" \
     "4"
+run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200
+has "--progress: events, pages, the current time, a rate" "$T/err" \
+    "ph-fetch: 200 events, 1 pages, at 2024-01-0"
+run "$PH_FETCH" --host "$S_URL" $RANGE -q
+is "-q: nothing on stderr" "$(cat "$T/err")" ""
 run "$PH_FETCH" --host "$S_URL" $RANGE --event signed_up
 same_events "--event: only that event" "$SRC" "$T/out" --event signed_up
 run "$PH_FETCH" --host "$S_URL" --after 2024-01-05T06:00:00Z \

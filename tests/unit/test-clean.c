@@ -81,6 +81,18 @@ static const struct {
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\"old\","
 	  GEO "}}" },
+	{ "rule 1: an id beats a uuid that is not one",
+	  "{\"uuid\":\"garbage\",\"id\":42,\"event\":\"e\",\"distinct_id\":\"d\"}",
+	  "{\"uuid\":\"fd3fbbd8-588a-5084-ab81-2634c86251b5\",\"event\":\"e\","
+	  "\"distinct_id\":\"d\",\"properties\":{\"distinct_id\":\"d\"," GEO
+	  "}}" },
+	{ "rule 4: a blank $elements_chain takes the chain",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements_chain\":\"a\",\"properties\":{\"$elements_chain\":\"\","
+	  "\"distinct_id\":\"d\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\"a\","
+	  GEO "}}" },
 	{ "rule 5: $geoip_disable false becomes true",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"$geoip_disable\":false,\"distinct_id\":\"d\"}}",

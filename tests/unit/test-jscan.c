@@ -123,6 +123,31 @@ test_spans(void)
 	js_members_free(&sub);
 }
 
+/* Many keys take the sorted path; a repeat is found however written. */
+static void
+test_repeated(void)
+{
+	struct jmembers m = { 0 };
+	struct buf t = { 0 }, tmp = { 0 };
+	const struct jmember *d;
+	struct jerr e;
+	int i;
+
+	buf_addc(&t, '{');
+	for (i = 0; i < 30000; i++)
+		buf_printf(&t, "%s\"k%d\":%d", i ? "," : "", i, i);
+	buf_addstr(&t, ",\"\\u006b777\":1}");
+	ok(js_parse_object(t.p, t.len, &m, NULL, NULL, &e) == 0,
+	    "30001 keys parse");
+	d = js_repeated_key(&m, &tmp);
+	ok(d != NULL && d->key_esc, "the escaped repeat of k777 is found");
+	m.n--;
+	ok(js_repeated_key(&m, &tmp) == NULL, "no repeat among the others");
+	js_members_free(&m);
+	buf_free(&t);
+	buf_free(&tmp);
+}
+
 static void
 test_unescape(void)
 {
@@ -145,6 +170,7 @@ main(void)
 	test_cases();
 	test_depth();
 	test_spans();
+	test_repeated();
 	test_unescape();
 	return done_testing();
 }

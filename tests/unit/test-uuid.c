@@ -70,6 +70,8 @@ test_uuid(void)
 	    "parse braced");
 	ok(uuid_parse("urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8", 45,
 	    u) == 0, "parse urn");
+	ok(uuid_parse("URN:UUID:6ba7b810-9dad-11d1-80b4-00c04fd430c8", 45,
+	    u) == -1, "refuse URN: in upper case, as the uuid crate does");
 	ok(uuid_parse("6ba7b810-9dad-11d1-80b4-00c04fd430cg", 36, u) == -1,
 	    "refuse a non-hex digit");
 	ok(uuid_parse("6ba7b8109-dad-11d1-80b4-00c04fd430c8", 36, u) == -1,

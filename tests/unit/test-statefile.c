@@ -1,0 +1,53 @@
+/* Unit tests of common/statefile.c: atomic save, load, bad files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "statefile.h"
+#include "tap.h"
+
+int
+main(void)
+{
+	char dir[] = "/tmp/ph-state-XXXXXX", path[256], tmp[300], why[512];
+	struct saved_state a, b;
+	FILE *f;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/state.json", dir);
+	ok(state_load(path, &b, why, sizeof(why)) == 0, "no file: 0");
+	memset(&a, 0, sizeof(a));
+	a.pipe = 1;
+	a.lines = 123456789012ULL;
+	a.prefix_hash = 0xfedcba9876543210ULL;
+	strcpy(a.timestamp, "2024-05-01T12:34:56.123456+00:00");
+	strcpy(a.uuid, "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b");
+	a.sent = 99;
+	a.rejected = 2;
+	ok(state_save(path, &a) == 0, "saved");
+	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	ok(access(tmp, F_OK) == -1, "no temporary file is left");
+	ok(state_load(path, &b, why, sizeof(why)) == 1, "loaded");
+	ok(b.pipe == 1 && b.lines == a.lines && b.prefix_hash ==
+	    a.prefix_hash && b.sent == 99 && b.rejected == 2,
+	    "numbers survive, 64-bit ones too");
+	is_str(b.timestamp, a.timestamp, "timestamp survives");
+	is_str(b.uuid, a.uuid, "uuid survives");
+
+	f = fopen(path, "w");
+	fputs("{\"lines\": \"many\"}", f);
+	fclose(f);
+	ok(state_load(path, &b, why, sizeof(why)) == -1, "no number: -1");
+	ok(strstr(why, "not a ph-send state file") != NULL, "and says so");
+	f = fopen(path, "w");
+	fputs("garbage", f);
+	fclose(f);
+	ok(state_load(path, &b, why, sizeof(why)) == -1, "garbage: -1");
+	snprintf(tmp, sizeof(tmp), "%s/missing-dir/state.json", dir);
+	ok(state_save(tmp, &a) == -1, "an unwritable place: -1");
+	unlink(path);
+	rmdir(dir);
+	return done_testing();
+}
