@@ -63,7 +63,7 @@ $(O)/%.o: %.c
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
 
-$(O)/common/diag.o $(O)/ph-send/setup.o $(O)/ph-fetch/request.o: \
+$(O)/common/cli.o $(O)/ph-send/setup.o $(O)/ph-fetch/request.o: \
     CPPFLAGS += -DPH_VERSION='"$(VERSION)"'
 
 $(LIBPH): $(COMMON_OBJS)

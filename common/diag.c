@@ -1,17 +1,9 @@
 #include <err.h>
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "diag.h"
-#include "exitcode.h"
-#include "output.h"
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
 
 void
 warn_at(const char *file, unsigned long long line, const char *fmt, ...)
@@ -23,6 +15,17 @@ warn_at(const char *file, unsigned long long line, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	warnx("%s:%llu: %s", file, line, msg);
+}
+
+int
+refusal(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -1;
 }
 
 const char *
@@ -47,29 +50,4 @@ printable(const char *s, size_t n, char *out, size_t size)
 		memcpy(out + i, "...", 3), i += 3;
 	out[i] = '\0';
 	return out;
-}
-
-void
-usage_error(const char *usage)
-{
-
-	fputs(usage, stderr);
-	fprintf(stderr, "Try '%s --help' for more information.\n",
-	    program_invocation_short_name);
-	exit(PH_EXIT_USAGE);
-}
-
-void
-print_version(void)
-{
-	struct owriter w;
-	char line[256];
-	int n;
-
-	n = snprintf(line, sizeof(line), "%s %s\n",
-	    program_invocation_short_name, PH_VERSION);
-	ow_init(&w, 1, "stdout");
-	ow_write(&w, line, (size_t)n);
-	ow_close(&w);
-	exit(PH_EXIT_OK);
 }

@@ -11,17 +11,15 @@
 void	warn_at(const char *file, unsigned long long line, const char *fmt,
 	    ...) __attribute__((format(printf, 3, 4)));
 
+/* Format why a record is refused into why[0..size): returns -1. */
+int	refusal(char *why, size_t size, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /*
  * Text that came from elsewhere (a server's reply, a data line) made
  * safe for one line of a message: control bytes become '?', and it is
  * cut at size - 1 bytes, ending in "..." when cut.
  */
 const char *printable(const char *s, size_t n, char *out, size_t size);
-
-/* Misuse: the usage line and a hint on stderr, then exit 2. */
-void	usage_error(const char *usage) __attribute__((noreturn));
-
-/* "prog VERSION" on stdout, exit 0. */
-void	print_version(void) __attribute__((noreturn));
 
 #endif

@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -63,6 +64,20 @@ const char *
 http_error(CURLcode rc, const char errbuf[CURL_ERROR_SIZE])
 {
 	return errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);
+}
+
+const char *
+http_failure(CURLcode rc, long status, const char errbuf[CURL_ERROR_SIZE],
+    const struct buf *reply, char *out, size_t size)
+{
+	char reason[300];
+
+	if (rc != CURLE_OK)
+		snprintf(out, size, "%s", http_error(rc, errbuf));
+	else
+		snprintf(out, size, "%ld: %s", status, http_reason(reply->p,
+		    reply->len, reason, sizeof(reason)));
+	return out;
 }
 
 /* The string member key of a JSON object text, decoded into out. */

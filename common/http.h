@@ -31,6 +31,14 @@ int	http_transient(CURLcode, long status);
 const char *http_error(CURLcode, const char errbuf[CURL_ERROR_SIZE]);
 
 /*
+ * What went wrong with a transfer, for one line of stderr: curl's
+ * error, or "STATUS: the server's reason".
+ */
+const char *http_failure(CURLcode, long status,
+	    const char errbuf[CURL_ERROR_SIZE], const struct buf *reply,
+	    char *out, size_t size);
+
+/*
  * The reason in a server's error body: the "detail", "error" or
  * "message" of a JSON object, else the first line of the text.
  */

@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,17 +63,6 @@ role_of(const struct jmember *m)
 	return R_OTHER;
 }
 
-static int __attribute__((format(printf, 3, 4)))
-reject(char *msg, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /*
  * Capture refuses a batch whose events repeat a field, and which copy
  * of a repeated key counts is anyone's guess: refuse the line.
@@ -87,7 +75,7 @@ check_duplicates(struct cleaner *c, char *msg, size_t size)
 
 	if (m == NULL)
 		return 0;
-	return reject(msg, size, "duplicate key %s",
+	return refusal(msg, size, "duplicate key %s",
 	    printable(m->key, m->keylen, key, sizeof(key)));
 }
 
@@ -110,12 +98,12 @@ find_roles(struct cleaner *c, struct event *ev, char *msg, size_t size)
 		ev->at[c->role[i]] = (long)i;
 	}
 	if ((at = ev->at[R_EVENT]) < 0)
-		return reject(msg, size, "%s", "no \"event\"");
+		return refusal(msg, size, "%s", "no \"event\"");
 	m = &c->top.v[at];
 	if (m->type != JT_STRING)
-		return reject(msg, size, "%s", "\"event\" is not a string");
+		return refusal(msg, size, "%s", "\"event\" is not a string");
 	if (m->vallen <= 2)
-		return reject(msg, size, "%s", "\"event\" is empty");
+		return refusal(msg, size, "%s", "\"event\" is empty");
 	return 0;
 }
 
@@ -268,7 +256,7 @@ load_properties(struct cleaner *c, struct event *ev, char *msg,
 	if (m->type == JT_OBJECT)
 		return 0;	/* its members were found in the first pass */
 	if (m->type != JT_STRING)
-		return reject(msg, size, "%s",
+		return refusal(msg, size, "%s",
 		    "\"properties\" is not an object");
 	c->propstext.len = 0;
 	js_unescape(&c->propstext, m->val, m->vallen);
@@ -278,7 +266,7 @@ load_properties(struct cleaner *c, struct event *ev, char *msg,
 		return 0;
 	if (js_parse_object(c->propstext.p, c->propstext.len, &c->props,
 	    NULL, NULL, &e) == -1)
-		return reject(msg, size, "\"properties\" string: %s",
+		return refusal(msg, size, "\"properties\" string: %s",
 		    js_strerror(&e, c->propstext.p, why, sizeof(why)));
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "clean.h"
+#include "cli.h"
 #include "diag.h"
 #include "exitcode.h"
 #include "lineio.h"
@@ -62,19 +63,6 @@ struct run {
 	int		 status;
 	int		 stop;		/* --strict met a bad line */
 };
-
-static void
-help(void)
-{
-	struct owriter w;
-
-	ow_init(&w, 1, "stdout");
-	ow_write(&w, usage_text, sizeof(usage_text) - 1);
-	ow_write(&w, "\n", 1);
-	ow_write(&w, help_text, sizeof(help_text) - 1);
-	ow_close(&w);
-	exit(PH_EXIT_OK);
-}
 
 static void
 set_status(struct run *r, int status)
@@ -150,6 +138,7 @@ main(int argc, char *argv[])
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
+	cli_init(usage_text, help_text);
 	if (!stdout_is_open())
 		errx(PH_EXIT_FATAL, "stdout: %s", strerror(EBADF));
 	ensure_std_fds();
@@ -158,7 +147,7 @@ main(int argc, char *argv[])
 	while ((ch = getopt_long(argc, argv, "hr:suV", longopts, NULL)) != -1)
 		switch (ch) {
 		case 'h':
-			help();
+			cli_help();
 			break;
 		case 'r':
 			r.rejpath = optarg;
@@ -170,7 +159,7 @@ main(int argc, char *argv[])
 			r.out.unbuffered = 1;
 			break;
 		case 'V':
-			print_version();
+			cli_version();
 			break;
 		case OPT_KEEP_GEOIP:
 			r.c.keep_geoip = 1;
@@ -179,7 +168,7 @@ main(int argc, char *argv[])
 			r.c.random_distinct_id = 1;
 			break;
 		default:
-			usage_error(usage_text);
+			cli_usage_error();
 		}
 	argc -= optind;
 	argv += optind;

@@ -65,16 +65,11 @@ check_next(struct fetcher *f, const struct jmember *next)
 static int
 parse_page(struct fetcher *f, int *has_next)
 {
-	const struct jmember *results, *next;
-	struct jerr e;
+	const struct jmember *next;
+	int r;
 
-	/* fetch_get and fetch_post leave the reply parsed. */
-	results = js_get(&f->top, "results");
-	if (results == NULL || results->type != JT_ARRAY) {
-		warnx("%s: the reply has no results list", f->url.p);
-		return PH_EXIT_FATAL;
-	}
-	js_array(results->val, results->val + results->vallen, &f->items, &e);
+	if ((r = reply_results(f)) != 0)
+		return r;
 	next = js_get(&f->top, "next");
 	*has_next = next != NULL && next->type == JT_STRING;
 	if (*has_next)

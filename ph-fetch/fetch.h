@@ -79,6 +79,8 @@ struct fetcher {
 int	 fetch_get(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
+/* The reply's "results" list into f->items: 0, or an exit status. */
+int	 reply_results(struct fetcher *);
 /* Append an URL-encoded parameter "&name=value" to f->url. */
 void	 url_param(struct fetcher *, const char *name, const char *value);
 void	 url_start(struct fetcher *, const char *path);

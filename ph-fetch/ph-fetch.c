@@ -10,13 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "clock.h"
-#include "diag.h"
 #include "exitcode.h"
 #include "fetch.h"
 #include "http.h"
 #include "isotime.h"
-#include "numparse.h"
 #include "secret.h"
 #include "statefile.h"
 #include "stdfds.h"
@@ -96,55 +95,13 @@ struct args {
 	long long	 page_size;
 };
 
-static void
-help(void)
-{
-	struct owriter w;
-
-	ow_init(&w, 1, "stdout");
-	ow_write(&w, usage_text, sizeof(usage_text) - 1);
-	ow_write(&w, "\n", 1);
-	ow_write(&w, help_text, sizeof(help_text) - 1);
-	ow_close(&w);
-	exit(PH_EXIT_OK);
-}
-
-static void __attribute__((noreturn))
-bad_value(const char *opt, const char *why, const char *value)
-{
-	warnx("%s %s: %s", opt, why, value);
-	usage_error(usage_text);
-}
-
-static long long
-number(const char *opt, const char *s, long long min, long long max)
-{
-	const char *why;
-	long long v;
-
-	if (parse_ll(s, min, max, &v, &why) == -1)
-		bad_value(opt, why, s);
-	return v;
-}
-
-static double
-seconds(const char *opt, const char *s, double min, double max)
-{
-	const char *why;
-	double v;
-
-	if (parse_seconds(s, min, max, &v, &why) == -1)
-		bad_value(opt, why, s);
-	return v;
-}
-
 static int64_t
 when(const char *opt, const char *s)
 {
 	int64_t us;
 
 	if (isotime_parse(s, strlen(s), &us) == -1)
-		bad_value(opt, "not an ISO 8601 time (2023-01-01, "
+		cli_bad_value(opt, "not an ISO 8601 time (2023-01-01, "
 		    "2023-01-01T12:00:00Z)", s);
 	return us;
 }
@@ -156,9 +113,9 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 
 	while ((ch = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1)
 		switch (ch) {
-		case 'h': help(); break;
+		case 'h': cli_help(); break;
 		case 'q': o->quiet = 1; break;
-		case 'V': print_version(); break;
+		case 'V': cli_version(); break;
 		case O_HOST: a->host = optarg; break;
 		case O_KEY_FILE: a->key_file = optarg; break;
 		case O_PROJECT: o->project = optarg; break;
@@ -172,35 +129,35 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			else if (strcmp(optarg, "query") == 0)
 				o->api = API_QUERY;
 			else
-				bad_value("--api", "not events or query", optarg);
+				cli_bad_value("--api", "not events or query", optarg);
 			break;
 		case O_LEGACY: o->legacy = 1; break;
 		case O_PAGE_SIZE:
-			a->page_size = number("--page-size", optarg, 1, 1000000);
+			a->page_size = cli_number("--page-size", optarg, 1, 1000000);
 			break;
 		case O_MAX_RETRIES:
-			o->max_retries = (unsigned)number("--max-retries", optarg,
+			o->max_retries = (unsigned)cli_number("--max-retries", optarg,
 			    0, 1000);
 			break;
 		case O_RETRY_WAIT:
-			o->retry_wait = seconds("--retry-wait", optarg, 0, 3600);
+			o->retry_wait = cli_seconds("--retry-wait", optarg, 0, 3600);
 			break;
 		case O_RETRY_MAX_WAIT:
-			o->retry_max_wait = seconds("--retry-max-wait", optarg, 0,
+			o->retry_max_wait = cli_seconds("--retry-max-wait", optarg, 0,
 			    86400);
 			break;
 		case O_TIMEOUT:
-			o->timeout = seconds("--timeout", optarg, 0.01, 86400);
+			o->timeout = cli_seconds("--timeout", optarg, 0.01, 86400);
 			break;
 		case O_SPLIT:
-			o->split = (unsigned)number("--split", optarg, 1, 100000);
+			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
 		case O_PROGRESS: o->force_progress = 1; break;
-		default: usage_error(usage_text);
+		default: cli_usage_error();
 		}
 	if (optind != argc) {
 		warnx("unexpected argument: %s", argv[optind]);
-		usage_error(usage_text);
+		cli_usage_error();
 	}
 }
 
@@ -239,7 +196,7 @@ settle_range(struct fetcher *f, const struct args *a)
 	o->after = a->after != NULL ? when("--after", a->after) : INT64_MIN;
 	if (a->after != NULL && o->after >= o->before) {
 		warnx("--after must come before --before");
-		usage_error(usage_text);
+		cli_usage_error();
 	}
 	if (a->resume != NULL && resume_point(f, a->resume, &at)) {
 		/* A state from before --after must not widen the range. */
@@ -250,7 +207,7 @@ settle_range(struct fetcher *f, const struct args *a)
 	if (a->after == NULL) {
 		warnx("--after is needed: without it the events API returns "
 		    "only the last day");
-		usage_error(usage_text);
+		cli_usage_error();
 	}
 }
 
@@ -265,10 +222,10 @@ settle_source(struct fetcher *f, const struct args *a)
 		host = NULL;
 	if (host == NULL) {
 		warnx("no source: give --host or set PH_FETCH_HOST");
-		usage_error(usage_text);
+		cli_usage_error();
 	}
 	if ((f->o.base = http_base_url(host)) == NULL)
-		bad_value("--host", "not an http:// or https:// URL", host);
+		cli_bad_value("--host", "not an http:// or https:// URL", host);
 	f->o.key = secret_load("PH_FETCH_KEY", a->key_file, why, sizeof(why));
 	if (f->o.key == NULL) {
 		warnx("%s", why);
@@ -280,7 +237,7 @@ settle_source(struct fetcher *f, const struct args *a)
 	f->qpage = f->o.api == API_QUERY ? f->o.page_size : 50000;
 	if (strcmp(f->o.project, "@current") != 0 &&
 	    strspn(f->o.project, "0123456789") != strlen(f->o.project))
-		bad_value("--project", "not a number or @current",
+		cli_bad_value("--project", "not a number or @current",
 		    f->o.project);
 }
 
@@ -304,6 +261,7 @@ main(int argc, char *argv[])
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
+	cli_init(usage_text, help_text);
 	if (!stdout_is_open())
 		errx(PH_EXIT_FATAL, "stdout: %s", strerror(EBADF));
 	ensure_std_fds();

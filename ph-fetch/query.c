@@ -93,16 +93,11 @@ post_query(struct fetcher *f, const struct buf *sql, int flags)
 static int
 parse_rows(struct fetcher *f, int *more)
 {
-	const struct jmember *results, *has;
-	struct jerr e;
+	const struct jmember *has;
+	int r;
 
-	/* fetch_get and fetch_post leave the reply parsed. */
-	results = js_get(&f->top, "results");
-	if (results == NULL || results->type != JT_ARRAY) {
-		warnx("%s: the reply has no results list", f->url.p);
-		return PH_EXIT_FATAL;
-	}
-	js_array(results->val, results->val + results->vallen, &f->items, &e);
+	if ((r = reply_results(f)) != 0)
+		return r;
 	/* Old versions have no hasMore: read on until a page is empty. */
 	has = js_get(&f->top, "hasMore");
 	*more = has == NULL || has->type != JT_FALSE;

@@ -132,20 +132,6 @@ perform(struct fetcher *f, const char *url, const char *body, long *status,
 	return rc;
 }
 
-static const char *
-why_text(struct fetcher *f, CURLcode rc, long status, char *out,
-    size_t size)
-{
-	char reason[300];
-
-	if (rc != CURLE_OK)
-		snprintf(out, size, "%s", http_error(rc, f->errbuf));
-	else
-		snprintf(out, size, "%ld: %s", status, http_reason(f->reply.p,
-		    f->reply.len, reason, sizeof(reason)));
-	return out;
-}
-
 /* A request that cannot succeed: the message, then the exit status. */
 static int
 refused(const char *url, long status, const char *why)
@@ -195,7 +181,8 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 		    sizeof(why)))
 			return 0;
 		if (rc != CURLE_OK || status != 200)
-			why_text(f, rc, status, why, sizeof(why));
+			http_failure(rc, status, f->errbuf, &f->reply, why,
+			    sizeof(why));
 		/* Only http_collect fails a write: the reply passed its cap. */
 		if (rc == CURLE_WRITE_ERROR && (flags & FETCH_SHRINK))
 			return -2;
@@ -230,6 +217,20 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 		f->n.retries++;
 		pause_for(wait);
 	}
+}
+
+int
+reply_results(struct fetcher *f)
+{
+	const struct jmember *results = js_get(&f->top, "results");
+	struct jerr e;
+
+	if (results == NULL || results->type != JT_ARRAY) {
+		warnx("%s: the reply has no results list", f->url.p);
+		return PH_EXIT_FATAL;
+	}
+	js_array(results->val, results->val + results->vallen, &f->items, &e);
+	return 0;
 }
 
 int

@@ -1,4 +1,3 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -6,17 +5,6 @@
 #include "diag.h"
 #include "hash.h"
 #include "uuid.h"
-
-static int __attribute__((format(printf, 3, 4)))
-refuse(char *why, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A string member decoded into out (cut to fit), or "" if not one. */
 static void
@@ -44,11 +32,11 @@ check_uuid(struct checker *c, const struct jmember *m, char *why,
 	if (m == NULL || m->type == JT_NULL)
 		return 0;
 	if (m->type != JT_STRING)
-		return refuse(why, size, "\"uuid\" is not a string");
+		return refusal(why, size, "\"uuid\" is not a string");
 	c->tmp.len = 0;
 	js_unescape(&c->tmp, m->val, m->vallen);
 	if (c->tmp.len > 0 && uuid_parse(c->tmp.p, c->tmp.len, u) == -1)
-		return refuse(why, size, "\"uuid\" is not a UUID");
+		return refusal(why, size, "\"uuid\" is not a UUID");
 	return 0;
 }
 
@@ -61,7 +49,7 @@ check_event(struct checker *c, const char *line, size_t len,
 	char key[64];
 
 	if (len > c->max_event)
-		return refuse(why, size, "event of %zu bytes, over the "
+		return refusal(why, size, "event of %zu bytes, over the "
 		    "%zu-byte limit of capture", len, c->max_event);
 	if (js_parse_object(line, len, &c->top, "properties", &c->props,
 	    &e) == -1) {
@@ -69,17 +57,17 @@ check_event(struct checker *c, const char *line, size_t len,
 		return -1;
 	}
 	if ((m = js_repeated_key(&c->top, &c->tmp)) != NULL)
-		return refuse(why, size, "duplicate key %s",
+		return refusal(why, size, "duplicate key %s",
 		    printable(m->key, m->keylen, key, sizeof(key)));
 	m = js_get(&c->top, "event");
 	if (m == NULL || m->type != JT_STRING || m->vallen == 2)
-		return refuse(why, size, "no event name");
+		return refusal(why, size, "no event name");
 	if ((did = js_get(&c->top, "distinct_id")) == NULL)
 		did = js_get(&c->top, "$distinct_id");
 	if (js_is_blank(did))
 		did = js_get(&c->props, "distinct_id");
 	if (js_is_blank(did))
-		return refuse(why, size, "no distinct_id");
+		return refusal(why, size, "no distinct_id");
 	if (check_uuid(c, js_get(&c->top, "uuid"), why, size) == -1)
 		return -1;
 	/* As capture sees it: "42" and 42, "a" and "\u0061" are one. */

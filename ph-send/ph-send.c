@@ -12,11 +12,9 @@
 
 #include <curl/curl.h>
 
-#include "diag.h"
+#include "cli.h"
 #include "exitcode.h"
 #include "http.h"
-#include "numparse.h"
-#include "output.h"
 #include "secret.h"
 #include "sender.h"
 #include "signals.h"
@@ -94,59 +92,6 @@ static const struct option longopts[] = {
 };
 
 static void
-help(void)
-{
-	struct owriter w;
-
-	ow_init(&w, 1, "stdout");
-	ow_write(&w, usage_text, sizeof(usage_text) - 1);
-	ow_write(&w, "\n", 1);
-	ow_write(&w, help_text, sizeof(help_text) - 1);
-	ow_close(&w);
-	exit(PH_EXIT_OK);
-}
-
-static void __attribute__((noreturn))
-bad_value(const char *opt, const char *why, const char *value)
-{
-	warnx("%s %s: %s", opt, why, value);
-	usage_error(usage_text);
-}
-
-static long long
-number(const char *opt, const char *s, long long min, long long max)
-{
-	const char *why;
-	long long v;
-
-	if (parse_ll(s, min, max, &v, &why) == -1)
-		bad_value(opt, why, s);
-	return v;
-}
-
-static size_t
-size_arg(const char *opt, const char *s, long long min, long long max)
-{
-	const char *why;
-	long long v;
-
-	if (parse_size(s, min, max, &v, &why) == -1)
-		bad_value(opt, why, s);
-	return (size_t)v;
-}
-
-static double
-seconds(const char *opt, const char *s, double min, double max)
-{
-	const char *why;
-	double v;
-
-	if (parse_seconds(s, min, max, &v, &why) == -1)
-		bad_value(opt, why, s);
-	return v;
-}
-
-static void
 defaults(struct send_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -173,50 +118,50 @@ parse_options(int argc, char *argv[], struct send_opts *o,
 
 	while ((ch = getopt_long(argc, argv, "hnqr:V", longopts, NULL)) != -1)
 		switch (ch) {
-		case 'h': help(); break;
+		case 'h': cli_help(); break;
 		case 'n': o->dry_run = 1; break;
 		case 'q': o->quiet = 1; break;
 		case 'r': o->reject_path = optarg; break;
-		case 'V': print_version(); break;
+		case 'V': cli_version(); break;
 		case O_HOST: host = optarg; break;
 		case O_KEY_FILE: *key_file = optarg; break;
 		case O_STATE: o->state_path = optarg; break;
 		case O_BATCH_SIZE:
-			o->batch_size = (size_t)number("--batch-size", optarg, 1,
+			o->batch_size = (size_t)cli_number("--batch-size", optarg, 1,
 			    100000);
 			break;
 		case O_BATCH_BYTES:
-			o->batch_bytes = size_arg("--batch-bytes", optarg, 1024,
+			o->batch_bytes = (size_t)cli_size("--batch-bytes", optarg, 1024,
 			    100 << 20);
 			break;
 		case O_PARALLEL:
-			o->parallel = (int)number("--parallel", optarg, 1, 64);
+			o->parallel = (int)cli_number("--parallel", optarg, 1, 64);
 			break;
 		case O_RATE:
-			o->rate = (double)number("--rate", optarg, 1, 10000000);
+			o->rate = (double)cli_number("--rate", optarg, 1, 10000000);
 			break;
 		case O_MAX_RETRIES:
-			o->max_retries = (unsigned)number("--max-retries", optarg,
+			o->max_retries = (unsigned)cli_number("--max-retries", optarg,
 			    0, 1000);
 			break;
 		case O_RETRY_WAIT:
-			o->retry_wait = seconds("--retry-wait", optarg, 0, 3600);
+			o->retry_wait = cli_seconds("--retry-wait", optarg, 0, 3600);
 			break;
 		case O_RETRY_MAX_WAIT:
-			o->retry_max_wait = seconds("--retry-max-wait", optarg, 0,
+			o->retry_max_wait = cli_seconds("--retry-max-wait", optarg, 0,
 			    86400);
 			break;
 		case O_TIMEOUT:
-			o->timeout = seconds("--timeout", optarg, 0.01, 86400);
+			o->timeout = cli_seconds("--timeout", optarg, 0.01, 86400);
 			break;
 		case O_MAX_EVENT:
-			o->max_event = size_arg("--max-event", optarg, 16,
+			o->max_event = (size_t)cli_size("--max-event", optarg, 16,
 			    100 << 20);
 			break;
 		case O_NO_GZIP: o->gzip_level = 0; break;
 		case O_NO_HISTORICAL: o->historical = 0; break;
 		case O_PROGRESS: o->force_progress = 1; break;
-		default: usage_error(usage_text);
+		default: cli_usage_error();
 		}
 	return host;
 }
@@ -230,7 +175,7 @@ batch_url(const char *host)
 
 	if (base == NULL) {
 		warnx("--host %s: not an http:// or https:// URL", host);
-		usage_error(usage_text);
+		cli_usage_error();
 	}
 	n = strlen(base);
 	url = xmalloc(n + 8);
@@ -268,6 +213,7 @@ main(int argc, char *argv[])
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
+	cli_init(usage_text, help_text);
 	ensure_std_fds();
 	memset(&s, 0, sizeof(s));
 	defaults(&s.o);

@@ -334,20 +334,6 @@ delivered(struct sender *s, struct lane *l)
 		write_state(s);
 }
 
-static const char *
-failure_text(struct lane *l, CURLcode rc, long status, char *out,
-    size_t size)
-{
-	char reason[300];
-
-	if (rc != CURLE_OK)
-		snprintf(out, size, "%s", http_error(rc, l->errbuf));
-	else
-		snprintf(out, size, "%ld: %s", status, http_reason(l->reply.p,
-		    l->reply.len, reason, sizeof(reason)));
-	return out;
-}
-
 static void
 retry_later(struct sender *s, struct lane *l, const char *why,
     curl_off_t retry_after)
@@ -423,7 +409,7 @@ finished(struct sender *s, struct lane *l, CURLcode rc)
 		delivered(s, l);
 		return;
 	}
-	failure_text(l, rc, status, why, sizeof(why));
+	http_failure(rc, status, l->errbuf, &l->reply, why, sizeof(why));
 	if (http_transient(rc, status))
 		retry_later(s, l, why, retry_after);
 	else if (rc == CURLE_OK && (status == 400 || status == 413))

@@ -1,0 +1,101 @@
+#include <err.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "exitcode.h"
+#include "numparse.h"
+#include "output.h"
+
+#ifndef PH_VERSION
+#define PH_VERSION "unknown"
+#endif
+
+static const char *usage_text = "";
+static const char *help_text = "";
+
+void
+cli_init(const char *usage, const char *help)
+{
+	usage_text = usage;
+	help_text = help;
+}
+
+void
+cli_help(void)
+{
+	struct owriter w;
+
+	ow_init(&w, 1, "stdout");
+	ow_write(&w, usage_text, strlen(usage_text));
+	ow_write(&w, "\n", 1);
+	ow_write(&w, help_text, strlen(help_text));
+	ow_close(&w);
+	exit(PH_EXIT_OK);
+}
+
+void
+cli_version(void)
+{
+	struct owriter w;
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s %s\n",
+	    program_invocation_short_name, PH_VERSION);
+	ow_init(&w, 1, "stdout");
+	ow_write(&w, line, (size_t)n);
+	ow_close(&w);
+	exit(PH_EXIT_OK);
+}
+
+void
+cli_usage_error(void)
+{
+	fputs(usage_text, stderr);
+	fprintf(stderr, "Try '%s --help' for more information.\n",
+	    program_invocation_short_name);
+	exit(PH_EXIT_USAGE);
+}
+
+void
+cli_bad_value(const char *opt, const char *why, const char *value)
+{
+	warnx("%s %s: %s", opt, why, value);
+	cli_usage_error();
+}
+
+long long
+cli_number(const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (parse_ll(s, min, max, &v, &why) == -1)
+		cli_bad_value(opt, why, s);
+	return v;
+}
+
+long long
+cli_size(const char *opt, const char *s, long long min, long long max)
+{
+	const char *why;
+	long long v;
+
+	if (parse_size(s, min, max, &v, &why) == -1)
+		cli_bad_value(opt, why, s);
+	return v;
+}
+
+double
+cli_seconds(const char *opt, const char *s, double min, double max)
+{
+	const char *why;
+	double v;
+
+	if (parse_seconds(s, min, max, &v, &why) == -1)
+		cli_bad_value(opt, why, s);
+	return v;
+}
