@@ -104,13 +104,14 @@ lint: $(MANS) $(GUIDE)
 SAN_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
+# The sanitizer run goes last, so the output ends with prove's summary.
 check: deps
 	@sh tests/deps.sh fuzz
 	$(MAKE) test lint
-	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
-	    LDFLAGS='-fsanitize=address,undefined' test
 	$(MAKE) proof
 	$(MAKE) fuzz
+	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
+	    LDFLAGS='-fsanitize=address,undefined' test
 
 # Fuzzing: libFuzzer with ASan and UBSan, a bounded run from the
 # committed seed corpus (copied, so new finds stay out of the tree).
