@@ -423,15 +423,12 @@ object_at(const char *p, const char *end, unsigned depth,
 	}
 }
 
-const char *
-js_value(const char *p, const char *end, enum jtype *type, struct jerr *e)
-{
-	enum jtype t;
-
-	return value_at(p, end, 0, type ? type : &t, e);
-}
-
-const char *
+/*
+ * The object at p, its members into m.  When subkey is not NULL, the
+ * members of the object stored under that key go into sub as well, in
+ * the same pass.
+ */
+static const char *
 js_object(const char *p, const char *end, struct jmembers *m,
     const char *subkey, struct jmembers *sub, struct jerr *e)
 {

@@ -69,19 +69,6 @@ struct jitems {
 /* Skip JSON white space. */
 const char	*js_ws(const char *p, const char *end);
 
-/* One value at p: its end, or NULL with *e set.  *type may be NULL. */
-const char	*js_value(const char *p, const char *end, enum jtype *type,
-		    struct jerr *e);
-
-/*
- * The object at p, its members into m.  When subkey is not NULL, the
- * members of the object stored under that key go into sub as well, in
- * the same pass.
- */
-const char	*js_object(const char *p, const char *end,
-		    struct jmembers *m, const char *subkey,
-		    struct jmembers *sub, struct jerr *e);
-
 /* The array at p, each element's span into items. */
 const char	*js_array(const char *p, const char *end,
 		    struct jitems *items, struct jerr *e);

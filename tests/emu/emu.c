@@ -251,8 +251,15 @@ stats(struct emu *e, struct MHD_Connection *c)
 	return r;
 }
 
-/* Status of what was queued, for the log: MHD does not tell. */
-static unsigned last_status(struct MHD_Connection *c);
+/* The status queued for the log: the handler's return does not say. */
+static unsigned
+last_status(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+	return ci != NULL ? ci->http_status : 0;
+}
 
 static enum MHD_Result
 route(struct emu *e, struct MHD_Connection *c, struct req *r,
@@ -272,15 +279,6 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 	if (is_source_path(url))
 		return source(e, c, r, url, method);
 	return reply_error(e, c, 404, "not_found", "Not found.");
-}
-
-static unsigned
-last_status(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci;
-
-	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
-	return ci != NULL ? ci->http_status : 0;
 }
 
 static enum MHD_Result
