@@ -16,7 +16,6 @@
 #include "gzip.h"
 #include "jscan.h"
 #include "uuid.h"
-#include "xalloc.h"
 
 static const char *const capture_paths[] = {
 	"/batch", "/e", "/i/v0/e", "/capture", "/track", "/engage", NULL
@@ -63,18 +62,6 @@ refuse(struct refusal *f, unsigned status, const char *code,
 	f->code = code;
 	f->msg = msg;
 	return status;
-}
-
-static void
-add_event(struct jitems *it, const char *p, size_t n, enum jtype t)
-{
-	if (it->n == it->cap) {
-		it->cap = it->cap ? it->cap * 2 : 8;
-		it->v = xreallocarray(it->v, it->cap, sizeof(*it->v));
-	}
-	it->v[it->n].p = p;
-	it->v[it->n].len = n;
-	it->v[it->n++].type = t;
 }
 
 static void
@@ -133,7 +120,7 @@ parse_request(struct capreq *q, const char *p, size_t n, struct refusal *f)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\n' ||
 	    end[-1] == '\r' || end[-1] == '\t'))
 		end--;
-	add_event(&q->events, s, (size_t)(end - s), JT_OBJECT);
+	js_items_push(&q->events, s, (size_t)(end - s), JT_OBJECT);
 	return 0;
 }
 
