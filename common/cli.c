@@ -67,6 +67,14 @@ cli_bad_value(const char *opt, const char *why, const char *value)
 	cli_usage_error();
 }
 
+const char *
+cli_or_env(const char *value, const char *env)
+{
+	if (value == NULL && (value = getenv(env)) != NULL && *value == '\0')
+		value = NULL;
+	return value;
+}
+
 long long
 cli_number(const char *opt, const char *s, long long min, long long max)
 {

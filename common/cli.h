@@ -16,6 +16,9 @@ void	cli_usage_error(void) __attribute__((noreturn));
 void	cli_bad_value(const char *opt, const char *why, const char *value)
 	    __attribute__((noreturn));
 
+/* An option's value if given, else the environment's (empty is unset). */
+const char *cli_or_env(const char *value, const char *env);
+
 long long cli_number(const char *opt, const char *s, long long min,
 	    long long max);
 /* A byte count with an optional K, M or G suffix. */

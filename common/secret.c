@@ -1,3 +1,4 @@
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -5,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "exitcode.h"
 #include "secret.h"
 #include "xalloc.h"
 
@@ -70,6 +72,18 @@ secret_load(const char *env, const char *file, char *why, size_t whysize)
 		snprintf(why, whysize, "no API key: set %s or use --key-file",
 		    env);
 		return NULL;
+	}
+	return key;
+}
+
+char *
+secret_require(const char *env, const char *file)
+{
+	char why[512], *key;
+
+	if ((key = secret_load(env, file, why, sizeof(why))) == NULL) {
+		warnx("%s", why);
+		exit(file != NULL ? PH_EXIT_FATAL : PH_EXIT_USAGE);
 	}
 	return key;
 }

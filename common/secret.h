@@ -15,6 +15,12 @@
 char	*secret_load(const char *env, const char *file, char *why,
 	    size_t whysize);
 
+/*
+ * As secret_load, but with no key it prints why and exits: 2 when none
+ * was given (a usage error), 3 when the key file cannot be read.
+ */
+char	*secret_require(const char *env, const char *file);
+
 /* Overwrite and free a key. */
 void	 secret_free(char *);
 

@@ -214,23 +214,15 @@ settle_range(struct fetcher *f, const struct args *a)
 static void
 settle_source(struct fetcher *f, const struct args *a)
 {
-	const char *host = a->host;
-	char why[512];
+	const char *host = cli_or_env(a->host, "PH_FETCH_HOST");
 
-	if (host == NULL && (host = getenv("PH_FETCH_HOST")) != NULL &&
-	    *host == '\0')
-		host = NULL;
 	if (host == NULL) {
 		warnx("no source: give --host or set PH_FETCH_HOST");
 		cli_usage_error();
 	}
 	if ((f->o.base = http_base_url(host)) == NULL)
 		cli_bad_value("--host", "not an http:// or https:// URL", host);
-	f->o.key = secret_load("PH_FETCH_KEY", a->key_file, why, sizeof(why));
-	if (f->o.key == NULL) {
-		warnx("%s", why);
-		exit(a->key_file != NULL ? PH_EXIT_FATAL : PH_EXIT_USAGE);
-	}
+	f->o.key = secret_require("PH_FETCH_KEY", a->key_file);
 	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size :
 	    f->o.api == API_QUERY ? 50000 : 1000;
 	/* Timestamp clusters are read by query in large pages either way. */

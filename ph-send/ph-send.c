@@ -190,13 +190,12 @@ load_key(struct send_opts *o, const char *key_file)
 {
 	char why[512];
 
-	o->key = secret_load("PH_SEND_KEY", key_file, why, sizeof(why));
-	if (o->key == NULL && o->dry_run)
+	/* A dry run builds bodies but sends none: a key may be missing. */
+	if (!o->dry_run)
+		o->key = secret_require("PH_SEND_KEY", key_file);
+	else if ((o->key = secret_load("PH_SEND_KEY", key_file, why,
+	    sizeof(why))) == NULL)
 		return;
-	if (o->key == NULL) {
-		warnx("%s", why);
-		exit(key_file != NULL ? PH_EXIT_FATAL : PH_EXIT_USAGE);
-	}
 	if (strncmp(o->key, "phx_", 4) == 0) {
 		warnx("the key is a personal API key (phx_...); capture "
 		    "takes the destination project's API key (phc_...)");
@@ -218,9 +217,7 @@ main(int argc, char *argv[])
 	memset(&s, 0, sizeof(s));
 	defaults(&s.o);
 	host = parse_options(argc, argv, &s.o, &key_file);
-	if (host == NULL && (host = getenv("PH_SEND_HOST")) != NULL &&
-	    *host == '\0')
-		host = NULL;
+	host = cli_or_env(host, "PH_SEND_HOST");
 	s.o.url = batch_url(host != NULL ? host : DEFAULT_HOST);
 	load_key(&s.o, key_file);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
