@@ -416,7 +416,8 @@ static const char usage_text[] =
 "              [--legacy-status] [--refuse-event NAME] [--seed N]\n"
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
-"              [--no-hasmore] [--default-24h]\n";
+"              [--no-hasmore] [--default-24h] [--profile NAME]\n"
+"profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
 	O_PORT = 256, O_PORT_FILE, O_STORE, O_LOG, O_LOAD, O_PROJECT_KEY,
@@ -425,7 +426,8 @@ enum {
 	O_RETRY_AFTER, O_SLOW_MS, O_MAX_BODY, O_MAX_EVENT, O_AUTH_STATUS,
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
-	O_DEFAULT_24H
+	O_DEFAULT_24H,
+	O_PROFILE
 };
 
 static const struct option longopts[] = {
@@ -461,6 +463,7 @@ static const struct option longopts[] = {
 	{ "no-query", no_argument, NULL, O_NO_QUERY },
 	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
+	{ "profile", required_argument, NULL, O_PROFILE },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -484,6 +487,19 @@ num(const char *s, long long max)
 	if (parse_size(s, 0, max, &v, &why) == -1)
 		errx(2, "number %s: %s", s, why);
 	return v;
+}
+
+/*
+ * --profile: one PostHog version's behaviours, source half and capture
+ * half.  Options given after it override single behaviours.
+ */
+static void
+set_profile(struct emu_conf *c, const char *name)
+{
+	if (source_profile(c, name) == -1 || capture_profile(c, name) == -1)
+		errx(2, "profile %s: not one of postgres-2021, "
+		    "clickhouse-2022, 2024, 2026", name);
+	c->profile = name;
 }
 
 static void
@@ -540,6 +556,7 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_NO_QUERY: c->no_query = 1; break;
 		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
+		case O_PROFILE: set_profile(c, optarg); break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);

@@ -45,6 +45,7 @@ struct emu_conf {
 	int		 no_query;	/* old install: no query API */
 	int		 no_hasmore;	/* 2023 query API: no hasMore */
 	int		 default_24h;	/* no after: after = before - 24 h */
+	const char	*profile;	/* PostHog version copied; NULL: 2026 */
 };
 
 enum { ERR_TEXT, ERR_JSON, ERR_DJANGO };
@@ -98,9 +99,13 @@ const char	*header(struct MHD_Connection *, const char *name);
 int		 is_capture_path(const char *url);
 enum MHD_Result	 capture(struct emu *, struct MHD_Connection *,
 		    struct req *, const char *url);
+/* Set the capture behaviours of a version: 0, or -1 if unknown. */
+int		 capture_profile(struct emu_conf *, const char *name);
 
 /* source.c */
 int		 source_load(struct emu *);
+/* Set the source behaviours of a version: 0, or -1 if unknown. */
+int		 source_profile(struct emu_conf *, const char *name);
 int		 is_source_path(const char *url);
 enum MHD_Result	 source(struct emu *, struct MHD_Connection *,
 		    struct req *, const char *url, const char *method);

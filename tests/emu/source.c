@@ -683,3 +683,14 @@ source(struct emu *e, struct MHD_Connection *c, struct req *r,
 		return query(e, c, r);
 	return reply_error(e, c, 404, "not_found", "Not found.");
 }
+
+int
+source_profile(struct emu_conf *c, const char *name)
+{
+	(void)c;
+	if (strcmp(name, "postgres-2021") == 0 ||
+	    strcmp(name, "clickhouse-2022") == 0 ||
+	    strcmp(name, "2024") == 0 || strcmp(name, "2026") == 0)
+		return 0;
+	return -1;
+}
