@@ -17,7 +17,7 @@ DESTDIR ?=
 O ?= .
 
 PKG_CONFIG ?= pkg-config
-PKGS = libcurl json-c zlib libmicrohttpd
+PKGS = libcurl json-c zlib libdeflate libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -152,7 +152,14 @@ demo: deps
 	$(MAKE) all
 	@sh tests/demo.sh "$(abspath $(O))"
 
-bench: all
+# zlib against libdeflate on the bodies ph-send builds.
+GZBENCH = $(O)/tests/bench/gzbench
+$(GZBENCH): tests/bench/gzbench.c $(O)/ph-send/batch.o $(LIBPH)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Iph-send $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(O)/ph-send/batch.o $(LIBPH) $(PKG_LIBS)
+
+bench: all $(GZBENCH)
 	@sh tests/deps.sh bench
 	@sh tests/bench/run.sh "$(abspath $(O))"
 
@@ -166,6 +173,6 @@ install: all
 clean:
 	rm -rf build-san build-fuzz $(PROG_BINS) */*.o */*.d tests/*/*.o tests/*/*.d \
 	    $(LIBPH) $(EMU) \
-	    $(UNIT_BINS) tests/bench/data
+	    $(UNIT_BINS) $(GZBENCH) tests/bench/data
 
 .PHONY: all bench check clean demo deps fuzz install lint proof test

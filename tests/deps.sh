@@ -8,7 +8,8 @@ pkgs=""
 for want in "$@"; do
 	case $want in
 	build)	pkgs="$pkgs gcc make pkg-config libc6-dev libcurl4-openssl-dev"
-		pkgs="$pkgs libjson-c-dev zlib1g-dev libmicrohttpd-dev" ;;
+		pkgs="$pkgs libjson-c-dev zlib1g-dev libdeflate-dev"
+		pkgs="$pkgs libmicrohttpd-dev" ;;
 	test)	pkgs="$pkgs perl mandoc python3" ;;
 	bench)	pkgs="$pkgs jq time" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;

@@ -60,6 +60,9 @@ echo
 sh "$SRC/tests/bench/send.sh" "$B" "$D"
 
 echo
+sh "$SRC/tests/bench/compress.sh" "$B" "$D"
+
+echo
 sh "$SRC/tests/bench/fetch.sh" "$B" "$D"
 
 echo
