@@ -22,7 +22,6 @@
 #include "xalloc.h"
 
 #define DEFAULT_HOST	"https://us.i.posthog.com"
-#define GZIP_LEVEL	3	/* deflate's fast mode, five times smaller */
 
 static const char usage_text[] =
 "usage: ph-send [-hnqV] [--host url] [--key-file file] [--state file]\n"
