@@ -15,6 +15,7 @@ test_gzip(void)
 	struct buf z = { 0 }, back = { 0 };
 	char text[100000];
 	size_t i;
+	int r;
 
 	for (i = 0; i < sizeof(text); i++)
 		text[i] = (char)("{\"event\":\"e\"}\n"[i % 14] + (i % 97 == 0));
@@ -30,6 +31,11 @@ test_gzip(void)
 	ok(gz_decompress(&back, z.p, z.len / 2, sizeof(text)) == -1,
 	    "cut data is refused");
 	ok(!gz_is_gzip("{}", 2), "JSON is not gzip");
+	z.len = back.len = 0;
+	r = gz_compress(&z, "", 0, 1);
+	ok(r == 0 && gz_is_gzip(z.p, z.len) &&
+	    gz_decompress(&back, z.p, z.len, 10) == 0 && back.len == 0,
+	    "nothing in: a gzip member of nothing (%zu bytes)", z.len);
 	buf_free(&z);
 	buf_free(&back);
 }
