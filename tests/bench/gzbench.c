@@ -127,65 +127,107 @@ run_body(const struct buf *raw, struct buf *out, struct buf *back)
 	}
 }
 
-/* Send a full lane's batch: build its body as ph-send does, then race. */
+/* Everything a run keeps between lines. */
+struct bench {
+	struct envelope	 env;
+	struct batch	*lanes[LANES];
+	struct jmembers	 top, props;
+	struct buf	 tmp;
+	struct buf	 scratch, out, back;
+	unsigned long long events, bodies;
+};
+
+/* Send a lane's batch: build its body as ph-send does, then race. */
 static void
-flush(struct batch **lane, const struct envelope *env, struct buf *bufs)
+flush(struct bench *r, size_t k)
 {
-	if (*lane == NULL)
+	struct batch *b = r->lanes[k];
+
+	if (b == NULL)
 		return;
-	if (batch_build(*lane, env, &bufs[0]) == -1)
+	if (batch_build(b, &r->env, &r->scratch) == -1)
 		errx(1, "cannot build a body");
-	run_body(&(*lane)->body, &bufs[1], &bufs[2]);
-	batch_free(*lane);
-	*lane = NULL;
+	run_body(&b->body, &r->out, &r->back);
+	r->bodies++;
+	batch_free(b);
+	r->lanes[k] = NULL;
 }
 
 /* The lane ph-send's sender.c would pick: by the distinct_id's hash. */
 static size_t
-lane_of(const char *line, size_t len, struct jmembers *top,
-    struct jmembers *props, struct buf *tmp)
+lane_of(struct bench *r, const char *line, size_t len)
 {
 	const struct jmember *did;
 	struct jerr e;
 
-	if (js_parse_object(line, len, top, "properties", props, &e) == -1 ||
-	    (did = js_get(top, "distinct_id")) == NULL)
+	if (js_parse_object(line, len, &r->top, "properties", &r->props,
+	    &e) == -1 || (did = js_get(&r->top, "distinct_id")) == NULL)
 		return 0;
-	tmp->len = 0;
+	r->tmp.len = 0;
 	if (did->type == JT_STRING)
-		js_unescape(tmp, did->val, did->vallen);
+		js_unescape(&r->tmp, did->val, did->vallen);
 	else
-		buf_add(tmp, did->val, did->vallen);
-	return hash64(tmp->p ? tmp->p : "", tmp->len, 0) % LANES;
+		buf_add(&r->tmp, did->val, did->vallen);
+	return hash64(r->tmp.p ? r->tmp.p : "", r->tmp.len, 0) % LANES;
+}
+
+/* An event joins its lane's batch, as sender.c's fits() allows. */
+static void
+take(struct bench *r, const char *line, size_t len)
+{
+	size_t k = lane_of(r, line, len);
+	struct batch *b = r->lanes[k];
+
+	if (b != NULL && (b->n == BATCH_EVENTS || envelope_overhead(&r->env) +
+	    b->data.len + 1 + len > BATCH_BYTES))
+		flush(r, k);
+	if (r->lanes[k] == NULL)
+		r->lanes[k] = batch_new(0);
+	batch_add(r->lanes[k], line, len, ++r->events);
 }
 
 static void
-report(unsigned long long events)
+report(const struct bench *r)
 {
 	const struct contender *c, *base = &contenders[1];
 	size_t i;
 
+	printf("  %llu events, %llu bodies of %.0f kB on average; one "
+	    "thread, each checked by zlib's inflate\n", r->events, r->bodies,
+	    (double)base->raw / (double)r->bodies / 1e3);
 	printf("  %-26s %5s %11s %6s %6s %12s\n", "compressor", "level",
 	    "CPU s/1M ev", "MB/s", "ratio", "speed");
 	for (i = 0; i < NCONTENDERS; i++) {
 		c = &contenders[i];
 		printf("  %-26s %5d %11.2f %6.0f %5.2fx %5.2fx zlib 3\n",
-		    c->name, c->level, c->cpu * 1e6 / (double)events,
+		    c->name, c->level, c->cpu * 1e6 / (double)r->events,
 		    (double)c->raw / c->cpu / 1e6,
 		    (double)c->raw / (double)c->wire, base->cpu / c->cpu);
 	}
 }
 
+static void
+bench_free(struct bench *r)
+{
+	size_t i;
+
+	for (i = 0; i < NCONTENDERS; i++)
+		libdeflate_free_compressor(contenders[i].ld);
+	buf_free(&r->tmp);
+	buf_free(&r->scratch);
+	buf_free(&r->out);
+	buf_free(&r->back);
+	js_members_free(&r->top);
+	js_members_free(&r->props);
+	envelope_free(&r->env);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct batch *lanes[LANES] = { 0 };
-	struct jmembers top = { 0 }, props = { 0 };
-	struct buf tmp = { 0 }, bufs[3] = { { 0 } };
-	struct envelope env;
-	unsigned long long events = 0, bodies = 0;
+	static struct bench r;
 	char *line = NULL;
-	size_t cap = 0, i, k;
+	size_t cap = 0, k;
 	ssize_t n;
 	FILE *f;
 
@@ -194,44 +236,21 @@ main(int argc, char *argv[])
 	if ((f = fopen(argv[1], "r")) == NULL)
 		err(3, "%s", argv[1]);
 	/* Level 0: batch_build leaves the raw body for the contenders. */
-	envelope_init(&env, "phc_bench", 1, 0);
+	envelope_init(&r.env, "phc_bench", 1, 0);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		if (line[n - 1] == '\n')
 			n--;
-		if (n == 0)
-			continue;
-		k = lane_of(line, (size_t)n, &top, &props, &tmp);
-		if (lanes[k] != NULL && (lanes[k]->n == BATCH_EVENTS ||
-		    envelope_overhead(&env) + lanes[k]->data.len + 1 +
-		    (size_t)n > BATCH_BYTES)) {
-			flush(&lanes[k], &env, bufs);
-			bodies++;
-		}
-		if (lanes[k] == NULL)
-			lanes[k] = batch_new(0);
-		batch_add(lanes[k], line, (size_t)n, ++events);
+		if (n > 0)
+			take(&r, line, (size_t)n);
 	}
 	if (ferror(f))
 		err(3, "%s", argv[1]);
 	for (k = 0; k < LANES; k++)
-		if (lanes[k] != NULL) {
-			flush(&lanes[k], &env, bufs);
-			bodies++;
-		}
-	if (events == 0)
+		flush(&r, k);
+	if (r.events == 0)
 		errx(1, "%s: no events", argv[1]);
-	printf("  %llu events in %llu bodies of %.0f kB on average, "
-	    "one thread, each body checked with zlib's inflate\n", events,
-	    bodies, (double)contenders[0].raw / (double)bodies / 1e3);
-	report(events);
-	for (i = 0; i < NCONTENDERS; i++)
-		libdeflate_free_compressor(contenders[i].ld);
-	for (i = 0; i < 3; i++)
-		buf_free(&bufs[i]);
-	buf_free(&tmp);
-	js_members_free(&top);
-	js_members_free(&props);
-	envelope_free(&env);
+	report(&r);
+	bench_free(&r);
 	free(line);
 	fclose(f);
 	return 0;
