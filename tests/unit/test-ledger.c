@@ -21,7 +21,7 @@ test_ledger(void)
 	for (i = 1; i <= 3000; i++) {
 		snprintf(line, sizeof(line), "line %d", i);
 		snprintf(ts, sizeof(ts), "t%d", i);
-		ledger_add(&l, line, strlen(line), i % 7 ? ts : "", "");
+		ledger_add(&l, line, strlen(line), 0, i % 7 ? ts : "", "");
 	}
 	ok(!ledger_settle(&l, 2), "line 2 before line 1: no prefix yet");
 	ok(l.done == 0, "done 0");
