@@ -218,6 +218,16 @@ adopt_time(struct json_object *rec, const char *key, int64_t *at)
 	}
 }
 
+static void
+note_window(struct fetcher *f, const char *path)
+{
+	char a[ISOTIME_LEN], b[ISOTIME_LEN];
+
+	isotime_z(f->o.after, a);
+	isotime_z(f->o.before, b);
+	note(f, "%s: the window it records: %s to %s", path, a, b);
+}
+
 /* Refuse, saying what differs, unless the state was made for this run. */
 static void
 match_run(struct fetcher *f, const struct args *a, const char *path,
@@ -251,6 +261,8 @@ match_run(struct fetcher *f, const struct args *a, const char *path,
 		    "that run again", path, diff.p);
 		exit(PH_EXIT_USAGE);
 	}
+	if (a->after == NULL || a->before == NULL)
+		note_window(f, path);
 }
 
 /* Start after the last delivered event, which must lie in the window. */

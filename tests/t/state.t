@@ -86,6 +86,8 @@ has "  it resumes at the last delivered event" "$T/fetch.err" \
 run "$PH_FETCH" --host "$S_URL" --resume "$T/s"
 is_status "  without --after and --before: the recorded window, exit 0" 0
 has "  from the same point" "$T/err" "resuming at $at"
+has "  and says which window" "$T/err" \
+    "the window it records: 2024-12-01T00:00:00.000000Z to 2025-01-01T00:00:00.000000Z"
 window "$T/cleaned" 2024-12-01 2025-01-01 >"$T/dec"
 check_store "  December arrived whole; only the resume point's events again" \
     "$T/dec" "$T/D.store" --semantic --max-dups 20
