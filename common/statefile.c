@@ -104,6 +104,8 @@ state_load(const char *path, struct saved_state *st, char *why,
 		snprintf(st->run, sizeof(st->run), "%s",
 		    json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
 		    JSON_C_TO_STRING_NOSLASHESCAPE));
+	copy_field(o, "destination", st->destination,
+	    sizeof(st->destination));
 	copy_field(o, "reject_file", st->reject_file,
 	    sizeof(st->reject_file));
 	st->reject_bytes = int_field(o, "reject_bytes") > 0 ?
@@ -132,6 +134,11 @@ format(struct buf *b, const struct saved_state *st)
 	js_escape(b, st->uuid, strlen(st->uuid));
 	buf_printf(b, ",\"sent\":%llu,\"rejected\":%llu,", st->sent,
 	    st->rejected);
+	if (st->destination[0] != '\0') {
+		buf_addstr(b, "\"destination\":");
+		js_escape(b, st->destination, strlen(st->destination));
+		buf_addc(b, ',');
+	}
 	if (st->reject_file[0] != '\0') {
 		buf_addstr(b, "\"reject_file\":");
 		js_escape(b, st->reject_file, strlen(st->reject_file));

@@ -6,13 +6,14 @@
  *
  *   {"version":1,"run":{...},"pipe":false,"lines":1000,
  *    "prefix_hash":"...","timestamp":"...","uuid":"...","sent":998,
- *    "rejected":2,"reject_file":"...","reject_bytes":812,"updated":"..."}
+ *    "rejected":2,"destination":"...","reject_file":"...",
+ *    "reject_bytes":812,"updated":"..."}
  *
  * lines: input lines from the start all settled (delivered, rejected or
  * blank); timestamp and uuid: of the last of them that was an event.
  * run: what the state was made for (ph-fetch --resume writes it when it
  * creates the file: source, project, API, window); ph-send keeps it as
- * it is.  reject_file, reject_bytes: the reject file and its size when
+ * it is.  destination: the capture URL ph-send delivered to.  reject_file, reject_bytes: the reject file and its size when
  * it held exactly the refused lines among the first "lines".
  *
  * A state belongs to one run at a time: ph-send holds an exclusive
@@ -36,6 +37,7 @@ struct saved_state {
 	unsigned long long	 sent;
 	unsigned long long	 rejected;
 	char			 run[STATE_RUN_MAX];	/* JSON; "" if none */
+	char			 destination[1024];	/* "" if none */
 	char			 reject_file[1024];	/* "" if none */
 	unsigned long long	 reject_bytes;
 };

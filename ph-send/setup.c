@@ -205,6 +205,19 @@ trim_rejects(struct sender *s)
 	return 0;
 }
 
+/* Lines a state calls delivered were delivered there, not here. */
+static int
+same_destination(struct sender *s)
+{
+	if (s->saved.destination[0] == '\0' ||
+	    strcmp(s->saved.destination, s->o.url) == 0)
+		return 1;
+	warnx("%s: made for another destination (%s here, %s in the "
+	    "state); use a new state file for each destination",
+	    s->o.state_path, s->o.url, s->saved.destination);
+	return 0;
+}
+
 static int
 load_state(struct sender *s)
 {
@@ -215,6 +228,8 @@ load_state(struct sender *s)
 		warnx("%s", why);
 		return -1;
 	}
+	if (!same_destination(s))
+		return -1;
 	return s->o.dry_run ? 0 : trim_rejects(s);
 }
 
@@ -254,6 +269,7 @@ sender_state_extras(struct sender *s, struct saved_state *st)
 
 	/* The run ph-fetch recorded stays what the state is for. */
 	memcpy(st->run, s->saved.run, sizeof(st->run));
+	snprintf(st->destination, sizeof(st->destination), "%s", s->o.url);
 	if (s->o.reject_path == NULL || fstat(s->rej.fd, &sb) == -1)
 		return;
 	snprintf(st->reject_file, sizeof(st->reject_file), "%s",

@@ -93,6 +93,11 @@ check_store "  December arrived whole; only the resume point's events again" \
     "$T/dec" "$T/D.store" --semantic --max-dups 20
 emu_stop D
 
+run "$PH_SEND" --host http://127.0.0.1:9 --state "$T/s" "$T/dec"
+is_status "ph-send with that state to another destination: exit 3" 3
+has "  saying so" "$T/err" \
+    "made for another destination (http://127.0.0.1:9/batch/ here, $D_URL/batch/ in the state)"
+
 # --- the lock --------------------------------------------------------------
 
 emu_start D --latency 20

@@ -46,11 +46,13 @@ main(void)
 	strcpy(a.run, "{\"source\":\"http://x\",\"after\":\"2024\"}");
 	strcpy(a.reject_file, "s.rejected.ndjson");
 	a.reject_bytes = 812;
+	strcpy(a.destination, "https://eu.i.posthog.com/batch/");
 	ok(state_save(path, &a) == 0, "saved with a run object");
 	ok(state_load(path, &b, why, sizeof(why)) == 1 &&
 	    strcmp(b.run, a.run) == 0, "the run object survives as it was");
 	ok(strcmp(b.reject_file, a.reject_file) == 0 &&
 	    b.reject_bytes == 812, "reject file and size survive");
+	is_str(b.destination, a.destination, "destination survives");
 	errno = 0;
 	ok(state_create(path, &a) == -1 && errno == EEXIST,
 	    "state_create never replaces a state");
