@@ -267,6 +267,10 @@ state_create(const char *path, const struct saved_state *st)
 		saved = errno;
 		close(fd);
 		errno = saved;
+		/* No /proc to name the file by: create it in place. */
+		if (r == -1 && errno == ENOENT && access("/proc/self/fd",
+		    F_OK) == -1)
+			r = create_in_place(path, &b);
 	}
 	saved = errno;
 	if (r == 0)
