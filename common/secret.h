@@ -10,7 +10,8 @@
 /*
  * The key in file (its first line, white space trimmed) when file is not
  * NULL, else in the environment variable env (empty counts as unset).
- * NULL with a reason in why when there is none.
+ * NULL with a reason in why when there is none.  A key file others may
+ * read gets a warning; a process that holds a key dumps no core.
  */
 char	*secret_load(const char *env, const char *file, char *why,
 	    size_t whysize);
@@ -20,6 +21,13 @@ char	*secret_load(const char *env, const char *file, char *why,
  * was given (a usage error), 3 when the key file cannot be read.
  */
 char	*secret_require(const char *env, const char *file);
+
+/*
+ * Warn when url is plain http:// to a host that is not this machine
+ * (127.0.0.0/8, ::1, localhost): the key would cross the network in
+ * clear.
+ */
+void	 secret_check_url(const char *url);
 
 /* Overwrite and free a key. */
 void	 secret_free(char *);

@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
+#include "buf.h"
 #include "cli.h"
 #include "clock.h"
 #include "exitcode.h"
@@ -161,54 +164,203 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 	}
 }
 
-/* --resume: the timestamp a ph-send state file records, if any. */
-static int
-resume_point(struct fetcher *f, const char *path, int64_t *at)
+/*
+ * --resume: a state file belongs to one run, the source and the window
+ * its "run" object names.  ph-fetch writes that object when it creates
+ * the file; ph-send keeps it.
+ */
+static const char *
+api_name(const struct fetch_opts *o)
 {
+	return o->legacy ? "legacy" : o->api == API_QUERY ? "query" : "events";
+}
+
+/* This run's object; after and before as settled so far. */
+static struct json_object *
+this_run(const struct fetch_opts *o)
+{
+	struct json_object *run = json_object_new_object();
+	char t[ISOTIME_LEN];
+
+	json_object_object_add(run, "source", json_object_new_string(o->base));
+	json_object_object_add(run, "project",
+	    json_object_new_string(o->project));
+	json_object_object_add(run, "api", json_object_new_string(api_name(o)));
+	json_object_object_add(run, "event", o->event != NULL ?
+	    json_object_new_string(o->event) : NULL);
+	isotime_z(o->after, t);
+	json_object_object_add(run, "after", json_object_new_string(t));
+	isotime_z(o->before, t);
+	json_object_object_add(run, "before", json_object_new_string(t));
+	return run;
+}
+
+static const char *
+text_of(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return "(none)";
+	return json_object_get_string(v);
+}
+
+/* A window end the command line left out is the recorded one. */
+static void
+adopt_time(struct json_object *rec, const char *key, int64_t *at)
+{
+	const char *s = text_of(rec, key);
+
+	if (isotime_parse(s, strlen(s), at) == -1) {
+		warnx("--resume: %s %s in the state: not an ISO 8601 time",
+		    key, s);
+		exit(PH_EXIT_FATAL);
+	}
+}
+
+static void
+note_window(struct fetcher *f, const char *path)
+{
+	char a[ISOTIME_LEN], b[ISOTIME_LEN];
+
+	isotime_z(f->o.after, a);
+	isotime_z(f->o.before, b);
+	note(f, "%s: the window it records: %s to %s", path, a, b);
+}
+
+/* Refuse, saying what differs, unless the state was made for this run. */
+static void
+match_run(struct fetcher *f, const struct args *a, const char *path,
+    const char *recorded)
+{
+	static const char *const keys[] = { "source", "project", "api",
+	    "event", "after", "before" };
+	struct json_object *rec = json_tokener_parse(recorded), *mine;
+	struct buf diff = { 0 };
+	size_t i;
+
+	if (rec == NULL) {
+		warnx("%s: its run object is not JSON", path);
+		exit(PH_EXIT_FATAL);
+	}
+	if (a->after == NULL)
+		adopt_time(rec, "after", &f->o.after);
+	if (a->before == NULL)
+		adopt_time(rec, "before", &f->o.before);
+	mine = this_run(&f->o);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(text_of(mine, keys[i]), text_of(rec, keys[i])) != 0)
+			buf_printf(&diff, "%s%s %s here, %s in the state",
+			    diff.len > 0 ? "; " : "", keys[i],
+			    text_of(mine, keys[i]), text_of(rec, keys[i]));
+	json_object_put(mine);
+	json_object_put(rec);
+	if (diff.len > 0) {
+		warnx("%s: made for another run (%s); use a new state file "
+		    "for each window and source, or remove this one to start "
+		    "that run again", path, diff.p);
+		exit(PH_EXIT_USAGE);
+	}
+	if (a->after == NULL || a->before == NULL)
+		note_window(f, path);
+}
+
+/* Start after the last delivered event, which must lie in the window. */
+static void
+resume_at(struct fetcher *f, const char *path, const char *ts)
+{
+	char a[ISOTIME_LEN], b[ISOTIME_LEN];
+	int64_t at;
+
+	if (isotime_parse(ts, strlen(ts), &at) == -1) {
+		warnx("%s: timestamp %s: not an ISO 8601 time", path, ts);
+		exit(PH_EXIT_FATAL);
+	}
+	if (at < f->o.after || at >= f->o.before) {
+		isotime_z(f->o.after, a);
+		isotime_z(f->o.before, b);
+		warnx("%s: its last delivered event (%s) lies outside [%s, "
+		    "%s): the state belongs to another window; use a new "
+		    "state file for each window", path, ts,
+		    f->o.after == INT64_MIN ? "the start" : a, b);
+		exit(PH_EXIT_USAGE);
+	}
+	f->o.after = at;
+	note(f, "%s: resuming at %s, the last event it records as delivered",
+	    path, ts);
+}
+
+/* A new state names its run before ph-send, downstream, reads it. */
+static int
+create_state(struct fetcher *f, const char *path)
+{
+	struct json_object *run = this_run(&f->o);
 	struct saved_state st;
+
+	memset(&st, 0, sizeof(st));
+	snprintf(st.run, sizeof(st.run), "%s", json_object_to_json_string_ext(
+	    run, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(run);
+	st.pipe = 1;
+	if (state_create(path, &st) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -1;
+	warnx("%s: cannot create the state file: %s", path, strerror(errno));
+	exit(PH_EXIT_FATAL);
+}
+
+static int
+load_state(const char *path, struct saved_state *st)
+{
 	char why[512];
 	int r;
 
-	if ((r = state_load(path, &st, why, sizeof(why))) == -1) {
+	if ((r = state_load(path, st, why, sizeof(why))) == -1) {
 		warnx("%s", why);
 		exit(PH_EXIT_FATAL);
 	}
-	if (r == 0 || st.timestamp[0] == '\0')
-		return 0;
-	if (isotime_parse(st.timestamp, strlen(st.timestamp), at) == -1) {
-		warnx("%s: timestamp %s: not an ISO 8601 time", path,
-		    st.timestamp);
-		exit(PH_EXIT_FATAL);
+	return r;
+}
+
+static void
+check_window(const struct fetch_opts *o, int resuming)
+{
+	if (o->after == INT64_MIN && !resuming) {
+		warnx("--after is needed: without it the events API returns "
+		    "only the last day");
+		cli_usage_error();
 	}
-	note(f, "%s: resuming at %s, the last event it records as delivered",
-	    path, st.timestamp);
-	return 1;
+	if (o->after != INT64_MIN && o->after >= o->before) {
+		warnx("--after must come before --before");
+		cli_usage_error();
+	}
 }
 
 static void
 settle_range(struct fetcher *f, const struct args *a)
 {
 	struct fetch_opts *o = &f->o;
-	int64_t at;
+	struct saved_state st;
+	int have = 0, tries;
 
 	o->before = a->before != NULL ? when("--before", a->before) :
 	    isotime_now();
 	o->after = a->after != NULL ? when("--after", a->after) : INT64_MIN;
-	if (a->after != NULL && o->after >= o->before) {
-		warnx("--after must come before --before");
-		cli_usage_error();
+	for (tries = 0; a->resume != NULL && tries < 2; tries++) {
+		if ((have = load_state(a->resume, &st)) == 1) {
+			if (st.run[0] != '\0')
+				match_run(f, a, a->resume, st.run);
+			break;
+		}
+		check_window(o, 0);
+		/* --split prints windows: it starts no run. */
+		if (o->split > 0 || create_state(f, a->resume) == 0)
+			break;
 	}
-	if (a->resume != NULL && resume_point(f, a->resume, &at)) {
-		/* A state from before --after must not widen the range. */
-		if (at > o->after)
-			o->after = at;
-		return;		/* past before: nothing is left to fetch */
-	}
-	if (a->after == NULL) {
-		warnx("--after is needed: without it the events API returns "
-		    "only the last day");
-		cli_usage_error();
-	}
+	check_window(o, have && st.timestamp[0] != '\0');
+	if (have && st.timestamp[0] != '\0')
+		resume_at(f, a->resume, st.timestamp);
 }
 
 static void
@@ -223,6 +375,7 @@ settle_source(struct fetcher *f, const struct args *a)
 	if ((f->o.base = http_base_url(host)) == NULL)
 		cli_bad_value("--host", "not an http:// or https:// URL", host);
 	f->o.key = secret_require("PH_FETCH_KEY", a->key_file);
+	secret_check_url(f->o.base);
 	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size :
 	    f->o.api == API_QUERY ? 50000 : 1000;
 	/* Timestamp clusters are read by query in large pages either way. */

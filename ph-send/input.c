@@ -58,7 +58,8 @@ input_next(struct input *in, struct line *l)
 			 * none.  Dropped here, so every reader hashes alike. */
 			if (in->lr.lineno == 1 && l->len >= 3 &&
 			    memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
-				l->p += 3, l->len -= 3;
+				l->p += 3, l->len -= 3, in->bom_line =
+				    in->line + 1;
 			l->no = ++in->line;
 			return 1;
 		}

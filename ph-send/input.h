@@ -19,6 +19,7 @@ struct input {
 	int		 done;		/* every file read to its end */
 	unsigned long long line;	/* the last line handed out */
 	unsigned long long *starts;	/* lines before each file */
+	unsigned long long bom_line;	/* the last line that lost a BOM */
 };
 
 /* 0, or -1 with a message when a file cannot be opened. */

@@ -40,8 +40,8 @@ copy_text(char *dst, const char *src)
 }
 
 void
-ledger_add(struct ledger *l, const char *line, size_t len, const char *ts,
-    const char *uuid)
+ledger_add(struct ledger *l, const char *line, size_t len, int ending,
+    const char *ts, const char *uuid)
 {
 	struct slot *s;
 
@@ -50,8 +50,49 @@ ledger_add(struct ledger *l, const char *line, size_t len, const char *ts,
 	s = &l->ring[(l->head + l->count++) % l->cap];
 	s->hash = hash64(line, len, 0);
 	s->settled = 0;
+	s->ending = ending;
+	s->reject = NULL;
+	s->reject_len = 0;
 	copy_text(s->ts, ts);
 	copy_text(s->uuid, uuid);
+}
+
+void
+ledger_keep_reject(struct ledger *l, unsigned long long no, const char *text,
+    size_t len)
+{
+	struct slot *s;
+
+	if (no <= l->done || no > l->done + l->count)
+		return;
+	s = &l->ring[(l->head + (no - l->done - 1)) % l->cap];
+	free(s->reject);
+	s->reject = xmemdup0(text, len);
+	s->reject_len = len;
+}
+
+/* A kept refused line, as it was read, onto l->released. */
+static void
+release(struct ledger *l, struct slot *s)
+{
+	if (s->reject == NULL)
+		return;
+	if (s->ending & LEDGER_BOM)
+		buf_add(&l->released, "\xEF\xBB\xBF", 3);
+	buf_add(&l->released, s->reject, s->reject_len);
+	buf_add(&l->released, "\r\n" + !(s->ending & LEDGER_CR),
+	    1 + !!(s->ending & LEDGER_CR));
+	free(s->reject);
+	s->reject = NULL;
+}
+
+void
+ledger_release_all(struct ledger *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		release(l, &l->ring[(l->head + i) % l->cap]);
 }
 
 int
@@ -65,6 +106,7 @@ ledger_settle(struct ledger *l, unsigned long long no)
 	l->ring[(l->head + (no - l->done - 1)) % l->cap].settled = 1;
 	while (l->count > 0 && (s = &l->ring[l->head])->settled) {
 		l->hash = hash64(&s->hash, sizeof(s->hash), l->hash);
+		release(l, s);
 		if (s->ts[0] != '\0' || s->uuid[0] != '\0') {
 			memcpy(l->ts, s->ts, sizeof(l->ts));
 			memcpy(l->uuid, s->uuid, sizeof(l->uuid));
@@ -80,6 +122,11 @@ ledger_settle(struct ledger *l, unsigned long long no)
 void
 ledger_free(struct ledger *l)
 {
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		free(l->ring[(l->head + i) % l->cap].reject);
+	buf_free(&l->released);
 	free(l->ring);
 	memset(l, 0, sizeof(*l));
 }

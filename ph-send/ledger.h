@@ -10,11 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
+
 #define LEDGER_TEXT	64
+
+/* How a line was read, so that a refused one is written as it came. */
+#define LEDGER_BOM	1	/* a byte order mark opened it */
+#define LEDGER_CR	2	/* it ended in CRLF */
 
 struct slot {
 	uint64_t	 hash;		/* of the line's bytes */
 	int		 settled;
+	int		 ending;	/* LEDGER_BOM, LEDGER_CR */
+	char		*reject;	/* a refused line's text, or NULL */
+	size_t		 reject_len;
 	char		 ts[LEDGER_TEXT];
 	char		 uuid[LEDGER_TEXT];
 };
@@ -28,6 +37,8 @@ struct ledger {
 	size_t		 cap;
 	size_t		 head;
 	size_t		 count;
+	/* Refused lines of the prefix, as read, for the reject file. */
+	struct buf	 released;
 };
 
 /* The fingerprint of a prefix, extended by one more line's bytes. */
@@ -35,7 +46,18 @@ uint64_t	 ledger_extend(uint64_t prefix, const char *line, size_t len);
 
 /* Track the next line (number done + count + 1). */
 void		 ledger_add(struct ledger *, const char *line, size_t len,
-		    const char *ts, const char *uuid);
+		    int ending, const char *ts, const char *uuid);
+
+/*
+ * Line no was refused: keep its text until the prefix reaches it, so
+ * that the reject file holds exactly the refused lines of the prefix
+ * (in input order) whenever the state is saved.
+ */
+void		 ledger_keep_reject(struct ledger *, unsigned long long no,
+		    const char *text, size_t len);
+
+/* At the end: refused lines past the prefix join l->released too. */
+void		 ledger_release_all(struct ledger *);
 
 /* Line no is settled: 1 if the gap-free prefix grew. */
 int		 ledger_settle(struct ledger *, unsigned long long no);

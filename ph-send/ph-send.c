@@ -5,10 +5,12 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -202,23 +204,41 @@ load_key(struct send_opts *o, const char *key_file)
 	}
 }
 
+/* Whether the input named (none: standard input) includes stdin. */
+static int
+reads_stdin(char *const *paths, int npaths)
+{
+	int i;
+
+	for (i = 0; i < npaths; i++)
+		if (strcmp(paths[i], "-") == 0)
+			return 1;
+	return npaths == 0;
+}
+
 int
 main(int argc, char *argv[])
 {
 	const char *host, *key_file = NULL;
 	struct sender s;
-	int status;
+	int status, stdin_closed;
 
 	/* getopt_long names the program by argv[0]: use the short name. */
 	argv[0] = program_invocation_short_name;
 	cli_init(usage_text, help_text);
+	/* A closed stdin is no input at all, not an empty one. */
+	stdin_closed = fcntl(STDIN_FILENO, F_GETFD) == -1;
 	ensure_std_fds();
 	memset(&s, 0, sizeof(s));
 	defaults(&s.o);
 	host = parse_options(argc, argv, &s.o, &key_file);
+	if (stdin_closed && reads_stdin(argv + optind, argc - optind))
+		errx(PH_EXIT_FATAL, "stdin: %s", strerror(EBADF));
 	host = cli_or_env(host, "PH_SEND_HOST");
 	s.o.url = batch_url(host != NULL ? host : DEFAULT_HOST);
 	load_key(&s.o, key_file);
+	if (!s.o.dry_run)
+		secret_check_url(s.o.url);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	catch_stop_signals();

@@ -93,6 +93,7 @@ write_state(struct sender *s)
 	st.prefix_hash = s->led.hash;
 	memcpy(st.timestamp, s->led.ts, sizeof(st.timestamp));
 	memcpy(st.uuid, s->led.uuid, sizeof(st.uuid));
+	sender_state_extras(s, &st);
 	st.sent = s->saved.sent + s->n.sent;
 	st.rejected = s->saved.rejected + s->n.rejected;
 	if (state_save(s->o.state_path, &st) == -1) {
@@ -104,8 +105,10 @@ write_state(struct sender *s)
 static void
 settle(struct sender *s, unsigned long long no, int *grew)
 {
-	if (ledger_settle(&s->led, no))
+	if (ledger_settle(&s->led, no)) {
 		*grew = 1;
+		sender_write_rejects(s);
+	}
 }
 
 /* A line that must not be sent: reported, kept, and settled. */
@@ -116,10 +119,8 @@ reject_line(struct sender *s, unsigned long long no, const char *text,
 	char where[300];
 
 	say(s, "%s: %s", input_where(&s->in, no, where, sizeof(where)), why);
-	if (s->o.reject_path != NULL) {
-		ow_write(&s->rej, text, len);
-		ow_write(&s->rej, "\n", 1);
-	}
+	if (s->o.reject_path != NULL)
+		ledger_keep_reject(&s->led, no, text, len);
 	s->n.rejected++;
 	set_status(s, PH_EXIT_REJECTED);
 	settle(s, no, grew);
@@ -219,17 +220,18 @@ take_line(struct sender *s, struct line *l)
 	int grew = 0;
 
 	if (js_ws(l->p, l->p + l->len) == l->p + l->len) {
-		ledger_add(&s->led, l->p, l->len, "", "");
+		ledger_add(&s->led, l->p, l->len, line_ending(s, l), "", "");
 		settle(s, l->no, &grew);
 		return;
 	}
 	if (check_event(&s->chk, l->p, l->len, &info, why, sizeof(why)) ==
 	    -1) {
-		ledger_add(&s->led, l->p, l->len, "", "");
+		ledger_add(&s->led, l->p, l->len, line_ending(s, l), "", "");
 		reject_line(s, l->no, l->p, l->len, why, &grew);
 		return;
 	}
-	ledger_add(&s->led, l->p, l->len, info.ts, info.uuid);
+	ledger_add(&s->led, l->p, l->len, line_ending(s, l), info.ts,
+	    info.uuid);
 	if (info.uuid[0] == '\0' && !s->uuid_warned) {
 		char where[300];
 

@@ -76,6 +76,8 @@ struct sender {
 	struct progress		 prog;
 	struct counts		 n;
 	struct saved_state	 saved;		/* what the state file says */
+	int			 lock_fd;	/* on the state, held all run */
+	char			*default_reject; /* beside the state */
 	int			 pipe;		/* input cannot be replayed */
 
 	/* A checked line that found its lane full, waiting for room. */
@@ -100,6 +102,12 @@ int	sender_resume(struct sender *);
 /* Deliver everything: the exit status. */
 int	sender_run(struct sender *);
 void	sender_summary(struct sender *);
+/* What a saved state keeps beside the ledger: run, reject file size. */
+void	sender_state_extras(struct sender *, struct saved_state *);
+/* Refused lines the prefix reached, to the reject file. */
+void	sender_write_rejects(struct sender *);
+/* LEDGER_BOM and LEDGER_CR for line l. */
+int	line_ending(const struct sender *, const struct line *);
 void	sender_free(struct sender *);
 
 #endif

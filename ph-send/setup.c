@@ -2,8 +2,11 @@
  * ph-send: setting the engine up, resuming from a state file, and the
  * closing summary.
  */
+#include <sys/stat.h>
+
 #include <err.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "exitcode.h"
 #include "http.h"
 #include "sender.h"
+#include "signals.h"
 #include "xalloc.h"
 
 #ifndef PH_VERSION
@@ -77,14 +81,42 @@ workers(int parallel)
 	return cpus < parallel ? (int)cpus : parallel;
 }
 
+/*
+ * The state is this process's for the whole run, and replaceable, before
+ * anything goes out.  A dry run writes no state: it takes no lock.
+ */
+static int
+take_state(struct sender *s)
+{
+	char why[1024];
+	int busy;
+
+	if (s->o.state_path == NULL || s->o.dry_run)
+		return 0;
+	if ((s->lock_fd = state_lock(s->o.state_path, "ph-send", &busy, why,
+	    sizeof(why))) == -1) {
+		warnx("%s", why);
+		return -1;
+	}
+	/* A line settled as refused is always in a reject file. */
+	if (s->o.reject_path == NULL) {
+		size_t n = strlen(s->o.state_path) + sizeof(".rejected.ndjson");
+
+		s->default_reject = xmalloc(n);
+		snprintf(s->default_reject, n, "%s.rejected.ndjson",
+		    s->o.state_path);
+		s->o.reject_path = s->default_reject;
+	}
+	return 0;
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
-	char why[512];
-
 	s->rej.fd = -1;		/* nothing to close if the open never comes */
+	s->lock_fd = -1;
 	if (!inputs_readable(paths, npaths) ||
-	    input_init(&s->in, paths, npaths) == -1)
+	    input_init(&s->in, paths, npaths) == -1 || take_state(s) == -1)
 		return PH_EXIT_FATAL;
 	s->pipe = !input_is_replayable(&s->in);
 	s->chk.max_event = s->o.max_event;
@@ -93,11 +125,6 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 	if (s->o.reject_path != NULL &&
 	    ow_open_append(&s->rej, s->o.reject_path) == -1) {
 		warn("%s", s->o.reject_path);
-		return PH_EXIT_FATAL;
-	}
-	if (s->o.state_path != NULL && state_load(s->o.state_path, &s->saved,
-	    why, sizeof(why)) == -1) {
-		warnx("%s", why);
 		return PH_EXIT_FATAL;
 	}
 	setup_http(s);
@@ -135,10 +162,85 @@ skip_delivered(struct sender *s)
 	return 0;
 }
 
+/*
+ * Upstream, ph-fetch --resume writes a new state (its run object) before
+ * its first line: read the state once the input has something to say.
+ */
+static void
+wait_for_first_line(struct sender *s)
+{
+	struct pollfd p = { .fd = input_fd(&s->in), .events = POLLIN };
+
+	while (p.fd != -1 && !stop_signal && poll(&p, 1, -1) == -1 &&
+	    errno == EINTR)
+		continue;
+}
+
+/*
+ * Bytes past what the state records are refused lines a killed run
+ * wrote beyond its settled prefix: this run checks those lines again.
+ */
+static int
+trim_rejects(struct sender *s)
+{
+	unsigned long long want = s->saved.reject_bytes;
+	struct stat sb;
+
+	if (s->o.reject_path == NULL || s->rej.fd == -1 ||
+	    strcmp(s->saved.reject_file, s->o.reject_path) != 0)
+		return 0;
+	if (fstat(s->rej.fd, &sb) == -1) {
+		warn("%s", s->o.reject_path);
+		return -1;
+	}
+	if ((unsigned long long)sb.st_size < want)
+		warnx("%s: shorter than %s records (%llu bytes): refused "
+		    "lines an earlier run kept are missing from it",
+		    s->o.reject_path, s->o.state_path, want);
+	else if ((unsigned long long)sb.st_size > want &&
+	    ftruncate(s->rej.fd, (off_t)want) == -1) {
+		warn("%s", s->o.reject_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Lines a state calls delivered were delivered there, not here. */
+static int
+same_destination(struct sender *s)
+{
+	if (s->saved.destination[0] == '\0' ||
+	    strcmp(s->saved.destination, s->o.url) == 0)
+		return 1;
+	warnx("%s: made for another destination (%s here, %s in the "
+	    "state); use a new state file for each destination",
+	    s->o.state_path, s->o.url, s->saved.destination);
+	return 0;
+}
+
+static int
+load_state(struct sender *s)
+{
+	char why[512];
+
+	wait_for_first_line(s);
+	if (state_load(s->o.state_path, &s->saved, why, sizeof(why)) == -1) {
+		warnx("%s", why);
+		return -1;
+	}
+	if (!same_destination(s))
+		return -1;
+	return s->o.dry_run ? 0 : trim_rejects(s);
+}
+
 int
 sender_resume(struct sender *s)
 {
-	if (s->o.state_path == NULL || s->saved.lines == 0)
+	if (s->o.state_path == NULL)
+		return PH_EXIT_OK;
+	if (load_state(s) == -1)
+		return PH_EXIT_FATAL;
+	if (s->saved.lines == 0)
 		return PH_EXIT_OK;
 	/* Until this run delivers more, the state keeps the old point. */
 	memcpy(s->led.ts, s->saved.timestamp, sizeof(s->led.ts));
@@ -160,24 +262,70 @@ sender_resume(struct sender *s)
 	return PH_EXIT_OK;
 }
 
+void
+sender_state_extras(struct sender *s, struct saved_state *st)
+{
+	struct stat sb;
+
+	/* The run ph-fetch recorded stays what the state is for. */
+	memcpy(st->run, s->saved.run, sizeof(st->run));
+	snprintf(st->destination, sizeof(st->destination), "%s", s->o.url);
+	if (s->o.reject_path == NULL || fstat(s->rej.fd, &sb) == -1)
+		return;
+	snprintf(st->reject_file, sizeof(st->reject_file), "%s",
+	    s->o.reject_path);
+	st->reject_bytes = (unsigned long long)sb.st_size;
+}
+
+void
+sender_write_rejects(struct sender *s)
+{
+	struct buf *r = &s->led.released;
+
+	if (r->len > 0 && s->o.reject_path != NULL)
+		ow_write(&s->rej, r->p, r->len);
+	r->len = 0;
+}
+
+int
+line_ending(const struct sender *s, const struct line *l)
+{
+	return (l->no == s->in.bom_line ? LEDGER_BOM : 0) |
+	    (l->cr ? LEDGER_CR : 0);
+}
+
 static double
 megabytes(unsigned long long n)
 {
 	return (double)n / 1e6;
 }
 
+/* Where the refused lines are: the summary names it. */
+static const char *
+rejects_kept(const struct sender *s, char *out, size_t size)
+{
+	if (s->n.rejected == 0)
+		return "";
+	if (s->o.reject_path == NULL)
+		return " (not kept: give -r file or --state)";
+	snprintf(out, size, " (kept in %s)", s->o.reject_path);
+	return out;
+}
+
 void
 sender_summary(struct sender *s)
 {
 	double t = clock_now() - s->started;
+	char kept[1100];
 
 	if (s->o.quiet)
 		return;
 	progress_end(&s->prog);
-	warnx("%s%llu sent, %llu rejected; %llu batches, %llu retries; "
+	warnx("%s%llu sent, %llu rejected%s; %llu batches, %llu retries; "
 	    "%.1f MB raw, %.1f MB %s; %.2f s, %.0f events/s",
 	    s->o.dry_run ? "dry run, nothing sent: would have " : "",
-	    s->n.sent, s->n.rejected, s->n.batches, s->n.retries,
+	    s->n.sent, s->n.rejected, rejects_kept(s, kept, sizeof(kept)),
+	    s->n.batches, s->n.retries,
 	    megabytes(s->n.raw_bytes), megabytes(s->n.wire_bytes),
 	    s->o.gzip_level > 0 ? "gzip" : "on the wire", t,
 	    t > 0 ? (double)s->n.sent / t : 0.0);
@@ -209,8 +357,14 @@ sender_free(struct sender *s)
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
+	/* Refused lines past the prefix: the state does not count them. */
+	ledger_release_all(&s->led);
+	sender_write_rejects(s);
 	if (s->o.reject_path != NULL)
 		ow_close(&s->rej);
+	free(s->default_reject);
+	if (s->lock_fd != -1)
+		close(s->lock_fd);
 	envelope_free(&s->env);
 	buf_free(&s->scratch);
 	checker_free(&s->chk);

@@ -21,7 +21,7 @@ test_ledger(void)
 	for (i = 1; i <= 3000; i++) {
 		snprintf(line, sizeof(line), "line %d", i);
 		snprintf(ts, sizeof(ts), "t%d", i);
-		ledger_add(&l, line, strlen(line), i % 7 ? ts : "", "");
+		ledger_add(&l, line, strlen(line), 0, i % 7 ? ts : "", "");
 	}
 	ok(!ledger_settle(&l, 2), "line 2 before line 1: no prefix yet");
 	ok(l.done == 0, "done 0");
@@ -39,6 +39,34 @@ test_ledger(void)
 	ok(h == l.hash, "fingerprint equals the lines read again");
 	ok(ledger_extend(0, "a", 1) != ledger_extend(0, "b", 1),
 	    "fingerprint sees the bytes");
+	ledger_free(&l);
+}
+
+/* Refused lines come out in input order, as read, once the prefix has them. */
+static void
+test_rejects(void)
+{
+	struct ledger l;
+
+	memset(&l, 0, sizeof(l));
+	ledger_add(&l, "a", 1, 0, "", "");
+	ledger_add(&l, "b", 1, LEDGER_BOM | LEDGER_CR, "", "");
+	ledger_add(&l, "c", 1, LEDGER_CR, "", "");
+	ledger_add(&l, "d", 1, 0, "", "");
+	ledger_keep_reject(&l, 3, "c", 1);
+	ledger_settle(&l, 3);
+	ledger_keep_reject(&l, 2, "b", 1);
+	ledger_settle(&l, 2);
+	ok(l.released.len == 0, "refused past the prefix: held back");
+	ledger_settle(&l, 1);
+	ok(l.released.len == 9 && memcmp(l.released.p,
+	    "\xEF\xBB\xBF" "b\r\nc\r\n", 9) == 0,
+	    "then released in input order, BOM and CRLF as read");
+	l.released.len = 0;
+	ledger_keep_reject(&l, 4, "d", 1);
+	ledger_release_all(&l);
+	ok(l.released.len == 2 && memcmp(l.released.p, "d\n", 2) == 0,
+	    "at the end, the rest too");
 	ledger_free(&l);
 }
 
@@ -71,6 +99,7 @@ int
 main(void)
 {
 	test_ledger();
+	test_rejects();
 	test_idset();
 	return done_testing();
 }

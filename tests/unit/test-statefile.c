@@ -1,4 +1,9 @@
-/* Unit tests of common/statefile.c: atomic save, load, bad files. */
+/*
+ * Unit tests of common/statefile.c: atomic save, load, bad files, the
+ * run object, exclusive creation, the lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +17,7 @@ main(void)
 {
 	char dir[] = "/tmp/ph-state-XXXXXX", path[256], tmp[300], why[512];
 	struct saved_state a, b;
+	int fd, fd2, busy;
 	FILE *f;
 
 	if (mkdtemp(dir) == NULL)
@@ -27,7 +33,7 @@ main(void)
 	a.sent = 99;
 	a.rejected = 2;
 	ok(state_save(path, &a) == 0, "saved");
-	snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	ok(access(tmp, F_OK) == -1, "no temporary file is left");
 	ok(state_load(path, &b, why, sizeof(why)) == 1, "loaded");
 	ok(b.pipe == 1 && b.lines == a.lines && b.prefix_hash ==
@@ -35,6 +41,41 @@ main(void)
 	    "numbers survive, 64-bit ones too");
 	is_str(b.timestamp, a.timestamp, "timestamp survives");
 	is_str(b.uuid, a.uuid, "uuid survives");
+	is_str(b.run, "", "no run object: empty");
+
+	strcpy(a.run, "{\"source\":\"http://x\",\"after\":\"2024\"}");
+	strcpy(a.reject_file, "s.rejected.ndjson");
+	a.reject_bytes = 812;
+	strcpy(a.destination, "https://eu.i.posthog.com/batch/");
+	ok(state_save(path, &a) == 0, "saved with a run object");
+	ok(state_load(path, &b, why, sizeof(why)) == 1 &&
+	    strcmp(b.run, a.run) == 0, "the run object survives as it was");
+	ok(strcmp(b.reject_file, a.reject_file) == 0 &&
+	    b.reject_bytes == 812, "reject file and size survive");
+	is_str(b.destination, a.destination, "destination survives");
+	errno = 0;
+	ok(state_create(path, &a) == -1 && errno == EEXIST,
+	    "state_create never replaces a state");
+	unlink(path);
+	ok(state_create(path, &a) == 0 && state_load(path, &b, why,
+	    sizeof(why)) == 1 && strcmp(b.run, a.run) == 0,
+	    "state_create makes a whole one");
+
+	snprintf(tmp, sizeof(tmp), "%s.4242.tmp", path);
+	close(open(tmp, O_WRONLY | O_CREAT, 0600));
+	fd = state_lock(path, "ph-send", &busy, why, sizeof(why));
+	ok(fd != -1 && !busy, "the lock is taken");
+	ok(access(tmp, F_OK) == -1, "a killed run's temporary file is gone");
+	fd2 = state_lock(path, "ph-send", &busy, why, sizeof(why));
+	ok(fd2 == -1 && busy, "a second lock is refused");
+	ok(strstr(why, "in use by another ph-send (pid ") != NULL,
+	    "and the holder is named");
+	close(fd);
+	fd = state_lock(path, "ph-send", &busy, why, sizeof(why));
+	ok(fd != -1, "once released it can be taken again");
+	close(fd);
+	snprintf(tmp, sizeof(tmp), "%s.lock", path);
+	unlink(tmp);
 
 	f = fopen(path, "w");
 	fputs("{\"lines\": \"many\"}", f);
