@@ -156,6 +156,25 @@ is_status "an unreadable file: exit status 3" 3
 has "it is named" "$T/err" "ph-clean: $T/nonexistent: No such file or directory"
 is "the other inputs are still cleaned" "$(wc -l <"$T/out")" "201"
 
+mkdir "$T/adir"
+run_in '{"event":"a"}' "$PH_CLEAN" "$T/adir" - "$T/query"
+is_status "a file that cannot be read: exit status 3" 3
+is_file "  it is named, with the reason" "$T/err" \
+    "ph-clean: $T/adir: Is a directory"
+is "  the other inputs are still cleaned" "$(wc -l <"$T/out")" "201"
+
+"$PH_CLEAN" <&- >"$T/out" 2>"$T/err"
+is "a closed stdin is an error, not an empty input" \
+    "$? $(cat "$T/err") $(wc -c <"$T/out")" \
+    "3 ph-clean: stdin: Bad file descriptor 0"
+"$PH_CLEAN" "$T/query" - "$T/query" <&- >"$T/out" 2>"$T/err"
+is "  with - among files: the files are still cleaned" \
+    "$? $(cat "$T/err") $(wc -l <"$T/out")" \
+    "3 ph-clean: stdin: Bad file descriptor 400"
+"$PH_CLEAN" "$T/query" <&- >"$T/out" 2>"$T/err"
+is "  and without -, a closed stdin does not matter" \
+    "$? $(cat "$T/err") $(wc -l <"$T/out")" "0  200"
+
 printf '\357\273\277{"event":"bom"}\r\n{"event":"crlf"}\r\n\r\n{"event":"last"}' \
     >"$T/crlf"
 printf '\357\273\277{"bad":1}\r\n{"event":"ok"}\r\nnope\r\n' >"$T/bomcr"
