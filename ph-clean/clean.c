@@ -15,6 +15,7 @@ enum role {
 	R_ID,
 	R_UUID,
 	R_DISTINCT_ID,
+	R_DOLLAR_DISTINCT_ID,	/* capture's other name for distinct_id */
 	R_PROPERTIES,
 	R_ELEMENTS_CHAIN,
 	R_DROP,			/* person, elements, sent_at, ... */
@@ -29,6 +30,7 @@ static const struct {
 	{ "id", R_ID },
 	{ "uuid", R_UUID },
 	{ "distinct_id", R_DISTINCT_ID },
+	{ "$distinct_id", R_DOLLAR_DISTINCT_ID },
 	{ "properties", R_PROPERTIES },
 	{ "elements_chain", R_ELEMENTS_CHAIN },
 	/* Output of the listing API, not input to capture (section 6). */
@@ -107,10 +109,11 @@ find_roles(struct cleaner *c, struct event *ev, char *msg, size_t size)
 	return 0;
 }
 
+/* Unicode White_Space: what Rust's str::trim, and so capture, removes. */
 static int
-is_python_space(unsigned cp)
+is_unicode_space(unsigned cp)
 {
-	return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) ||
+	return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 ||
 	    cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
 	    (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
 	    cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
@@ -132,9 +135,15 @@ utf8_decode(const unsigned char *s, size_t *n)
 }
 
 /*
- * The original script's test for a distinct_id that must be replaced:
- * missing, null, empty, or "none" in any case once white space (as
- * Python's str.strip() sees it) is trimmed.
+ * Whether capture could not take this distinct_id.  Capture
+ * (rust/common/types/src/event.rs at 024dbbe, extract_distinct_id) takes
+ * a missing or null one as absent; stringifies any other non-string
+ * value (42 is "42", [] is "[]"), so those are usable; and refuses a
+ * string that is empty once white space is trimmed.  (It also turns
+ * NUL into U+FFFD and cuts the id to 200 characters: it does that
+ * itself.)  One more rule is ph's, from the original script: "none" in
+ * any letter case is no identity, since Django-era capture stored a
+ * null id as str(None) (posthog/api/capture.py, 2021).
  */
 static int
 is_blank_id(struct cleaner *c, const struct jmember *m)
@@ -150,12 +159,12 @@ is_blank_id(struct cleaner *c, const struct jmember *m)
 	js_unescape(&c->tmp, m->val, m->vallen);
 	s = (const unsigned char *)c->tmp.p;
 	z = s + c->tmp.len;
-	while (s < z && is_python_space(utf8_decode(s, &n)))
+	while (s < z && is_unicode_space(utf8_decode(s, &n)))
 		s += n;
 	while (z > s) {
 		for (back = z - 1; back > s && (*back & 0xC0) == 0x80; back--)
 			;
-		if (!is_python_space(utf8_decode(back, &n)))
+		if (!is_unicode_space(utf8_decode(back, &n)))
 			break;
 		z = back;
 	}
@@ -215,17 +224,31 @@ choose_uuid(struct cleaner *c, struct event *ev, const char *line,
 	uuid_format(u, ev->uuid);
 }
 
+/*
+ * Keep the identity capture would use.  Capture reads the top-level
+ * distinct_id, which "$distinct_id" also names (a serde alias: both in
+ * one event is a duplicate field and a 400), and properties.distinct_id
+ * only when that is missing or null (event.rs, extract_distinct_id;
+ * the tests of rust/capture/src/v0_request.rs at 0127372).  Here a blank one also falls
+ * through to the next, where capture would refuse the event.  Only when
+ * none is usable is one derived.
+ */
 static void
 choose_distinct_id(struct cleaner *c, struct event *ev)
 {
-	const struct jmember *did = member(c, ev, R_DISTINCT_ID);
+	const struct jmember *cand[3];
 	unsigned char u[16], ns[16];
+	size_t i;
 
-	if (!is_blank_id(c, did)) {
-		ev->did = did->val;
-		ev->didlen = did->vallen;
-		return;
-	}
+	cand[0] = member(c, ev, R_DISTINCT_ID);
+	cand[1] = member(c, ev, R_DOLLAR_DISTINCT_ID);
+	cand[2] = js_get(&c->props, "distinct_id");
+	for (i = 0; i < 3; i++)
+		if (!is_blank_id(c, cand[i])) {
+			ev->did = cand[i]->val;
+			ev->didlen = cand[i]->vallen;
+			return;
+		}
 	if (c->random_distinct_id)
 		uuid_v4(u);
 	else {
@@ -376,6 +399,11 @@ put_event(struct cleaner *c, const struct event *ev)
 			if ((long)i == ev->uuid_at)
 				put_uuid(c, ev, &n);
 			break;
+		case R_DOLLAR_DISTINCT_ID:
+			/* One distinct_id out, where the first one was. */
+			if (ev->at[R_DISTINCT_ID] >= 0)
+				break;
+			/* FALLTHROUGH */
 		case R_DISTINCT_ID:
 			put_key(o, &n, "distinct_id");
 			buf_add(o, ev->did, ev->didlen);
@@ -389,7 +417,7 @@ put_event(struct cleaner *c, const struct event *ev)
 	}
 	if (ev->uuid_at < 0)
 		put_uuid(c, ev, &n);
-	if (ev->at[R_DISTINCT_ID] < 0) {
+	if (ev->at[R_DISTINCT_ID] < 0 && ev->at[R_DOLLAR_DISTINCT_ID] < 0) {
 		put_key(o, &n, "distinct_id");
 		buf_add(o, ev->did, ev->didlen);
 	}

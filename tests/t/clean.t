@@ -40,6 +40,34 @@ for did in '' '"distinct_id":null,' '"distinct_id":"",' \
 	    <"$T/out")" "('$(uuid5 $U)', '$(uuid5 $U)')"
 done
 
+# Identity: the one capture would use (top-level distinct_id, else
+# $distinct_id, else properties.distinct_id), filled only when none is.
+run_in '{"id":"'$U'","event":"e","properties":{"distinct_id":"realuser"}}
+{"id":"'$U'","event":"e","$distinct_id":"person-1","properties":{}}
+{"id":"'$U'","event":"e","distinct_id":"a","$distinct_id":"b","properties":{"distinct_id":"c"}}
+{"id":"'$U'","event":"e","distinct_id":null,"$distinct_id":"b","properties":{"distinct_id":"c"}}
+{"id":"'$U'","event":"e","distinct_id":"","$distinct_id":" ","properties":{"distinct_id":"c"}}
+{"id":"'$U'","event":"e","distinct_id":"","$distinct_id":null,"properties":{"distinct_id":null}}
+{"id":"'$U'","event":"e","distinct_id":7}
+' "$PH_CLEAN"
+is_status "identity cases: all accepted" 0
+python3 - "$T/out" >"$T/ids" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    pairs = json.loads(line, object_pairs_hook=lambda p: p)
+    keys = [k for k, v in pairs]
+    print(keys.count("distinct_id") + keys.count("$distinct_id"),
+          dict(pairs)["distinct_id"])
+EOF
+is_file "each comes out with one distinct_id, the one capture would use" \
+    "$T/ids" "1 realuser
+1 person-1
+1 a
+1 b
+1 c
+1 $(uuid5 $U)
+1 7"
+
 python3 "$PH_SRC/tests/gen-events.py" --count 500 --seed 3 >"$T/gen"
 "$PH_CLEAN" "$T/gen" >"$T/run1"
 "$PH_CLEAN" <"$T/gen" >"$T/run2"

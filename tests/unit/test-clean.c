@@ -56,6 +56,63 @@ static const struct {
 	  "\"properties\":{\"distinct_id\":7}}",
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"nones\","
 	  "\"properties\":{\"distinct_id\":7," GEO "}}" },
+	{ "rule 2: capture's trim: U+3000 alone is blank",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u3000\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"" DID_U "\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
+	{ "rule 2: capture's trim: U+001C (Python's space) is kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u001c\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u001c\","
+	  "\"properties\":{\"distinct_id\":\"\\u001c\"," GEO "}}" },
+	{ "rule 2: NUL, false, [] and 0 are ids capture stringifies: kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u0000\","
+	  "\"properties\":{\"distinct_id\":false,\"a\":[],\"b\":0}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u0000\","
+	  "\"properties\":{\"distinct_id\":false,\"a\":[],\"b\":0," GEO
+	  "}}" },
+	{ "rule 2: [] as the only id is kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":[]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":[],"
+	  "\"properties\":{\"distinct_id\":[]," GEO "}}" },
+	{ "rule 2: properties.distinct_id is the id when the top has none",
+	  "{\"id\":\"" U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"realuser\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"realuser\"," GEO "},"
+	  "\"distinct_id\":\"realuser\"}" },
+	{ "rule 2: properties.distinct_id given as a string is used too",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":null,"
+	  "\"properties\":\"{\\\"distinct_id\\\":\\\"q\\\\\\\"\\\"}\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"q\\\"\","
+	  "\"properties\":{\"distinct_id\":\"q\\\"\"," GEO "}}" },
+	{ "rule 2: $distinct_id comes out as the one distinct_id, in place",
+	  "{\"id\":\"" U "\",\"$distinct_id\":\"p1\",\"event\":\"e\"}",
+	  "{\"uuid\":\"" U "\",\"distinct_id\":\"p1\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"p1\"," GEO "}}" },
+	{ "rule 2: distinct_id beats $distinct_id, which is dropped",
+	  "{\"$distinct_id\":\"b\",\"id\":\"" U "\",\"event\":\"e\","
+	  "\"distinct_id\":\"a\",\"properties\":{\"distinct_id\":\"c\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"a\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: null distinct_id: $distinct_id beats properties",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":null,"
+	  "\"properties\":{\"distinct_id\":\"c\"},\"$distinct_id\":\"b\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"b\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: blank distinct_id and $distinct_id: properties' is used",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\" \","
+	  "\"$distinct_id\":\"None\",\"properties\":{\"distinct_id\":\"c\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"c\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: all three blank: derived, and written once",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"$distinct_id\":\"\","
+	  "\"distinct_id\":null,\"properties\":{\"distinct_id\":\"\\t\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"" DID_U "\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
+	{ "rule 2: only a blank $distinct_id: derived in its place",
+	  "{\"id\":\"" U "\",\"$distinct_id\":null,\"event\":\"e\"}",
+	  "{\"uuid\":\"" U "\",\"distinct_id\":\"" DID_U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
 	{ "rule 3: a blank properties.distinct_id takes the top one",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"a\":1,\"distinct_id\":\"\",\"b\":2}}",
