@@ -100,6 +100,25 @@ is "rule 4: elements_chain moves into properties unless there already" \
     <"$T/out" | tr '\n' ' ')" \
     "('a.link:nth-child=\"1\"', False, False) ('old', False, False) "
 
+# A Postgres-era listing (2021-22): integer ids, an "elements" array and
+# no elements_chain.  The array becomes the chain PostHog writes.
+printf '%s\n' \
+    '{"id":1017,"distinct_id":"u1","properties":{"$current_url":"/"},"elements":[{"text":"Buy","tag_name":"button","attr_class":["primary","btn"],"href":null,"attr_id":"buy","nth_child":3,"nth_of_type":1,"attributes":{"attr__class":"btn primary","attr__data-say":"\"hi\""},"order":0},{"text":null,"tag_name":"form","attr_class":null,"href":null,"attr_id":null,"nth_child":1,"nth_of_type":1,"attributes":{},"order":1}],"event":"$autocapture","timestamp":"2021-06-01T10:00:00.000000Z","person":"u1@example.com"}' \
+    '{"id":1018,"distinct_id":"u1","properties":{},"elements":[{"tag_name":"a","nth_child":2.5}],"event":"$autocapture","timestamp":"2021-06-01T10:00:01.000000Z"}' \
+    '{"id":1019,"distinct_id":"u1","properties":{},"elements":[],"event":"$pageview","timestamp":"2021-06-01T10:00:02.000000Z"}' \
+    >"$T/pg"
+run "$PH_CLEAN" "$T/pg"
+is_status "Postgres-era events: the one with a float nth_child is refused" 1
+is "  the chain, as PostHog's elements_to_string writes it" \
+    "$(jget 'e["properties"].get("$elements_chain")' <"$T/out")" \
+    'button.btn.primary:attr__class="btn primary"attr__data-say="\"hi\""attr_id="buy"nth-child="3"nth-of-type="1"text="Buy";form:nth-child="1"nth-of-type="1"
+None'
+is "  no elements left, uuids derived from the integer ids" \
+    "$(jget '"elements" in e, e["uuid"]' <"$T/out" | tr '\n' ' ')" \
+    "(False, '$(uuid5 id:1017)') (False, '$(uuid5 id:1019)') "
+is_file "  the refused line is named, with the element" "$T/err" \
+    "ph-clean: $T/pg:2: elements[0].nth_child: a float, array or object, whose text in a chain would be Python's"
+
 run_in '{"id":"'$U'","event":"e","distinct_id":"d","properties":{"$geoip_disable":false}}
 ' "$PH_CLEAN"
 is "rule 5: \$geoip_disable set to true" \

@@ -120,7 +120,7 @@ static const struct {
 	  "\"properties\":{\"a\":1,\"b\":2,\"distinct_id\":\"d\"," GEO "}}" },
 	{ "rule 4: person, elements, sent_at, offset, now, team_id removed",
 	  "{\"id\":\"" U "\",\"person\":{\"x\":1},\"event\":\"e\","
-	  "\"elements\":[{}],\"sent_at\":\"t\",\"offset\":5,\"now\":\"t\","
+	  "\"elements\":[],\"sent_at\":\"t\",\"offset\":5,\"now\":\"t\","
 	  "\"team_id\":2,\"distinct_id\":\"d\",\"ip\":\"1.2.3.4\"}",
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"ip\":\"1.2.3.4\",\"properties\":{\"distinct_id\":\"d\"," GEO
@@ -150,6 +150,59 @@ static const struct {
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\"a\","
 	  GEO "}}" },
+	{ "elements: two elements become PostHog's chain",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":["
+	  "{\"tag_name\":\"a\",\"attr_class\":[\"btn\",\"active\"],"
+	  "\"text\":\"Sign \\\"up\\\"\",\"href\":\"/signup\",\"attr_id\":\"go\","
+	  "\"nth_child\":2,\"nth_of_type\":1,"
+	  "\"attributes\":{\"attr__class\":\"btn active\"},\"order\":0},"
+	  "{\"tag_name\":\"div\",\"attr_class\":null,\"text\":null,"
+	  "\"href\":null,\"attr_id\":null,\"nth_child\":1,\"nth_of_type\":1,"
+	  "\"attributes\":{},\"order\":1}],\"properties\":{}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a.active.btn:attr__class=\\\"btn active\\\"attr_id=\\\"go\\\""
+	  "href=\\\"/signup\\\"nth-child=\\\"2\\\"nth-of-type=\\\"1\\\""
+	  "text=\\\"Sign \\\\\\\"up\\\\\\\"\\\";"
+	  "div:nth-child=\\\"1\\\"nth-of-type=\\\"1\\\"\"," GEO "}}" },
+	{ "elements: classes sorted, '\"' out of them; attributes win; str()",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"button\","
+	  "\"attr_class\":[\"b\\\"q\",\"Z\",\"a\",\"\\u00e9\"],"
+	  "\"nth_child\":null,\"nth_of_type\":0,\"attributes\":{"
+	  "\"data-x\":\"1\\\"2\",\"nth-child\":\"9\",\"attr__y\":true,"
+	  "\"n\":-0,\"z\":null}}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "button.Z.a.bq.\xC3\xA9:attr__y=\\\"True\\\"data-x=\\\"1\\\\\\\"2\\\""
+	  "n=\\\"0\\\"nth-child=\\\"9\\\"nth-of-type=\\\"0\\\"z=\\\"None\\\"\","
+	  GEO "}}" },
+	{ "elements: an empty element still has nth-child and nth-of-type",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":[{}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  ":nth-child=\\\"0\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
+	{ "elements: [] gives no chain",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\"," GEO "}}" },
+	{ "elements: an existing $elements_chain wins",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"a\"}],"
+	  "\"properties\":{\"$elements_chain\":\"old\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"$elements_chain\":\"old\",\"distinct_id\":\"d\","
+	  GEO "}}" },
+	{ "elements: an empty elements_chain does not stop it",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements_chain\":\"\",\"elements\":[{\"tag_name\":\"a\","
+	  "\"nth_child\":\"3\"}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a:nth-child=\\\"3\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
 	{ "rule 5: $geoip_disable false becomes true",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"$geoip_disable\":false,\"distinct_id\":\"d\"}}",
@@ -187,6 +240,25 @@ static const struct {
 	  "\"properties\" is not an object" },
 	{ "{\"event\":\"a\",\"properties\":\"{\\\"a\\\":}\"}",
 	  "\"properties\" string: invalid JSON at byte 6: expected a value" },
+	{ "{\"event\":\"a\",\"elements\":{}}",
+	  "\"elements\" is not an array" },
+	{ "{\"event\":\"a\",\"elements\":[{},\"div\"]}",
+	  "elements[1] is not an object" },
+	{ "{\"event\":\"a\",\"elements\":[{\"tag_name\":7}]}",
+	  "elements[0].tag_name is not a string" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attr_class\":\"btn\"}]}",
+	  "elements[0].attr_class is not an array of strings" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attr_class\":[\"a\",1]}]}",
+	  "elements[0].attr_class is not an array of strings" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attributes\":[1]}]}",
+	  "elements[0].attributes is not an object" },
+	{ "{\"event\":\"a\",\"elements\":[{\"nth_child\":1.5}]}",
+	  "elements[0].nth_child: a float, array or object, whose text in a "
+	  "chain would be Python's" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attributes\":"
+	  "{\"k\\n\":{\"x\":1}}}]}",
+	  "elements[0].attributes.k\\n: a float, array or object, whose text "
+	  "in a chain would be Python's" },
 };
 
 int
