@@ -235,9 +235,9 @@ choose_uuid(struct cleaner *c, struct event *ev, const char *line,
  * distinct_id, which "$distinct_id" also names (a serde alias: both in
  * one event is a duplicate field and a 400), and properties.distinct_id
  * only when that is missing or null (event.rs, extract_distinct_id;
- * the tests of rust/capture/src/v0_request.rs at 0127372).  Here a blank one also falls
- * through to the next, where capture would refuse the event.  Only when
- * none is usable is one derived.
+ * the tests of rust/capture/src/v0_request.rs at 0127372).  Here a
+ * blank one also falls through to the next, where capture would refuse
+ * the event.  Only when none is usable is one derived.
  */
 static void
 choose_distinct_id(struct cleaner *c, struct event *ev)
@@ -332,8 +332,9 @@ py_truthy(const struct jmember *m)
 		return m->vallen > 2;
 	case JT_ARRAY:
 	case JT_OBJECT:
+		/* Not [] or {}: what follows the bracket is not its pair. */
 		z = m->val + m->vallen;
-		return *js_ws(m->val + 1, z) != (m->type == JT_ARRAY ? ']' : '}');
+		return js_ws(m->val + 1, z) != z - 1;
 	case JT_NUMBER:
 		/* 0, -0, 0.0 and 0e5 are all false. */
 		for (p = m->val, z = p + m->vallen; p < z && *p != 'e' &&

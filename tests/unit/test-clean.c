@@ -184,6 +184,14 @@ static const struct {
 	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
 	  ":nth-child=\\\"0\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
+	{ "elements: empty values count as Python's false ones",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"a\",\"text\":[],\"attr_class\":{},"
+	  "\"href\":0,\"attr_id\":false,\"nth_child\":\"0\","
+	  "\"nth_of_type\":0.0}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a:nth-child=\\\"0\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
 	{ "elements: [] gives no chain",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"elements\":[]}",
