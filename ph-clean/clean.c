@@ -15,30 +15,36 @@ enum role {
 	R_ID,
 	R_UUID,
 	R_DISTINCT_ID,
+	R_DOLLAR_DISTINCT_ID,	/* capture's other name for distinct_id */
 	R_PROPERTIES,
 	R_ELEMENTS_CHAIN,
+	R_ELEMENTS,		/* Postgres-era: becomes the chain */
 	R_DROP,			/* person, elements, sent_at, ... */
 	NROLES
 };
 
+#define ROLE(k, r)	{ k, sizeof(k) - 1, r }
+
 static const struct {
 	const char	*key;
+	size_t		 len;
 	enum role	 role;
 } roles[] = {
-	{ "event", R_EVENT },
-	{ "id", R_ID },
-	{ "uuid", R_UUID },
-	{ "distinct_id", R_DISTINCT_ID },
-	{ "properties", R_PROPERTIES },
-	{ "elements_chain", R_ELEMENTS_CHAIN },
+	ROLE("event", R_EVENT),
+	ROLE("id", R_ID),
+	ROLE("uuid", R_UUID),
+	ROLE("distinct_id", R_DISTINCT_ID),
+	ROLE("$distinct_id", R_DOLLAR_DISTINCT_ID),
+	ROLE("properties", R_PROPERTIES),
+	ROLE("elements_chain", R_ELEMENTS_CHAIN),
 	/* Output of the listing API, not input to capture (section 6). */
-	{ "person", R_DROP },
-	{ "elements", R_DROP },
-	{ "team_id", R_DROP },
+	ROLE("person", R_DROP),
+	ROLE("elements", R_ELEMENTS),
+	ROLE("team_id", R_DROP),
 	/* They would shift every timestamp by the send delay (section 5). */
-	{ "sent_at", R_DROP },
-	{ "offset", R_DROP },
-	{ "now", R_DROP },
+	ROLE("sent_at", R_DROP),
+	ROLE("offset", R_DROP),
+	ROLE("now", R_DROP),
 };
 
 /* What one event's members say. */
@@ -57,8 +63,10 @@ role_of(const struct jmember *m)
 {
 	size_t i;
 
+	/* Every member of every event comes here: lengths first. */
 	for (i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		if (js_key_eq(m, roles[i].key))
+		if ((m->key_esc || m->keylen - 2 == roles[i].len) &&
+		    js_key_eq(m, roles[i].key))
 			return roles[i].role;
 	return R_OTHER;
 }
@@ -107,10 +115,11 @@ find_roles(struct cleaner *c, struct event *ev, char *msg, size_t size)
 	return 0;
 }
 
+/* Unicode White_Space: what Rust's str::trim, and so capture, removes. */
 static int
-is_python_space(unsigned cp)
+is_unicode_space(unsigned cp)
 {
-	return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) ||
+	return (cp >= 0x09 && cp <= 0x0D) || cp == 0x20 ||
 	    cp == 0x85 || cp == 0xA0 || cp == 0x1680 ||
 	    (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 ||
 	    cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000;
@@ -132,9 +141,15 @@ utf8_decode(const unsigned char *s, size_t *n)
 }
 
 /*
- * The original script's test for a distinct_id that must be replaced:
- * missing, null, empty, or "none" in any case once white space (as
- * Python's str.strip() sees it) is trimmed.
+ * Whether capture could not take this distinct_id.  Capture
+ * (rust/common/types/src/event.rs at 024dbbe, extract_distinct_id) takes
+ * a missing or null one as absent; stringifies any other non-string
+ * value (42 is "42", [] is "[]"), so those are usable; and refuses a
+ * string that is empty once white space is trimmed.  (It also turns
+ * NUL into U+FFFD and cuts the id to 200 characters: it does that
+ * itself.)  One more rule is ph's, from the original script: "none" in
+ * any letter case is no identity, since Django-era capture stored a
+ * null id as str(None) (posthog/api/capture.py, 2021).
  */
 static int
 is_blank_id(struct cleaner *c, const struct jmember *m)
@@ -150,12 +165,12 @@ is_blank_id(struct cleaner *c, const struct jmember *m)
 	js_unescape(&c->tmp, m->val, m->vallen);
 	s = (const unsigned char *)c->tmp.p;
 	z = s + c->tmp.len;
-	while (s < z && is_python_space(utf8_decode(s, &n)))
+	while (s < z && is_unicode_space(utf8_decode(s, &n)))
 		s += n;
 	while (z > s) {
 		for (back = z - 1; back > s && (*back & 0xC0) == 0x80; back--)
 			;
-		if (!is_python_space(utf8_decode(back, &n)))
+		if (!is_unicode_space(utf8_decode(back, &n)))
 			break;
 		z = back;
 	}
@@ -215,17 +230,31 @@ choose_uuid(struct cleaner *c, struct event *ev, const char *line,
 	uuid_format(u, ev->uuid);
 }
 
+/*
+ * Keep the identity capture would use.  Capture reads the top-level
+ * distinct_id, which "$distinct_id" also names (a serde alias: both in
+ * one event is a duplicate field and a 400), and properties.distinct_id
+ * only when that is missing or null (event.rs, extract_distinct_id;
+ * the tests of rust/capture/src/v0_request.rs at 0127372).  Here a
+ * blank one also falls through to the next, where capture would refuse
+ * the event.  Only when none is usable is one derived.
+ */
 static void
 choose_distinct_id(struct cleaner *c, struct event *ev)
 {
-	const struct jmember *did = member(c, ev, R_DISTINCT_ID);
+	const struct jmember *cand[3];
 	unsigned char u[16], ns[16];
+	size_t i;
 
-	if (!is_blank_id(c, did)) {
-		ev->did = did->val;
-		ev->didlen = did->vallen;
-		return;
-	}
+	cand[0] = member(c, ev, R_DISTINCT_ID);
+	cand[1] = member(c, ev, R_DOLLAR_DISTINCT_ID);
+	cand[2] = js_get(&c->props, "distinct_id");
+	for (i = 0; i < 3; i++)
+		if (!is_blank_id(c, cand[i])) {
+			ev->did = cand[i]->val;
+			ev->didlen = cand[i]->vallen;
+			return;
+		}
 	if (c->random_distinct_id)
 		uuid_v4(u);
 	else {
@@ -271,6 +300,342 @@ load_properties(struct cleaner *c, struct event *ev, char *msg,
 	return 0;
 }
 
+/*
+ * Postgres-era sources (2021-22) list an "elements" array and no
+ * elements_chain, and ingestion reads autocapture elements from
+ * properties.$elements_chain: the array is written as that chain, in
+ * the text PostHog's elements_to_string writes
+ * (posthog/models/element/element.py at 10dc7c2, the same since
+ * ee/clickhouse/models/element.py of 2021 but for the '"' it now takes
+ * out of class names).  Per element, in the array's order (the listing
+ * API's, by "order"): the tag name, ".class" for each class sorted,
+ * ':', then name="value" for each attribute sorted by name, with no
+ * separator: text, href and attr_id when not empty, nth-child and
+ * nth-of-type (0 when empty), then the "attributes" object, whose names
+ * win over those; '"' in names and values written \".  Elements are
+ * joined by ';'.  Values are Python's str() of the JSON value.
+ */
+
+/* Python's truth value of a value, as PostHog's "if element.text" sees it. */
+static int
+py_truthy(const struct jmember *m)
+{
+	const char *p, *z;
+
+	if (m == NULL)
+		return 0;
+	switch (m->type) {
+	case JT_NULL:
+	case JT_FALSE:
+		return 0;
+	case JT_STRING:
+		return m->vallen > 2;
+	case JT_ARRAY:
+	case JT_OBJECT:
+		/* Not [] or {}: what follows the bracket is not its pair. */
+		z = m->val + m->vallen;
+		return js_ws(m->val + 1, z) != z - 1;
+	case JT_NUMBER:
+		/* 0, -0, 0.0 and 0e5 are all false. */
+		for (p = m->val, z = p + m->vallen; p < z && *p != 'e' &&
+		    *p != 'E'; p++)
+			if (*p >= '1' && *p <= '9')
+				return 1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
+static int
+is_integer_text(const char *p, size_t n)
+{
+	return memchr(p, '.', n) == NULL && memchr(p, 'e', n) == NULL &&
+	    memchr(p, 'E', n) == NULL;
+}
+
+/*
+ * Python's str() of a value, appended to c->text.  A float's or a
+ * container's Python text is not the JSON text: refuse those rather
+ * than write a chain PostHog would not have written.
+ */
+static int
+py_str(struct cleaner *c, const struct jmember *m, size_t no,
+    const char *what, const char *name, size_t namelen, char *msg,
+    size_t size)
+{
+	char shown[64];
+
+	switch (m->type) {
+	case JT_STRING:
+		js_unescape(&c->text, m->val, m->vallen);
+		return 0;
+	case JT_TRUE:
+		buf_addstr(&c->text, "True");
+		return 0;
+	case JT_FALSE:
+		buf_addstr(&c->text, "False");
+		return 0;
+	case JT_NULL:
+		buf_addstr(&c->text, "None");
+		return 0;
+	case JT_NUMBER:
+		if (is_integer_text(m->val, m->vallen)) {
+			/* An integer: Python writes -0 as 0. */
+			if (!py_truthy(m))
+				buf_addc(&c->text, '0');
+			else
+				buf_add(&c->text, m->val, m->vallen);
+			return 0;
+		}
+		break;
+	default:
+		break;
+	}
+	return refusal(msg, size, "elements[%zu].%s%s: a float, array or "
+	    "object, whose text in a chain would be Python's", no, what,
+	    printable(name, namelen, shown, sizeof(shown)));
+}
+
+static void
+part_start(struct cleaner *c)
+{
+	struct chainpart *p;
+
+	if (c->nparts == c->partcap) {
+		c->partcap = c->partcap ? c->partcap * 2 : 16;
+		c->parts = xreallocarray(c->parts, c->partcap,
+		    sizeof(c->parts[0]));
+	}
+	p = &c->parts[c->nparts];
+	p->seq = c->nparts++;
+	p->koff = c->text.len;
+	p->klen = p->voff = p->vlen = 0;
+}
+
+/* The name is in c->text: what follows is the value. */
+static void
+part_value(struct cleaner *c)
+{
+	struct chainpart *p = &c->parts[c->nparts - 1];
+
+	p->klen = c->text.len - p->koff;
+	p->voff = c->text.len;
+}
+
+static void
+part_end(struct cleaner *c)
+{
+	struct chainpart *p = &c->parts[c->nparts - 1];
+
+	p->vlen = c->text.len - p->voff;
+}
+
+/* Python's order of str: by code point, which is UTF-8's byte order. */
+static int
+part_cmp(const void *a, const void *b)
+{
+	const struct chainpart *x = a, *y = b;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int d = n > 0 ? memcmp(x->k, y->k, n) : 0;
+
+	if (d != 0)
+		return d;
+	if (x->klen != y->klen)
+		return x->klen < y->klen ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int
+same_name(const struct chainpart *a, const struct chainpart *b)
+{
+	return a->klen == b->klen &&
+	    (a->klen == 0 || memcmp(a->k, b->k, a->klen) == 0);
+}
+
+static void
+parts_sort(struct cleaner *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nparts; i++) {
+		c->parts[i].k = c->text.p + c->parts[i].koff;
+		c->parts[i].v = c->text.p + c->parts[i].voff;
+	}
+	if (c->nparts > 1)
+		qsort(c->parts, c->nparts, sizeof(c->parts[0]), part_cmp);
+}
+
+/* elements_to_string's _escape. */
+static void
+put_escaped(struct buf *o, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '"')
+			buf_addc(o, '\\');
+		buf_addc(o, s[i]);
+	}
+}
+
+static int
+put_classes(struct cleaner *c, const struct jmember *m, size_t no,
+    char *msg, size_t size)
+{
+	struct jerr e;
+	size_t i, j;
+
+	if (!py_truthy(m))
+		return 0;
+	if (m->type != JT_ARRAY ||
+	    js_array(m->val, m->val + m->vallen, &c->classes, &e) == NULL)
+		return refusal(msg, size, "elements[%zu].attr_class is not "
+		    "an array of strings", no);
+	c->text.len = 0;
+	c->nparts = 0;
+	for (i = 0; i < c->classes.n; i++) {
+		const struct jitem *it = &c->classes.v[i];
+
+		if (it->type != JT_STRING)
+			return refusal(msg, size, "elements[%zu].attr_class "
+			    "is not an array of strings", no);
+		part_start(c);
+		js_unescape(&c->text, it->p, it->len);
+		part_value(c);
+		part_end(c);
+	}
+	parts_sort(c);
+	for (i = 0; i < c->nparts; i++) {
+		buf_addc(&c->chain, '.');
+		for (j = 0; j < c->parts[i].klen; j++)
+			if (c->parts[i].k[j] != '"')
+				buf_addc(&c->chain, c->parts[i].k[j]);
+	}
+	return 0;
+}
+
+/* One of the attributes an element's own fields give. */
+static int
+add_field(struct cleaner *c, const char *name, const char *field,
+    int always, size_t no, char *msg, size_t size)
+{
+	const struct jmember *m = js_get(&c->el, field);
+
+	if (!py_truthy(m) && !always)
+		return 0;
+	part_start(c);
+	buf_addstr(&c->text, name);
+	part_value(c);
+	if (!py_truthy(m))
+		buf_addc(&c->text, '0');	/* nth_child or 0 */
+	else if (py_str(c, m, no, "", field, strlen(field), msg, size) == -1)
+		return -1;
+	part_end(c);
+	return 0;
+}
+
+static int
+put_attributes(struct cleaner *c, size_t no, char *msg, size_t size)
+{
+	const struct jmember *m = js_get(&c->el, "attributes");
+	size_t i;
+
+	c->text.len = 0;
+	c->nparts = 0;
+	if (add_field(c, "text", "text", 0, no, msg, size) == -1 ||
+	    add_field(c, "nth-child", "nth_child", 1, no, msg, size) == -1 ||
+	    add_field(c, "nth-of-type", "nth_of_type", 1, no, msg,
+	    size) == -1 ||
+	    add_field(c, "href", "href", 0, no, msg, size) == -1 ||
+	    add_field(c, "attr_id", "attr_id", 0, no, msg, size) == -1)
+		return -1;
+	if (m != NULL && m->type != JT_NULL && m->type != JT_OBJECT)
+		return refusal(msg, size, "elements[%zu].attributes is not an "
+		    "object", no);
+	for (i = 0; m != NULL && m->type == JT_OBJECT &&
+	    i < c->elattrs.n; i++) {
+		const struct jmember *a = &c->elattrs.v[i];
+
+		part_start(c);
+		js_unescape(&c->text, a->key, a->keylen);
+		part_value(c);
+		if (py_str(c, a, no, "attributes.", a->key + 1, a->keylen - 2,
+		    msg, size) == -1)
+			return -1;
+		part_end(c);
+	}
+	parts_sort(c);
+	for (i = 0; i < c->nparts; i++) {
+		const struct chainpart *p = &c->parts[i];
+
+		/* A dict: of equal names, the one merged last. */
+		if (i + 1 < c->nparts && same_name(p, p + 1))
+			continue;
+		put_escaped(&c->chain, p->k, p->klen);
+		buf_add(&c->chain, "=\"", 2);
+		put_escaped(&c->chain, p->v, p->vlen);
+		buf_addc(&c->chain, '"');
+	}
+	return 0;
+}
+
+static int
+put_element(struct cleaner *c, const struct jitem *it, size_t no,
+    char *msg, size_t size)
+{
+	const struct jmember *tag;
+	struct jerr e;
+
+	if (it->type != JT_OBJECT || js_parse_object(it->p, it->len, &c->el,
+	    "attributes", &c->elattrs, &e) == -1)
+		return refusal(msg, size, "elements[%zu] is not an object",
+		    no);
+	tag = js_get(&c->el, "tag_name");
+	if (py_truthy(tag)) {
+		if (tag->type != JT_STRING)
+			return refusal(msg, size, "elements[%zu].tag_name is "
+			    "not a string", no);
+		js_unescape(&c->chain, tag->val, tag->vallen);
+	}
+	if (put_classes(c, js_get(&c->el, "attr_class"), no, msg,
+	    size) == -1)
+		return -1;
+	buf_addc(&c->chain, ':');
+	return put_attributes(c, no, msg, size);
+}
+
+/*
+ * The chain the event's "elements" give, into c->chain, when it has no
+ * chain already.
+ */
+static int
+build_chain(struct cleaner *c, struct event *ev, char *msg, size_t size)
+{
+	const struct jmember *m = member(c, ev, R_ELEMENTS);
+	const struct jmember *given = member(c, ev, R_ELEMENTS_CHAIN);
+	struct jerr e;
+	size_t i;
+
+	c->chain.len = 0;
+	/* Most events have none: the cheap tests first. */
+	if (m == NULL || m->type == JT_NULL ||
+	    (m->type == JT_ARRAY && !py_truthy(m)) ||
+	    (given != NULL && given->type == JT_STRING && given->vallen > 2) ||
+	    !js_is_blank(js_get(&c->props, "$elements_chain")))
+		return 0;
+	if (m->type != JT_ARRAY ||
+	    js_array(m->val, m->val + m->vallen, &c->elems, &e) == NULL)
+		return refusal(msg, size, "%s", "\"elements\" is not an array");
+	for (i = 0; i < c->elems.n; i++) {
+		if (i > 0)
+			buf_addc(&c->chain, ';');
+		if (put_element(c, &c->elems.v[i], i, msg, size) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 static void
 put_key(struct buf *o, int *n, const char *key)
 {
@@ -308,7 +673,8 @@ put_uuid(struct cleaner *c, const struct event *ev, int *n)
 
 /*
  * Rules 3 to 5 inside the properties: the distinct_id, the elements
- * chain, GeoIP off.  Untouched properties are copied as they are.
+ * chain (given, or built from "elements"), GeoIP off.  Untouched
+ * properties are copied as they are.
  */
 static void
 put_properties(struct cleaner *c, const struct event *ev, int *n)
@@ -318,8 +684,10 @@ put_properties(struct cleaner *c, const struct event *ev, int *n)
 	const struct jmembers *p = &c->props;
 	long pd = js_find(p, "distinct_id");
 	int fix_did = pd < 0 || is_blank_id(c, &p->v[pd]);
-	int add_chain = chain != NULL && chain->type == JT_STRING &&
-	    chain->vallen > 2 && js_is_blank(js_get(p, "$elements_chain"));
+	int old_chain = !js_is_blank(js_get(p, "$elements_chain"));
+	int given = chain != NULL && chain->type == JT_STRING &&
+	    chain->vallen > 2;
+	int add_chain = !old_chain && (given || c->chain.len > 0);
 	int set_geoip = !c->keep_geoip;
 	struct buf *o = &c->out;
 	int k = 0;
@@ -347,7 +715,10 @@ put_properties(struct cleaner *c, const struct event *ev, int *n)
 	}
 	if (add_chain) {
 		put_key(o, &k, "$elements_chain");
-		buf_add(o, chain->val, chain->vallen);
+		if (given)
+			buf_add(o, chain->val, chain->vallen);
+		else
+			js_escape(o, c->chain.p, c->chain.len);
 	}
 	if (set_geoip) {
 		put_key(o, &k, "$geoip_disable");
@@ -369,6 +740,7 @@ put_event(struct cleaner *c, const struct event *ev)
 	for (i = 0; i < c->top.n; i++) {
 		switch (c->role[i]) {
 		case R_DROP:
+		case R_ELEMENTS:
 		case R_ELEMENTS_CHAIN:
 			break;
 		case R_ID:
@@ -376,6 +748,11 @@ put_event(struct cleaner *c, const struct event *ev)
 			if ((long)i == ev->uuid_at)
 				put_uuid(c, ev, &n);
 			break;
+		case R_DOLLAR_DISTINCT_ID:
+			/* One distinct_id out, where the first one was. */
+			if (ev->at[R_DISTINCT_ID] >= 0)
+				break;
+			/* FALLTHROUGH */
 		case R_DISTINCT_ID:
 			put_key(o, &n, "distinct_id");
 			buf_add(o, ev->did, ev->didlen);
@@ -389,7 +766,7 @@ put_event(struct cleaner *c, const struct event *ev)
 	}
 	if (ev->uuid_at < 0)
 		put_uuid(c, ev, &n);
-	if (ev->at[R_DISTINCT_ID] < 0) {
+	if (ev->at[R_DISTINCT_ID] < 0 && ev->at[R_DOLLAR_DISTINCT_ID] < 0) {
 		put_key(o, &n, "distinct_id");
 		buf_add(o, ev->did, ev->didlen);
 	}
@@ -412,7 +789,8 @@ clean_event(struct cleaner *c, const char *line, size_t len, char *msg,
 	}
 	if (check_duplicates(c, msg, size) == -1 ||
 	    find_roles(c, &ev, msg, size) == -1 ||
-	    load_properties(c, &ev, msg, size) == -1)
+	    load_properties(c, &ev, msg, size) == -1 ||
+	    build_chain(c, &ev, msg, size) == -1)
 		return -1;
 	choose_uuid(c, &ev, line, len);
 	choose_distinct_id(c, &ev);
@@ -429,4 +807,11 @@ cleaner_free(struct cleaner *c)
 	buf_free(&c->propstext);
 	buf_free(&c->tmp);
 	buf_free(&c->out);
+	js_items_free(&c->elems);
+	js_items_free(&c->classes);
+	js_members_free(&c->el);
+	js_members_free(&c->elattrs);
+	free(c->parts);
+	buf_free(&c->text);
+	buf_free(&c->chain);
 }

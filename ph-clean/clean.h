@@ -11,6 +11,14 @@
 #include "buf.h"
 #include "jscan.h"
 
+/* A class name, or an attribute and its value, in cleaner.text. */
+struct chainpart {
+	size_t		 koff, klen;	/* the name */
+	size_t		 voff, vlen;	/* the value */
+	size_t		 seq;		/* of equal names, the last counts */
+	const char	*k, *v;		/* set once text stops growing */
+};
+
 struct cleaner {
 	int		 keep_geoip;
 	int		 random_distinct_id;
@@ -23,6 +31,17 @@ struct cleaner {
 	struct buf	 propstext;	/* properties given as a string */
 	struct buf	 tmp;
 	struct buf	 out;		/* the cleaned event, no newline */
+
+	/* An "elements" array made into an elements chain. */
+	struct jitems	 elems;		/* the array's items */
+	struct jitems	 classes;	/* one element's attr_class */
+	struct jmembers	 el;		/* one element's members */
+	struct jmembers	 elattrs;	/* its attributes */
+	struct chainpart *parts;
+	size_t		 nparts;
+	size_t		 partcap;
+	struct buf	 text;		/* decoded names and values */
+	struct buf	 chain;		/* the chain, not yet a JSON string */
 };
 
 /*

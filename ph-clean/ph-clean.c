@@ -4,10 +4,12 @@
  */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clean.h"
 #include "cli.h"
@@ -29,8 +31,8 @@ static const char help_text[] =
 "  -s, --strict             stop at the first bad line\n"
 "  -u, --unbuffered         flush standard output after each event\n"
 "      --keep-geoip         do not set properties.$geoip_disable\n"
-"      --random-distinct-id replace a missing distinct_id with a random\n"
-"                           UUID instead of one derived from the event\n"
+"      --random-distinct-id give an event with no usable distinct_id a\n"
+"                           random UUID instead of one derived from it\n"
 "  -h, --help               print this help and exit\n"
 "  -V, --version            print the version and exit\n"
 "\n"
@@ -62,6 +64,7 @@ struct run {
 	int		 strict;
 	int		 status;
 	int		 stop;		/* --strict met a bad line */
+	int		 stdin_closed;	/* descriptor 0 was closed at start */
 };
 
 static void
@@ -116,6 +119,15 @@ clean_file(struct run *r, const char *path)
 	struct line l;
 	int got = 0;
 
+	/*
+	 * ensure_std_fds put /dev/null there: reading it would pass an
+	 * input we never had for an empty one.
+	 */
+	if (r->stdin_closed && strcmp(path, "-") == 0) {
+		warnx("stdin: %s", strerror(EBADF));
+		set_status(r, PH_EXIT_FATAL);
+		return;
+	}
 	if (lr_open(&lr, path) == -1) {
 		warn("%s", path);
 		set_status(r, PH_EXIT_FATAL);
@@ -141,8 +153,9 @@ main(int argc, char *argv[])
 	cli_init(usage_text, help_text);
 	if (!stdout_is_open())
 		errx(PH_EXIT_FATAL, "stdout: %s", strerror(EBADF));
-	ensure_std_fds();
 	memset(&r, 0, sizeof(r));
+	r.stdin_closed = fcntl(STDIN_FILENO, F_GETFD) == -1;
+	ensure_std_fds();
 	ow_init(&r.out, 1, "stdout");
 	while ((ch = getopt_long(argc, argv, "hr:suV", longopts, NULL)) != -1)
 		switch (ch) {

@@ -56,6 +56,63 @@ static const struct {
 	  "\"properties\":{\"distinct_id\":7}}",
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"nones\","
 	  "\"properties\":{\"distinct_id\":7," GEO "}}" },
+	{ "rule 2: capture's trim: U+3000 alone is blank",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u3000\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"" DID_U "\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
+	{ "rule 2: capture's trim: U+001C (Python's space) is kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u001c\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u001c\","
+	  "\"properties\":{\"distinct_id\":\"\\u001c\"," GEO "}}" },
+	{ "rule 2: NUL, false, [] and 0 are ids capture stringifies: kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u0000\","
+	  "\"properties\":{\"distinct_id\":false,\"a\":[],\"b\":0}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"\\u0000\","
+	  "\"properties\":{\"distinct_id\":false,\"a\":[],\"b\":0," GEO
+	  "}}" },
+	{ "rule 2: [] as the only id is kept",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":[]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":[],"
+	  "\"properties\":{\"distinct_id\":[]," GEO "}}" },
+	{ "rule 2: properties.distinct_id is the id when the top has none",
+	  "{\"id\":\"" U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"realuser\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"realuser\"," GEO "},"
+	  "\"distinct_id\":\"realuser\"}" },
+	{ "rule 2: properties.distinct_id given as a string is used too",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":null,"
+	  "\"properties\":\"{\\\"distinct_id\\\":\\\"q\\\\\\\"\\\"}\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"q\\\"\","
+	  "\"properties\":{\"distinct_id\":\"q\\\"\"," GEO "}}" },
+	{ "rule 2: $distinct_id comes out as the one distinct_id, in place",
+	  "{\"id\":\"" U "\",\"$distinct_id\":\"p1\",\"event\":\"e\"}",
+	  "{\"uuid\":\"" U "\",\"distinct_id\":\"p1\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"p1\"," GEO "}}" },
+	{ "rule 2: distinct_id beats $distinct_id, which is dropped",
+	  "{\"$distinct_id\":\"b\",\"id\":\"" U "\",\"event\":\"e\","
+	  "\"distinct_id\":\"a\",\"properties\":{\"distinct_id\":\"c\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"a\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: null distinct_id: $distinct_id beats properties",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":null,"
+	  "\"properties\":{\"distinct_id\":\"c\"},\"$distinct_id\":\"b\"}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"b\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: blank distinct_id and $distinct_id: properties' is used",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\" \","
+	  "\"$distinct_id\":\"None\",\"properties\":{\"distinct_id\":\"c\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"c\","
+	  "\"properties\":{\"distinct_id\":\"c\"," GEO "}}" },
+	{ "rule 2: all three blank: derived, and written once",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"$distinct_id\":\"\","
+	  "\"distinct_id\":null,\"properties\":{\"distinct_id\":\"\\t\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"" DID_U "\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
+	{ "rule 2: only a blank $distinct_id: derived in its place",
+	  "{\"id\":\"" U "\",\"$distinct_id\":null,\"event\":\"e\"}",
+	  "{\"uuid\":\"" U "\",\"distinct_id\":\"" DID_U "\",\"event\":\"e\","
+	  "\"properties\":{\"distinct_id\":\"" DID_U "\"," GEO "}}" },
 	{ "rule 3: a blank properties.distinct_id takes the top one",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"a\":1,\"distinct_id\":\"\",\"b\":2}}",
@@ -63,7 +120,7 @@ static const struct {
 	  "\"properties\":{\"a\":1,\"b\":2,\"distinct_id\":\"d\"," GEO "}}" },
 	{ "rule 4: person, elements, sent_at, offset, now, team_id removed",
 	  "{\"id\":\"" U "\",\"person\":{\"x\":1},\"event\":\"e\","
-	  "\"elements\":[{}],\"sent_at\":\"t\",\"offset\":5,\"now\":\"t\","
+	  "\"elements\":[],\"sent_at\":\"t\",\"offset\":5,\"now\":\"t\","
 	  "\"team_id\":2,\"distinct_id\":\"d\",\"ip\":\"1.2.3.4\"}",
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"ip\":\"1.2.3.4\",\"properties\":{\"distinct_id\":\"d\"," GEO
@@ -93,6 +150,67 @@ static const struct {
 	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\"a\","
 	  GEO "}}" },
+	{ "elements: two elements become PostHog's chain",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":["
+	  "{\"tag_name\":\"a\",\"attr_class\":[\"btn\",\"active\"],"
+	  "\"text\":\"Sign \\\"up\\\"\",\"href\":\"/signup\",\"attr_id\":\"go\","
+	  "\"nth_child\":2,\"nth_of_type\":1,"
+	  "\"attributes\":{\"attr__class\":\"btn active\"},\"order\":0},"
+	  "{\"tag_name\":\"div\",\"attr_class\":null,\"text\":null,"
+	  "\"href\":null,\"attr_id\":null,\"nth_child\":1,\"nth_of_type\":1,"
+	  "\"attributes\":{},\"order\":1}],\"properties\":{}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a.active.btn:attr__class=\\\"btn active\\\"attr_id=\\\"go\\\""
+	  "href=\\\"/signup\\\"nth-child=\\\"2\\\"nth-of-type=\\\"1\\\""
+	  "text=\\\"Sign \\\\\\\"up\\\\\\\"\\\";"
+	  "div:nth-child=\\\"1\\\"nth-of-type=\\\"1\\\"\"," GEO "}}" },
+	{ "elements: classes sorted, '\"' out of them; attributes win; str()",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"button\","
+	  "\"attr_class\":[\"b\\\"q\",\"Z\",\"a\",\"\\u00e9\"],"
+	  "\"nth_child\":null,\"nth_of_type\":0,\"attributes\":{"
+	  "\"data-x\":\"1\\\"2\",\"nth-child\":\"9\",\"attr__y\":true,"
+	  "\"n\":-0,\"z\":null}}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "button.Z.a.bq.\xC3\xA9:attr__y=\\\"True\\\"data-x=\\\"1\\\\\\\"2\\\""
+	  "n=\\\"0\\\"nth-child=\\\"9\\\"nth-of-type=\\\"0\\\"z=\\\"None\\\"\","
+	  GEO "}}" },
+	{ "elements: an empty element still has nth-child and nth-of-type",
+	  "{\"id\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"elements\":[{}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"$autocapture\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  ":nth-child=\\\"0\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
+	{ "elements: empty values count as Python's false ones",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"a\",\"text\":[],\"attr_class\":{},"
+	  "\"href\":0,\"attr_id\":false,\"nth_child\":\"0\","
+	  "\"nth_of_type\":0.0}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a:nth-child=\\\"0\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
+	{ "elements: [] gives no chain",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\"," GEO "}}" },
+	{ "elements: an existing $elements_chain wins",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements\":[{\"tag_name\":\"a\"}],"
+	  "\"properties\":{\"$elements_chain\":\"old\"}}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"$elements_chain\":\"old\",\"distinct_id\":\"d\","
+	  GEO "}}" },
+	{ "elements: an empty elements_chain does not stop it",
+	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"elements_chain\":\"\",\"elements\":[{\"tag_name\":\"a\","
+	  "\"nth_child\":\"3\"}]}",
+	  "{\"uuid\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
+	  "\"properties\":{\"distinct_id\":\"d\",\"$elements_chain\":\""
+	  "a:nth-child=\\\"3\\\"nth-of-type=\\\"0\\\"\"," GEO "}}" },
 	{ "rule 5: $geoip_disable false becomes true",
 	  "{\"id\":\"" U "\",\"event\":\"e\",\"distinct_id\":\"d\","
 	  "\"properties\":{\"$geoip_disable\":false,\"distinct_id\":\"d\"}}",
@@ -130,6 +248,25 @@ static const struct {
 	  "\"properties\" is not an object" },
 	{ "{\"event\":\"a\",\"properties\":\"{\\\"a\\\":}\"}",
 	  "\"properties\" string: invalid JSON at byte 6: expected a value" },
+	{ "{\"event\":\"a\",\"elements\":{}}",
+	  "\"elements\" is not an array" },
+	{ "{\"event\":\"a\",\"elements\":[{},\"div\"]}",
+	  "elements[1] is not an object" },
+	{ "{\"event\":\"a\",\"elements\":[{\"tag_name\":7}]}",
+	  "elements[0].tag_name is not a string" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attr_class\":\"btn\"}]}",
+	  "elements[0].attr_class is not an array of strings" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attr_class\":[\"a\",1]}]}",
+	  "elements[0].attr_class is not an array of strings" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attributes\":[1]}]}",
+	  "elements[0].attributes is not an object" },
+	{ "{\"event\":\"a\",\"elements\":[{\"nth_child\":1.5}]}",
+	  "elements[0].nth_child: a float, array or object, whose text in a "
+	  "chain would be Python's" },
+	{ "{\"event\":\"a\",\"elements\":[{\"attributes\":"
+	  "{\"k\\n\":{\"x\":1}}}]}",
+	  "elements[0].attributes.k\\n: a float, array or object, whose text "
+	  "in a chain would be Python's" },
 };
 
 int
