@@ -28,6 +28,7 @@
 #include "emu.h"
 #include "jscan.h"
 #include "numparse.h"
+#include "persons.h"
 #include "xalloc.h"
 
 static struct emu emu;
@@ -269,6 +270,8 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 	if (strcmp(url, "/_emu/stats") == 0)
 		return stats(e, c);
+	if (persons_dump(e, c, url, &ret))
+		return ret;
 	pthread_mutex_lock(&e->lock);
 	e->st.requests++;
 	pthread_mutex_unlock(&e->lock);
