@@ -1,0 +1,205 @@
+#!/bin/sh
+# ph-emu's destination persons and groups: each rule of PostHog's
+# ingestion that tests/emu/persons.c copies, checked through
+# GET /_emu/persons and /_emu/groups after crafted capture batches.
+. "$(dirname "$0")/../lib.sh"
+
+Q="python3 $PH_SRC/tests/persons-q.py"
+
+# send EVENT-JSON...: one /batch/ request to D; it must answer 200.
+send() {
+	_s=$($Q "$D_URL" send "$@")
+	[ "$_s" = 200 ] || echo "# /batch/ answered $_s"
+}
+
+# q EXPR: evaluate EXPR over D's dump (see tests/persons-q.py).
+q() {
+	$Q "$D_URL" "$1"
+}
+
+# --- $set, $set_once, $unset ------------------------------------------------
+
+emu_start D
+send '{"event":"e","distinct_id":"a","uuid":"00000000-0000-4000-8000-000000000001","properties":{"$set":{"x":1},"$set_once":{"y":1}}}' \
+    '{"event":"e","distinct_id":"a","properties":{"$set":{"x":2},"$set_once":{"y":2,"z":2}}}'
+is "\$set overwrites, \$set_once keeps the first value" \
+    "$(q 'sorted(props("a").items())')" "[('x', 2), ('y', 1), ('z', 2)]"
+is "a new person records the event that created it" \
+    "$(q 'who("a")["properties"]["$creator_event_uuid"]')" \
+    "00000000-0000-4000-8000-000000000001"
+send '{"event":"e","distinct_id":"a","properties":{"$unset":["x"]}}' \
+    '{"event":"e","distinct_id":"a","properties":{"$unset":{"y":null}}}'
+is "\$unset as an array and as an object removes the keys" \
+    "$(q 'sorted(props("a").items())')" "[('z', 2)]"
+send '{"event":"e","distinct_id":"a","$set":{"t":"top"},"properties":{"$set":{"t":"inner","u":1}}}'
+is "a top-level \$set is merged into properties.\$set, the top level winning" \
+    "$(q 'sorted(props("a").items())')" "[('t', 'top'), ('u', 1), ('z', 2)]"
+send '{"event":"e","distinct_id":"a","$unset":["u"]}'
+is "a top-level \$unset is not read (event.ts: only properties.\$unset)" \
+    "$(q 'props("a").get("u")')" "1"
+send '{"event":"e","distinct_id":"a","properties":{"$set":{"v":1},"$unset":["v"]}}' \
+    '{"event":"e","distinct_id":"a","properties":{"$set_once":{"w":1},"$unset":["w"]}}'
+is "2026: \$unset counts keys the person had before the event" \
+    "$(q '(props("a").get("v"), props("a").get("w"))')" "(1, 1)"
+is "every event went through person processing" "$(q 'D["events"]')" "8"
+emu_stop D
+
+emu_start D --profile 2024
+send '{"event":"e","distinct_id":"a"}' \
+    '{"event":"e","distinct_id":"a","properties":{"$set_once":{"w":1},"$unset":["w"]}}' \
+    '{"event":"e","distinct_id":"a","properties":{"$set":{"v":1}}}' \
+    '{"event":"e","distinct_id":"a","properties":{"$set":{"v":2},"$unset":["v"]}}'
+is "2024: \$set_once, \$set, \$unset apply one after the other" \
+    "$(q 'sorted(props("a").items())')" "[]"
+emu_stop D
+
+# --- properties copied from the event ------------------------------------------
+
+emu_start D
+send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Chrome","utm_source":"ad"}}' \
+    '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Firefox","utm_source":"ad"}}'
+is "\$browser and utm_ go to \$set and \$initial_ to \$set_once; a change of filtered \$browser alone is not written (2026)" \
+    "$(q 'sorted(props("b").items())')" \
+    "[('\$browser', 'Chrome'), ('\$initial_browser', 'Chrome'), ('\$initial_utm_source', 'ad'), ('utm_source', 'ad')]"
+send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Firefox","utm_source":"mail"}}'
+is "  but with an unfiltered one (utm_source) it is" \
+    "$(q '(props("b")["$browser"], props("b")["utm_source"])')" "('Firefox', 'mail')"
+send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Safari"}}' \
+    '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Edge","$set":{"plan":"pro"}}}'
+is "  it is written with an unfiltered change" \
+    "$(q '(props("b")["$browser"], props("b")["plan"])')" "('Edge', 'pro')"
+send '{"event":"$set","distinct_id":"b","properties":{"$browser":"Opera"}}'
+is "  and by a person event (\$set, \$identify, ...)" \
+    "$(q 'props("b")["$browser"]')" "Opera"
+emu_stop D
+
+emu_start D --profile 2024
+send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Chrome"}}' \
+    '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Firefox"}}'
+is "2024: no filter, \$browser follows the last event" \
+    "$(q 'props("b")["$browser"]')" "Firefox"
+emu_stop D
+
+# --- $identify ---------------------------------------------------------------------
+
+emu_start D
+send '{"event":"e","distinct_id":"anon","properties":{"$set":{"a":1,"shared":"anon"}}}' \
+    '{"event":"e","distinct_id":"user","properties":{"$set":{"u":1,"shared":"user"}}}' \
+    '{"event":"$identify","distinct_id":"user","properties":{"$anon_distinct_id":"anon","$set":{"email":"u@x"}}}'
+is "\$identify merges the anonymous person into the user's" \
+    "$(q '(len(P), ids("anon"))')" "(1, ['anon', 'user'])"
+is "  the user's properties win, then the event's \$set" \
+    "$(q 'sorted(props("user").items())')" \
+    "[('a', 1), ('email', 'u@x'), ('shared', 'user'), ('u', 1)]"
+is "  and the person is identified" "$(q 'idf("anon")')" "True"
+send '{"event":"e","distinct_id":"anon2"}' \
+    '{"event":"$identify","distinct_id":"user2","properties":{"$anon_distinct_id":"anon2"}}'
+is "\$identify of an id without a person adds it to the other's person" \
+    "$(q '(ids("anon2"), idf("user2"))')" "(['anon2', 'user2'], True)"
+send '{"event":"$identify","distinct_id":"user3","properties":{"$anon_distinct_id":"anon3","$set":{"k":1}}}'
+is "\$identify when neither id has a person creates one with both" \
+    "$(q '(ids("user3"), idf("user3"), props("user3"))')" \
+    "(['anon3', 'user3'], True, {'k': 1})"
+send '{"event":"$identify","distinct_id":"user4","properties":{"$anon_distinct_id":"user4"}}'
+is "\$identify of an id with itself does not identify" \
+    "$(q '(ids("user4"), idf("user4"))')" "(['user4'], False)"
+send '{"event":"$identify","distinct_id":"user5"}'
+is "\$identify without \$anon_distinct_id only processes properties" \
+    "$(q 'idf("user5")')" "False"
+emu_stop D
+
+# --- $create_alias and the refusals ------------------------------------------------
+
+emu_start D
+send '{"event":"e","distinct_id":"al1","properties":{"$set":{"p":1}}}' \
+    '{"event":"$create_alias","distinct_id":"main","properties":{"alias":"al1"}}'
+is "\$create_alias links alias to the event's distinct_id" \
+    "$(q '(ids("al1"), idf("main"), props("main"))')" \
+    "(['al1', 'main'], True, {'p': 1})"
+send '{"event":"$identify","distinct_id":"idA","properties":{"$anon_distinct_id":"anA"}}' \
+    '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"anB"}}' \
+    '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"idA","$set":{"seen":1}}}'
+is "\$identify refuses to merge two identified persons" \
+    "$(q '(ids("idA"), ids("idB"))')" "(['anA', 'idA'], ['anB', 'idB'])"
+is "  with the ingestion warning cannot_merge_already_identified" \
+    "$(q 'warned("cannot_merge_already_identified")')" "1"
+is "  and the event's \$set goes to its own person" \
+    "$(q '(props("idA"), props("idB"))')" "({}, {'seen': 1})"
+send '{"event":"$create_alias","distinct_id":"idB","properties":{"alias":"idA"}}'
+is "\$create_alias refuses it too" \
+    "$(q '(len(P), warned("cannot_merge_already_identified"))')" "(3, 2)"
+send '{"event":"$merge_dangerously","distinct_id":"idB","properties":{"alias":"idA"}}'
+is "\$merge_dangerously merges them" \
+    "$(q '(ids("idB"), len(P))')" "(['anA', 'anB', 'idA', 'idB'], 2)"
+emu_stop D
+
+emu_start D
+send '{"event":"e","distinct_id":"u9","properties":{"$set":{"k":1}}}' \
+    '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"anonymous"}}' \
+    '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"\"null\""}}' \
+    '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"  "}}' \
+    '{"event":"$create_alias","distinct_id":"u9","properties":{"alias":0}}' \
+    '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":null}}' \
+    '{"event":"$identify","distinct_id":"None","properties":{"$anon_distinct_id":"u9"}}'
+is "illegal ids (anonymous, \"null\", blanks, null, None) are never merged" \
+    "$(q '(ids("u9"), idf("u9"), warned("cannot_merge_with_illegal_distinct_id"))')" \
+    "(['u9'], False, 5)"
+is "  and a falsy alias (0) is no alias at all" \
+    "$(q 'len(P)')" "2"
+send '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"nan"}}'
+is "  NaN is illegal only in that case: nan merges" \
+    "$(q 'ids("u9")')" "['nan', 'u9']"
+emu_stop D
+
+# --- $process_person_profile: false ----------------------------------------------
+
+emu_start D
+send '{"event":"e","distinct_id":"pl","properties":{"$process_person_profile":false,"$set":{"a":1}}}'
+is "\$process_person_profile false creates no person" "$(q 'len(P)')" "0"
+send '{"event":"e","distinct_id":"pl","properties":{"$set":{"a":1}}}' \
+    '{"event":"e","distinct_id":"pl","properties":{"$process_person_profile":false,"$set":{"a":2},"$groups":{"company":"c"}}}' \
+    '{"event":"$identify","distinct_id":"pl","properties":{"$process_person_profile":false,"$anon_distinct_id":"x"}}' \
+    '{"event":"$groupidentify","distinct_id":"pl","properties":{"$process_person_profile":false,"$group_type":"company","$group_key":"c","$group_set":{}}}'
+is "  nor changes one, nor registers a group type" \
+    "$(q '(props("pl"), types())')" "({'a': 1}, {})"
+is "  identity events with it are dropped, with a warning" \
+    "$(q '(ids("pl"), D["dropped"], warned("invalid_event_when_process_person_profile_is_false"))')" \
+    "(['pl'], 2, 2)"
+emu_stop D
+
+emu_start D --profile clickhouse-2022
+send '{"event":"e","distinct_id":"pl","properties":{"$process_person_profile":false,"$set":{"a":1}}}'
+is "before 2024 the property does not exist: the person is processed" \
+    "$(q 'props("pl")')" "{'a': 1}"
+emu_stop D
+
+# --- groups ---------------------------------------------------------------------
+
+emu_start D
+send '{"event":"e","distinct_id":"g","properties":{"$groups":{"project":"p1"}}}' \
+    '{"event":"$groupidentify","distinct_id":"g","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"name":"Acme","size":1}}}' \
+    '{"event":"$groupidentify","distinct_id":"g","properties":{"$groups":{"team":"t"},"$group_type":"org","$group_key":42,"$group_set":{"n":1}}}'
+is "group types take indexes in first-seen order, \$group_type before \$groups" \
+    "$(q 'sorted(types().items(), key=lambda t: t[1])')" \
+    "[('project', 0), ('company', 1), ('org', 2), ('team', 3)]"
+is "\$groupidentify creates the group; a number key becomes a string" \
+    "$(q '(group("company", "acme"), group("org", "42"))')" \
+    "({'name': 'Acme', 'size': 1}, {'n': 1})"
+is "\$groups alone creates no group" "$(q 'group("project", "p1")')" "None"
+send '{"event":"$groupidentify","distinct_id":"g","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"size":2},"$set":{"s":1}}}'
+is "a later \$groupidentify assigns over the group's properties" \
+    "$(q 'group("company", "acme")')" "{'name': 'Acme', 'size': 2}"
+is "  and its \$set does not touch the person" "$(q 'props("g")')" "{}"
+send '{"event":"e","distinct_id":"g","properties":{"$groups":{"t5":"x","t6":"y"}}}' \
+    '{"event":"$groupidentify","distinct_id":"g","properties":{"$group_type":"t6","$group_key":"y","$group_set":{"a":1}}}'
+is "at most 5 group types; a sixth gets no index and no group" \
+    "$(q '(types().get("t5"), types().get("t6"), group("t6", "y"))')" \
+    "(4, None, None)"
+long=$(python3 -c 'print("k" * 401)')
+send "{\"event\":\"\$groupidentify\",\"distinct_id\":\"g2\",\"properties\":{\"\$group_type\":\"company\",\"\$group_key\":\"$long\",\"\$group_set\":{}}}"
+is "a group key over 400 characters drops the event (2026)" \
+    "$(q '(D["dropped"], warned("group_key_too_long"), who("g2"))')" \
+    "(1, 1, None)"
+emu_stop D
+
+done_testing
