@@ -202,4 +202,60 @@ is "a group key over 400 characters drops the event (2026)" \
     "(1, 1, None)"
 emu_stop D
 
+# --- persons-diff.py: a source's persons and groups against a destination's ------
+
+DIFF="python3 $PH_SRC/tests/persons-diff.py"
+E1='{"event":"e","distinct_id":"anon","properties":{"$set":{"plan":"free"}}}'
+E2='{"event":"$identify","distinct_id":"user","properties":{"$anon_distinct_id":"anon","$set":{"email":"u@x"}}}'
+E3='{"event":"e","distinct_id":"user","properties":{"$set":{"plan":"pro"}}}'
+E4='{"event":"$groupidentify","distinct_id":"user","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"name":"Acme"}}}'
+E5='{"event":"$groupidentify","distinct_id":"user","properties":{"$group_type":"team","$group_key":"t1","$group_set":{"size":3}}}'
+E6='{"event":"e","distinct_id":"other","properties":{"$set":{"k":1}}}'
+
+emu_start S
+emu_start D
+D_URL=$S_URL send "$E1" "$E2" "$E3" "$E4" "$E5" "$E6"
+send "$E1" "$E2" "$E3" "$E4" "$E5" "$E6"
+run $DIFF --ignore '$creator_event_uuid' "$S_URL" "$D_URL"
+is_status "the same events in the same order: equal, exit 0" 0
+is_file "  and the summary line says so" "$T/out" \
+    "persons: 2 of 2 equal, groups: 2 of 2 equal"
+emu_stop D
+
+# A window without the $identify, the $set that came last sent first, the
+# group types registered the other way round.
+emu_start D
+send "$E3" "$E1" "$E5" "$E4" "$E6"
+run $DIFF --ignore '$creator_event_uuid' "$S_URL" "$D_URL"
+is_status "a window and a different order: exit 1" 1
+has "  the person left split" "$T/out" \
+    'person "anon": split over 2 destination persons'
+has "  the group type at another index" "$T/out" \
+    "group type company: index 0 at the source, 1 at the destination"
+is "  the summary counts what is equal" "$(tail -n 1 "$T/out")" \
+    "persons: 1 of 2 equal, groups: 2 of 2 equal"
+emu_stop D
+
+cat >"$T/src.ndjson" <<'EOF'
+{"distinct_ids":["user","anon"],"properties":{"plan":"pro","email":"u@x"},"is_identified":true}
+{"distinct_ids":["other"],"properties":{"k":2}}
+{"group_type":"company","group_type_index":0}
+{"group_type_index":0,"group_key":"acme","group_properties":{"name":"Acme"}}
+EOF
+run $DIFF --ignore '$creator_event_uuid' "$T/src.ndjson" "$S_URL"
+is_status "an NDJSON source file against an emulator: exit 1" 1
+is_file "  one property differs, one group and one type only at the destination" \
+    "$T/out" 'person "other": property k: 2 at the source, 1 at the destination
+group team "t1": only at the destination
+group type team: index null at the source, 1 at the destination
+persons: 1 of 2 equal, groups: 1 of 1 equal'
+run $DIFF "$T/src.ndjson" "$S_URL"
+has "without --ignore, \$creator_event_uuid is compared too" "$T/out" \
+    'person "anon": property $creator_event_uuid extra'
+echo '{"x":1}' >"$T/bad.ndjson"
+run $DIFF "$T/bad.ndjson" "$S_URL"
+is_status "a record that is none of the three: exit 2" 2
+has "  with the file and line" "$T/err" "bad.ndjson:1: not a person"
+emu_stop S
+
 done_testing
