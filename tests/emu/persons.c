@@ -33,36 +33,17 @@
 #include <json.h>
 
 #include "buf.h"
+#include "isotime.h"
 #include "persons.h"
+#include "persons-int.h"
+#include "uuid.h"
 #include "xalloc.h"
 
-#define MAX_GROUP_TYPES	5	/* GTM: MAX_GROUP_TYPES_PER_TEAM */
 #define MAX_DID_CHARS	200	/* rust capture truncates distinct_id */
 #define MAX_GROUP_KEY	400	/* validateEventPropertiesStep (2025-26) */
 #define MAX_WARNINGS	1000	/* kept for the dump; all are counted */
 
-enum version { V2021, V2022, V2024, V2026 };
-
-struct person {
-	json_object	*props;
-	json_object	*dids;		/* array of strings, arrival order */
-	int		 identified;
-	int		 alive;
-};
-
-struct pstate {
-	pthread_mutex_t	 lock;
-	struct person	*p;
-	size_t		 n, cap;
-	json_object	*by_did;	/* distinct_id -> index into p */
-	json_object	*types;		/* group type names, by index */
-	json_object	*groups;	/* "index:key" -> group object */
-	json_object	*warnings;	/* PostHog's ingestion warnings */
-	json_object	*warn_counts;	/* type -> count */
-	unsigned long	 events, dropped, personless;
-};
-
-static struct pstate ps = { .lock = PTHREAD_MUTEX_INITIALIZER };
+struct pstate ps = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* One event during processing. */
 struct ev {
@@ -71,11 +52,12 @@ struct ev {
 	json_object	*root;
 	json_object	*props;		/* the event's properties, always set */
 	const char	*uuid;		/* NULL when the event has none */
+	int64_t		 ts;		/* its timestamp, or now */
 	enum version	 v;
 	int		 update_identified;	/* P24/P26's KLUDGE flag */
 };
 
-static enum version
+enum version
 version_of(const struct emu *em)
 {
 	const char *p = em->c.profile;
@@ -89,7 +71,7 @@ version_of(const struct emu *em)
 	return V2021;
 }
 
-static void
+void
 state_init(void)
 {
 	if (ps.by_did != NULL)
@@ -103,8 +85,8 @@ state_init(void)
 
 /* --- small helpers ---------------------------------------------------- */
 
-static json_object *
-get(json_object *o, const char *key)
+json_object *
+jo_get(json_object *o, const char *key)
 {
 	json_object *v;
 
@@ -114,21 +96,21 @@ get(json_object *o, const char *key)
 	return v;
 }
 
-static int
-has(json_object *o, const char *key)
+int
+jo_has(json_object *o, const char *key)
 {
 	return o != NULL && json_object_is_type(o, json_type_object) &&
 	    json_object_object_get_ex(o, key, NULL);
 }
 
-static int
-is_obj(json_object *o)
+int
+jo_is_obj(json_object *o)
 {
 	return o != NULL && json_object_is_type(o, json_type_object);
 }
 
 /* JavaScript truthiness, for the `if (x)` tests PostHog makes. */
-static int
+int
 truthy(json_object *o)
 {
 	switch (json_object_get_type(o)) {
@@ -148,7 +130,7 @@ truthy(json_object *o)
 }
 
 /* JavaScript's String(x) for the values events carry; caller frees. */
-static char *
+char *
 js_string(json_object *o)
 {
 	if (o == NULL)
@@ -187,16 +169,16 @@ js_length(const char *s)
 static char *
 distinct_id_of(json_object *root, json_object *props)
 {
-	json_object *v = get(root, "distinct_id");
+	json_object *v = jo_get(root, "distinct_id");
 	struct buf b = { 0 };
 	size_t i, chars = 0, len;
 	const char *s;
 	char *str;
 
 	if (v == NULL || json_object_is_type(v, json_type_null))
-		v = get(root, "$distinct_id");
+		v = jo_get(root, "$distinct_id");
 	if (v == NULL || json_object_is_type(v, json_type_null))
-		v = get(props, "distinct_id");
+		v = jo_get(props, "distinct_id");
 	str = js_string(v);
 	if (v != NULL && json_object_is_type(v, json_type_string)) {
 		free(str);
@@ -227,7 +209,7 @@ warn_ingestion(const struct ev *e, const char *type, const char *detail)
 {
 	json_object *w, *c;
 
-	c = get(ps.warn_counts, type);
+	c = jo_get(ps.warn_counts, type);
 	json_object_object_add(ps.warn_counts, type, json_object_new_int64(
 	    (c != NULL ? json_object_get_int64(c) : 0) + 1));
 	if (json_object_array_length(ps.warnings) >= MAX_WARNINGS)
@@ -246,15 +228,15 @@ warn_ingestion(const struct ev *e, const char *type, const char *detail)
 
 /* --- persons: lookup and creation ------------------------------------- */
 
-static struct person *
+struct person *
 person_of(const char *did)
 {
-	json_object *i = get(ps.by_did, did);
+	json_object *i = jo_get(ps.by_did, did);
 
 	return i != NULL ? &ps.p[json_object_get_int64(i)] : NULL;
 }
 
-static void
+void
 add_distinct_id(struct person *p, const char *did)
 {
 	json_object_array_add(p->dids, json_object_new_string(did));
@@ -262,10 +244,10 @@ add_distinct_id(struct person *p, const char *did)
 	    json_object_new_int64(p - ps.p));
 }
 
-static void
+void
 copy_members(json_object *to, json_object *from)
 {
-	if (!is_obj(from))
+	if (!jo_is_obj(from))
 		return;
 	json_object_object_foreach(from, k, v)
 		json_object_object_add(to, k, json_object_get(v));
@@ -275,9 +257,8 @@ copy_members(json_object *to, json_object *from)
  * createPerson (P24, P26 person-create-service.ts): properties are
  * {...$set_once, ...$set, $creator_event_uuid}; $unset is not read.
  */
-static struct person *
-person_create(const struct ev *e, const char *did1, const char *did2,
-    int identified)
+struct person *
+person_new(int64_t created)
 {
 	struct person *p;
 
@@ -288,11 +269,38 @@ person_create(const struct ev *e, const char *did1, const char *did2,
 	p = &ps.p[ps.n++];
 	memset(p, 0, sizeof(*p));
 	p->alive = 1;
-	p->identified = identified;
+	p->id = (int64_t)ps.n;
+	p->created = created;
 	p->props = json_object_new_object();
 	p->dids = json_object_new_array();
-	copy_members(p->props, get(e->props, "$set_once"));
-	copy_members(p->props, get(e->props, "$set"));
+	return p;
+}
+
+/*
+ * uuidFromDistinctId: a person's uuid derives from its first distinct_id
+ * (person-uuid.ts).  Here a v5 uuid of "1:" and the id under ph's
+ * namespace, not PostHog's: the form, not the value, is copied.
+ */
+static void
+person_uuid(struct person *p, const char *did)
+{
+	unsigned char ns[16], u[16];
+
+	uuid_parse(PH_UUID_NAMESPACE, UUID_STRLEN, ns);
+	uuid_v5(ns, "1:", did, strlen(did), u);
+	uuid_format(u, p->uuid);
+}
+
+static struct person *
+person_create(const struct ev *e, const char *did1, const char *did2,
+    int identified)
+{
+	struct person *p = person_new(e->ts);
+
+	p->identified = identified;
+	person_uuid(p, did1);
+	copy_members(p->props, jo_get(e->props, "$set_once"));
+	copy_members(p->props, jo_get(e->props, "$set"));
 	json_object_object_add(p->props, "$creator_event_uuid", e->uuid ?
 	    json_object_new_string(e->uuid) : NULL);
 	add_distinct_id(p, did1);
@@ -356,10 +364,10 @@ set_once_updates(json_object *once, json_object *props, json_object *todo)
 {
 	int trigger = 0;
 
-	if (!is_obj(once))
+	if (!jo_is_obj(once))
 		return 0;
 	json_object_object_foreach(once, k, v) {
-		if (!has(props, k)) {
+		if (!jo_has(props, k)) {
 			json_object_object_add(todo, k, json_object_get(v));
 			trigger = 1;
 		}
@@ -373,11 +381,11 @@ set_updates(json_object *set, json_object *props, json_object *todo)
 {
 	int trigger = 0;
 
-	if (!is_obj(set))
+	if (!jo_is_obj(set))
 		return 0;
 	json_object_object_foreach(set, k, v) {
-		if (differs(get(props, k), v)) {
-			if (!has(props, k) || !in_list(filtered_props, k))
+		if (differs(jo_get(props, k), v)) {
+			if (!jo_has(props, k) || !in_list(filtered_props, k))
 				trigger = 1;
 			json_object_object_add(todo, k, json_object_get(v));
 		}
@@ -397,7 +405,7 @@ static int
 unset_one(json_object *props, json_object *todo, int sequential,
     const char *key)
 {
-	return has(props, key) || (sequential && has(todo, key));
+	return jo_has(props, key) || (sequential && jo_has(todo, key));
 }
 
 static int
@@ -420,7 +428,7 @@ unset_updates(json_object *unset, json_object *props, json_object *todo,
 		}
 		return trigger;
 	}
-	if (!is_obj(unset))
+	if (!jo_is_obj(unset))
 		return 0;
 	json_object_object_foreach(unset, key, v) {
 		(void)v;
@@ -449,9 +457,9 @@ unset_updates(json_object *unset, json_object *props, json_object *todo,
 static int
 property_updates(const struct ev *e, json_object *props, int filter)
 {
-	json_object *set = get(e->props, "$set");
-	json_object *once = get(e->props, "$set_once");
-	json_object *unset = get(e->props, "$unset");
+	json_object *set = jo_get(e->props, "$set");
+	json_object *once = jo_get(e->props, "$set_once");
+	json_object *unset = jo_get(e->props, "$unset");
 	json_object *todo = json_object_new_object();
 	json_object *gone = json_object_new_array();
 	int trigger = !filter || e->v < V2026 || is_person_event(e->name);
@@ -555,6 +563,8 @@ merge_people(const struct ev *e, struct person *into, struct person *other)
 	json_object_put(into->props);
 	into->props = merged;
 	into->identified = 1;
+	if (other->created < into->created)
+		into->created = other->created;
 	for (i = 0; i < json_object_array_length(other->dids); i++)
 		add_distinct_id(into, json_object_get_string(
 		    json_object_array_get_idx(other->dids, i)));
@@ -615,11 +625,11 @@ identify_or_alias(struct ev *e)
 
 	if ((strcmp(e->name, "$create_alias") == 0 ||
 	    strcmp(e->name, "$merge_dangerously") == 0) &&
-	    truthy(get(e->props, "alias")))
-		other = get(e->props, "alias");
+	    truthy(jo_get(e->props, "alias")))
+		other = jo_get(e->props, "alias");
 	else if (strcmp(e->name, "$identify") == 0 &&
-	    has(e->props, "$anon_distinct_id"))
-		other = get(e->props, "$anon_distinct_id");
+	    jo_has(e->props, "$anon_distinct_id"))
+		other = jo_get(e->props, "$anon_distinct_id");
 	else
 		return NULL;
 	id = js_string(other);
@@ -648,23 +658,48 @@ process_person(struct ev *e)
 
 /* --- groups ---------------------------------------------------------- */
 
+const char *
+group_type_name(int i)
+{
+	json_object *n;
+
+	if (i < 0 || (size_t)i >= json_object_array_length(ps.types) ||
+	    (n = json_object_array_get_idx(ps.types, (size_t)i)) == NULL)
+		return NULL;
+	return json_object_get_string(n);
+}
+
+int
+group_type_set(const char *name, int i)
+{
+	if (i < 0 || i >= MAX_GROUP_TYPES || group_type_name(i) != NULL)
+		return -1;
+	json_object_array_put_idx(ps.types, (size_t)i,
+	    json_object_new_string(name));
+	return 0;
+}
+
 /*
- * fetchGroupTypeIndex (GTM): a known type's index, else the next index,
- * registered now, while fewer than 5 exist; -1 past that.
+ * fetchGroupTypeIndex and insertGroupType (GTM): a known type's index;
+ * else it is registered at the number of types known, or the next free
+ * index after it (ON CONFLICT DO NOTHING, then index + 1); none past 5.
  */
 static int
 group_type_index(const char *type)
 {
-	size_t i, n = json_object_array_length(ps.types);
+	size_t n = json_object_array_length(ps.types), known = 0;
+	const char *name;
+	int i;
 
-	for (i = 0; i < n; i++)
-		if (strcmp(json_object_get_string(
-		    json_object_array_get_idx(ps.types, i)), type) == 0)
-			return (int)i;
-	if (n >= MAX_GROUP_TYPES)
-		return -1;
-	json_object_array_add(ps.types, json_object_new_string(type));
-	return (int)n;
+	for (i = 0; (size_t)i < n; i++)
+		if ((name = group_type_name(i)) != NULL) {
+			if (strcmp(name, type) == 0)
+				return i;
+			known++;
+		}
+	for (i = (int)known; group_type_name(i) != NULL; i++)
+		;
+	return group_type_set(type, i) == 0 ? i : -1;
 }
 
 static int
@@ -686,30 +721,45 @@ type_index_of(json_object *v)
 static void
 upsert_group(struct ev *e)
 {
-	json_object *type = get(e->props, "$group_type");
-	json_object *key = get(e->props, "$group_key"), *g, *gp;
-	struct buf id = { 0 };
+	json_object *type = jo_get(e->props, "$group_type");
+	json_object *key = jo_get(e->props, "$group_key"), *g, *gp;
 	char *k;
 	int idx;
 
 	if (!truthy(type) || !truthy(key) || (idx = type_index_of(type)) < 0)
 		return;
 	k = js_string(key);
-	buf_printf(&id, "%d:%s", idx, k);
-	if ((g = get(ps.groups, id.p)) == NULL) {
+	g = group_get(idx, k, e->ts);
+	gp = jo_get(g, "group_properties");
+	copy_members(gp, jo_get(e->props, "$group_set"));
+	free(k);
+}
+
+/* created_at: the earliest of the group's events (properties-updater.ts). */
+json_object *
+group_get(int idx, const char *key, int64_t created)
+{
+	json_object *g, *c;
+	struct buf id = { 0 };
+
+	buf_printf(&id, "%d:%s", idx, key);
+	if ((g = jo_get(ps.groups, id.p)) == NULL) {
 		g = json_object_new_object();
 		json_object_object_add(g, "group_type_index",
 		    json_object_new_int(idx));
 		json_object_object_add(g, "group_key",
-		    json_object_new_string(k));
+		    json_object_new_string(key));
 		json_object_object_add(g, "group_properties",
 		    json_object_new_object());
+		json_object_object_add(g, "created_at",
+		    json_object_new_int64(created));
 		json_object_object_add(ps.groups, id.p, g);
 	}
-	gp = get(g, "group_properties");
-	copy_members(gp, get(e->props, "$group_set"));
-	free(k);
+	c = jo_get(g, "created_at");
+	if (created < json_object_get_int64(c))
+		json_object_set_int64(c, created);
 	buf_free(&id);
+	return g;
 }
 
 /*
@@ -721,15 +771,15 @@ upsert_group(struct ev *e)
 static void
 process_groups(struct ev *e)
 {
-	json_object *groups = get(e->props, "$groups");
+	json_object *groups = jo_get(e->props, "$groups");
 	int gi = strcmp(e->name, "$groupidentify") == 0;
 
-	if (gi && get(e->props, "$group_type") != NULL &&
-	    !json_object_is_type(get(e->props, "$group_type"),
-	    json_type_null) && get(e->props, "$group_set") != NULL &&
-	    !json_object_is_type(get(e->props, "$group_set"), json_type_null))
-		type_index_of(get(e->props, "$group_type"));
-	if (is_obj(groups)) {
+	if (gi && jo_get(e->props, "$group_type") != NULL &&
+	    !json_object_is_type(jo_get(e->props, "$group_type"),
+	    json_type_null) && jo_get(e->props, "$group_set") != NULL &&
+	    !json_object_is_type(jo_get(e->props, "$group_set"), json_type_null))
+		type_index_of(jo_get(e->props, "$group_type"));
+	if (jo_is_obj(groups)) {
 		json_object_object_foreach(groups, k, v) {
 			(void)v;
 			group_type_index(k);
@@ -749,12 +799,12 @@ process_groups(struct ev *e)
 static void
 lift_top_level(struct ev *e, const char *key)
 {
-	json_object *top = get(e->root, key), *in;
+	json_object *top = jo_get(e->root, key), *in;
 
-	if (!truthy(top) || !is_obj(top))
+	if (!truthy(top) || !jo_is_obj(top))
 		return;
-	in = get(e->props, key);
-	if (!is_obj(in)) {
+	in = jo_get(e->props, key);
+	if (!jo_is_obj(in)) {
 		in = json_object_new_object();
 		json_object_object_add(e->props, key, in);
 	}
@@ -793,9 +843,9 @@ static const char *const to_person_24[] = {
 static json_object *
 object_member(json_object *props, const char *key)
 {
-	json_object *o = get(props, key);
+	json_object *o = jo_get(props, key);
 
-	if (!is_obj(o)) {
+	if (!jo_is_obj(o)) {
 		o = json_object_new_object();
 		json_object_object_add(props, key, o);
 	}
@@ -813,26 +863,26 @@ initial_and_utm(struct ev *e)
 	    strcmp(e->name, "$performance_event") == 0)
 		return;
 	for (; *l != NULL; l++) {
-		if ((v = get(e->props, *l)) == NULL && !has(e->props, *l))
+		if ((v = jo_get(e->props, *l)) == NULL && !jo_has(e->props, *l))
 			continue;
 		set = object_member(e->props, "$set");
 		once = object_member(e->props, "$set_once");
 		snprintf(initial, sizeof(initial), "$initial_%s",
 		    **l == '$' ? *l + 1 : *l);
-		if (!has(set, *l))
+		if (!jo_has(set, *l))
 			json_object_object_add(set, *l, json_object_get(v));
-		if (!has(once, initial))
+		if (!jo_has(once, initial))
 			json_object_object_add(once, initial,
 			    json_object_get(v));
 	}
 	/* $os_name stands in for $os (2026, "starting August 2024"). */
-	if (e->v >= V2026 && has(e->props, "$os_name")) {
-		v = get(e->props, "$os_name");
+	if (e->v >= V2026 && jo_has(e->props, "$os_name")) {
+		v = jo_get(e->props, "$os_name");
 		set = object_member(e->props, "$set");
 		once = object_member(e->props, "$set_once");
-		if (!has(set, "$os"))
+		if (!jo_has(set, "$os"))
 			json_object_object_add(set, "$os", json_object_get(v));
-		if (!has(once, "$initial_os"))
+		if (!jo_has(once, "$initial_os"))
 			json_object_object_add(once, "$initial_os",
 			    json_object_get(v));
 		json_object_object_del(set, "$os_name");
@@ -860,8 +910,8 @@ is_identity_event(const char *name)
 static void
 ingest_one(struct ev *e)
 {
-	json_object *key = get(e->props, "$group_key");
-	json_object *ppp = get(e->props, "$process_person_profile");
+	json_object *key = jo_get(e->props, "$group_key");
+	json_object *ppp = jo_get(e->props, "$process_person_profile");
 	char *k;
 	int gi = strcmp(e->name, "$groupidentify") == 0, drop = 0;
 
@@ -898,6 +948,19 @@ ingest_one(struct ev *e)
 	process_groups(e);
 }
 
+static int64_t
+timestamp_of(json_object *root)
+{
+	json_object *t = jo_get(root, "timestamp");
+	int64_t us;
+
+	if (!json_object_is_type(t, json_type_string) ||
+	    isotime_parse(json_object_get_string(t),
+	    (size_t)json_object_get_string_len(t), &us) == -1)
+		return isotime_now();
+	return us;
+}
+
 void
 persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 {
@@ -911,17 +974,18 @@ persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 		memset(&e, 0, sizeof(e));
 		json_tokener_reset(tok);
 		e.root = json_tokener_parse_ex(tok, it[k].p, (int)it[k].len);
-		if (!is_obj(e.root) || !json_object_is_type(get(e.root, "event"),
+		if (!jo_is_obj(e.root) || !json_object_is_type(jo_get(e.root, "event"),
 		    json_type_string)) {
 			json_object_put(e.root);
 			continue;
 		}
 		e.v = version_of(em);
-		e.name = json_object_get_string(get(e.root, "event"));
+		e.name = json_object_get_string(jo_get(e.root, "event"));
 		e.props = object_member(e.root, "properties");
-		if (json_object_is_type(get(e.root, "uuid"), json_type_string))
-			e.uuid = json_object_get_string(get(e.root, "uuid"));
+		if (json_object_is_type(jo_get(e.root, "uuid"), json_type_string))
+			e.uuid = json_object_get_string(jo_get(e.root, "uuid"));
 		e.did = distinct_id_of(e.root, e.props);
+		e.ts = timestamp_of(e.root);
 		ps.events++;
 		ingest_one(&e);
 		free(e.did);
@@ -943,8 +1007,8 @@ by_string(const void *a, const void *b)
 static int
 by_first_did(const void *a, const void *b)
 {
-	json_object *x = get(*(json_object *const *)a, "distinct_ids");
-	json_object *y = get(*(json_object *const *)b, "distinct_ids");
+	json_object *x = jo_get(*(json_object *const *)a, "distinct_ids");
+	json_object *y = jo_get(*(json_object *const *)b, "distinct_ids");
 
 	return strcmp(json_object_get_string(json_object_array_get_idx(x, 0)),
 	    json_object_get_string(json_object_array_get_idx(y, 0)));
@@ -1003,13 +1067,13 @@ static int
 by_index_then_key(const void *a, const void *b)
 {
 	json_object *x = *(json_object *const *)a, *y = *(json_object *const *)b;
-	int i = json_object_get_int(get(x, "group_type_index"));
-	int j = json_object_get_int(get(y, "group_type_index"));
+	int i = json_object_get_int(jo_get(x, "group_type_index"));
+	int j = json_object_get_int(jo_get(y, "group_type_index"));
 
 	if (i != j)
 		return i < j ? -1 : 1;
-	return strcmp(json_object_get_string(get(x, "group_key")),
-	    json_object_get_string(get(y, "group_key")));
+	return strcmp(json_object_get_string(jo_get(x, "group_key")),
+	    json_object_get_string(jo_get(y, "group_key")));
 }
 
 static json_object *
@@ -1021,6 +1085,8 @@ dump_groups(void)
 
 	types = json_object_new_array();
 	for (i = 0; i < json_object_array_length(ps.types); i++) {
+		if (group_type_name((int)i) == NULL)
+			continue;
 		o = json_object_new_object();
 		json_object_object_add(o, "group_type", json_object_get(
 		    json_object_array_get_idx(ps.types, i)));
@@ -1033,14 +1099,14 @@ dump_groups(void)
 		(void)k;
 		o = json_object_new_object();
 		name = json_object_array_get_idx(ps.types,
-		    (size_t)json_object_get_int(get(g, "group_type_index")));
+		    (size_t)json_object_get_int(jo_get(g, "group_type_index")));
 		json_object_object_add(o, "group_type", json_object_get(name));
 		json_object_object_add(o, "group_type_index", json_object_get(
-		    get(g, "group_type_index")));
+		    jo_get(g, "group_type_index")));
 		json_object_object_add(o, "group_key",
-		    json_object_get(get(g, "group_key")));
+		    json_object_get(jo_get(g, "group_key")));
 		json_object_object_add(o, "group_properties",
-		    json_object_get(get(g, "group_properties")));
+		    json_object_get(jo_get(g, "group_properties")));
 		json_object_array_add(list, o);
 	}
 	sorted = sorted_copy(list, by_index_then_key);
