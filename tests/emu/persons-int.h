@@ -58,6 +58,8 @@ struct person	*person_of(const char *did);
 /* A new person with no distinct_id yet. */
 struct person	*person_new(int64_t created);
 void		 add_distinct_id(struct person *, const char *did);
+/* Its uuid, derived from a distinct_id as uuidFromDistinctId does. */
+void		 person_uuid(struct person *, const char *did);
 /* The name of group type index i, or NULL. */
 const char	*group_type_name(int i);
 /* Register name at index i (a loaded mapping): 0, or -1 if taken. */

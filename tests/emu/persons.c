@@ -281,7 +281,7 @@ person_new(int64_t created)
  * (person-uuid.ts).  Here a v5 uuid of "1:" and the id under ph's
  * namespace, not PostHog's: the form, not the value, is copied.
  */
-static void
+void
 person_uuid(struct person *p, const char *did)
 {
 	unsigned char ns[16], u[16];
