@@ -2,6 +2,13 @@
 """Post events to a ph-emu, or ask about its persons and groups.
 
   persons-q.py URL send JSON-EVENT...     one /batch/ request, prints status
+  persons-q.py URL walk PATH MAX          follows next from PATH (the
+                                          personal key phx_test) for at
+                                          most MAX pages; prints pages,
+                                          items, distinct items, and
+                                          whether next ran out
+  persons-q.py URL get PATH EXPR          prints eval(EXPR) over J, the
+                                          answer (or S, its status)
   persons-q.py URL EXPR                   prints eval(EXPR)
 
 EXPR sees P (the persons, as GET /_emu/persons lists them), D (that whole
@@ -36,10 +43,37 @@ def send(base, events):
         return e.code
 
 
+def api(url):
+    req = urllib.request.Request(url,
+                                 headers={"Authorization": "Bearer phx_test"})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, None
+
+
+def walk(base, path, most):
+    url, pages, keys = base + path, 0, []
+    while url and pages < most:
+        _, j = api(url)
+        pages += 1
+        keys += [r.get("id", r.get("group_key")) for r in j["results"]]
+        url = j["next"]
+    print(pages, len(keys), len(set(keys)), url is None)
+
+
 def main():
     base = sys.argv[1]
     if sys.argv[2] == "send":
         print(send(base, [json.loads(a) for a in sys.argv[3:]]))
+        return
+    if sys.argv[2] == "walk":
+        walk(base, sys.argv[3], int(sys.argv[4]))
+        return
+    if sys.argv[2] == "get":
+        S, J = api(base + sys.argv[3])
+        print(eval(sys.argv[4], dict(S=S, J=J)))
         return
     D = fetch(base + "/_emu/persons")
     G = fetch(base + "/_emu/groups")

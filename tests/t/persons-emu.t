@@ -258,4 +258,95 @@ is_status "a record that is none of the three: exit 2" 2
 has "  with the file and line" "$T/err" "bad.ndjson:1: not a person"
 emu_stop S
 
+# --- the source half: --load-persons and the read APIs ---------------------------
+
+python3 -c '
+import json
+for i in range(250):
+    print(json.dumps({"distinct_ids": ["d%03d" % i, "0a1b2c3d-aaaa-bbbb-cccc-%012d" % i],
+                      "properties": {"i": i}, "is_identified": i % 2 == 0,
+                      "created_at": "2024-01-01T00:%02d:00Z" % (i // 5)}))
+print(json.dumps({"distinct_ids": ["mail"], "properties": {"email": "m@x"},
+                  "created_at": "2023-01-01T00:00:00.5Z"}))
+print(json.dumps({"group_type": "company", "group_type_index": 0}))
+print(json.dumps({"group_type": "team", "group_type_index": 2}))
+for i in range(205):
+    print(json.dumps({"group_type_index": 0, "group_key": "g%d" % i,
+                      "group_properties": {"i": i},
+                      "created_at": "2024-02-01T00:00:%02d.5Z" % (i // 10)}))
+for i in range(1150):
+    print(json.dumps({"group_type": "team", "group_key": "t%d" % i,
+                      "created_at": "2024-03-01T00:00:00Z"}))
+' >"$T/load.ndjson"
+emu_start S --load-persons "$T/load.ndjson"
+is "--load-persons: the dump holds what the file holds" \
+    "$(S_URL=$S_URL; $Q "$S_URL" '(len(P), len(G["groups"]), types())')" \
+    "(251, 1355, {'company': 0, 'team': 2})"
+is "persons/: 100 a page, next by offset, each person once, 251 in 3 pages" \
+    "$($Q "$S_URL" walk /api/projects/1/persons/ 10)" "3 251 251 True"
+is "  ?limit=50: 6 pages" \
+    "$($Q "$S_URL" walk '/api/projects/@current/persons/?limit=50' 10)" \
+    "6 251 251 True"
+is "  a full last page is followed by an empty one (limit=251)" \
+    "$($Q "$S_URL" walk '/api/environments/1/persons/?limit=251' 10)" \
+    "2 251 251 True"
+is "  newest first, then by id; next sets offset, previous is null" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?limit=3' '([p["id"] for p in J["results"]], J["next"].split("?")[1], J["previous"])')" \
+    "([250, 249, 248], 'limit=3&offset=3', None)"
+is "  previous of the second page is the request itself (offset 0 is falsy)" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?limit=3&offset=3' 'J["previous"].split("?")[1]')" \
+    "limit=3&offset=3"
+is "  a person: named by email or its first non-anonymous id, no is_identified" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?distinct_id=d007' '(J["results"][0]["name"], J["results"][0]["distinct_ids"], sorted(J["results"][0]))')" \
+    "('d007', ['d007', '0a1b2c3d-aaaa-bbbb-cccc-000000000007'], ['created_at', 'distinct_ids', 'id', 'name', 'properties', 'uuid'])"
+is "  created_at as DRF writes it" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?distinct_id=mail' '(J["results"][0]["name"], J["results"][0]["created_at"])')" \
+    "('m@x', '2023-01-01T00:00:00.500000Z')"
+is "groups_types/: a plain array by index" \
+    "$($Q "$S_URL" get /api/projects/1/groups_types/ '[(t["group_type"], t["group_type_index"]) for t in J]')" \
+    "[('company', 0), ('team', 2)]"
+is "groups/: a DRF cursor on -created_at, 100 a page, each group once" \
+    "$($Q "$S_URL" walk '/api/projects/1/groups/?group_type_index=0' 10)" \
+    "3 205 205 True"
+is "  next sorts the arguments; its cursor marks the last item whose successor differs (p=) and the items after it (o=)" \
+    "$($Q "$S_URL" get '/api/projects/1/groups/?group_type_index=0' '__import__("base64").b64decode(__import__("urllib.parse").parse.unquote(J["next"].split("cursor=")[1].split("&")[0])).decode(), J["next"].split("&")[1]')" \
+    "('o=5&p=2024-02-01+00%3A00%3A11.500000%2B00%3A00', 'group_type_index=0')"
+is "  over 1000 groups with one created_at: offsets stop at 1000, next never runs out" \
+    "$($Q "$S_URL" walk '/api/projects/1/groups/?group_type_index=2' 15)" \
+    "15 1500 1100 False"
+is "  without group_type_index Django answers 500" \
+    "$($Q "$S_URL" get /api/projects/1/groups/ 'S')" "500"
+is "  ?group_key= filters by substring, case-insensitive" \
+    "$($Q "$S_URL" get '/api/projects/1/groups/?group_type_index=0&group_key=G20' 'sorted(g["group_key"] for g in J["results"])')" \
+    "['g20', 'g200', 'g201', 'g202', 'g203', 'g204']"
+run python3 -c 'import urllib.request, sys
+try:
+    urllib.request.urlopen(sys.argv[1] + "/api/projects/1/persons/")
+except Exception as e:
+    print(e.code)' "$S_URL"
+is "  no personal key: 401" "$(cat "$T/out")" "401"
+D_URL=$S_URL send '{"event":"e","distinct_id":"new","timestamp":"2025-01-01T00:00:00Z","properties":{"$set":{"n":1}}}'
+is "ingested persons are served too, created_at from the event" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?limit=1' '(J["results"][0]["distinct_ids"], J["results"][0]["created_at"])')" \
+    "(['new'], '2025-01-01T00:00:00Z')"
+emu_stop S
+
+python3 -c '
+import json
+for i in range(1200):
+    print(json.dumps({"distinct_ids": ["p%d" % i]}))' >"$T/many.ndjson"
+emu_start S --profile clickhouse-2022 --load-persons "$T/many.ndjson"
+is "2021-22 persons/: a cursor on -id, limit capped at 1000" \
+    "$($Q "$S_URL" get '/api/projects/1/persons/?limit=5000' '(len(J["results"]), J["results"][0]["id"], __import__("base64").b64decode(__import__("urllib.parse").parse.unquote(J["next"].split("cursor=")[1].split("&")[0])).decode())')" \
+    "(1000, 1200, 'p=201')"
+is "  each person once" \
+    "$($Q "$S_URL" walk '/api/projects/1/persons/' 20)" "12 1200 1200 True"
+emu_stop S
+
+printf '%s\n' '{"distinct_ids":["a"]}' '{"distinct_ids":["a"]}' >"$T/dup.ndjson"
+run "$PH_EMU" --port-file "$T/x.port" --load-persons "$T/dup.ndjson"
+is_status "--load-persons: a distinct_id held twice stops ph-emu" 1
+has "  naming the file and line" "$T/err" \
+    "dup.ndjson:2: a distinct_id that another person holds"
+
 done_testing
