@@ -20,10 +20,19 @@
  *   NPP  normalize-process-person-flag step and its 2024 predecessor in
  *        event-pipeline/runner.ts ($process_person_profile: false)
  *
- * --profile picks the version: 2026 (default) and 2024 behave as written
- * below; postgres-2021 and clickhouse-2022 ingest as 2024 does except that
- * $process_person_profile does not exist there (it came in 2024), so the
- * property is an ordinary one and every event processes its person.
+ *   P21  plugin-server/src/worker/ingestion/process-event.ts (2021-22:
+ *        handleIdentifyOrAlias, aliasDeprecated, mergePeople)
+ *
+ * --profile picks the version; where versions differ the rule says so.
+ * 2026 is the default.  2024 lacks 2026's filtered person updates, the
+ * group key limit and the newer person-property list, and applies $unset
+ * after $set_once and $set.  postgres-2021 and clickhouse-2022 have no
+ * $process_person_profile (it came in 2024: the property is an ordinary
+ * one), and postgres-2021 keeps P21's identity rules: only $identify
+ * refuses to merge an identified person, $create_alias merges anything and
+ * identifies no one, there is no $merge_dangerously.  When between 2021
+ * and 2024 P21's rules gave way to P24's is not settled here, so
+ * clickhouse-2022 follows P24.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -543,14 +552,20 @@ illegal_id(const char *id)
  * target's properties win over the other's, then the event's updates
  * apply; the other person's distinct_ids move to the target, which is
  * identified, and the other person is deleted.
+ *
+ * 2021 (plugin-server process-event.ts, aliasDeprecated): only $identify
+ * refuses ("$create_alias is an explicit call to merge 2 users, so we'll
+ * merge anything"), and the merged person is identified when either was.
  */
 static struct person *
 merge_people(const struct ev *e, struct person *into, struct person *other)
 {
 	json_object *merged;
 	size_t i;
+	int refuse = e->v == V2021 ? strcmp(e->name, "$identify") == 0 :
+	    strcmp(e->name, "$merge_dangerously") != 0;
 
-	if (strcmp(e->name, "$merge_dangerously") != 0 && other->identified) {
+	if (refuse && other->identified) {
 		warn_ingestion(e, "cannot_merge_already_identified",
 		    "refused to merge an already identified user via an "
 		    "$identify or $create_alias call");
@@ -562,7 +577,8 @@ merge_people(const struct ev *e, struct person *into, struct person *other)
 	property_updates(e, merged, 0);
 	json_object_put(into->props);
 	into->props = merged;
-	into->identified = 1;
+	into->identified = e->v == V2021 ? into->identified || other->identified :
+	    1;
 	if (other->created < into->created)
 		into->created = other->created;
 	for (i = 0; i < json_object_array_length(other->dids); i++)
@@ -582,6 +598,9 @@ merge_people(const struct ev *e, struct person *into, struct person *other)
  * person, one is created with both; one has, it gains the other id; both
  * have, they merge.  Returns the person the event's updates go to, or
  * NULL to go the ordinary way.
+ *
+ * 2021 (aliasDeprecated): only the event's distinct_id is checked against
+ * the illegal ids, and only $identify identifies the person.
  */
 static struct person *
 merge(struct ev *e, const char *other_id, const char *into_id)
@@ -590,12 +609,13 @@ merge(struct ev *e, const char *other_id, const char *into_id)
 
 	if (strcmp(other_id, into_id) == 0)
 		return NULL;
-	if (illegal_id(into_id) || illegal_id(other_id)) {
+	if (illegal_id(into_id) || (e->v > V2021 && illegal_id(other_id))) {
 		warn_ingestion(e, "cannot_merge_with_illegal_distinct_id",
 		    illegal_id(into_id) ? into_id : other_id);
 		return NULL;
 	}
-	e->update_identified = 1;
+	e->update_identified = e->v > V2021 ||
+	    strcmp(e->name, "$identify") == 0;
 	other = person_of(other_id);
 	into = person_of(into_id);
 	if (other != NULL && into == NULL) {
@@ -608,13 +628,14 @@ merge(struct ev *e, const char *other_id, const char *into_id)
 	}
 	if (other != NULL && into != NULL)
 		return other == into ? into : merge_people(e, into, other);
-	return person_create(e, into_id, other_id, 1);
+	return person_create(e, into_id, other_id, e->update_identified);
 }
 
 /*
  * handleIdentifyOrAlias (P24, P26): $create_alias and $merge_dangerously
  * merge properties.alias (when truthy) into the event's distinct_id;
  * $identify merges properties.$anon_distinct_id (when present at all).
+ * 2021: no $merge_dangerously, and $anon_distinct_id must be truthy.
  */
 static struct person *
 identify_or_alias(struct ev *e)
@@ -624,11 +645,12 @@ identify_or_alias(struct ev *e)
 	char *id;
 
 	if ((strcmp(e->name, "$create_alias") == 0 ||
-	    strcmp(e->name, "$merge_dangerously") == 0) &&
+	    (e->v > V2021 && strcmp(e->name, "$merge_dangerously") == 0)) &&
 	    truthy(jo_get(e->props, "alias")))
 		other = jo_get(e->props, "alias");
 	else if (strcmp(e->name, "$identify") == 0 &&
-	    jo_has(e->props, "$anon_distinct_id"))
+	    jo_has(e->props, "$anon_distinct_id") && (e->v > V2021 ||
+	    truthy(jo_get(e->props, "$anon_distinct_id"))))
 		other = jo_get(e->props, "$anon_distinct_id");
 	else
 		return NULL;

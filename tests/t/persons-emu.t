@@ -133,6 +133,19 @@ is "\$merge_dangerously merges them" \
     "$(q '(ids("idB"), len(P))')" "(['anA', 'anB', 'idA', 'idB'], 2)"
 emu_stop D
 
+emu_start D --profile postgres-2021
+send '{"event":"$identify","distinct_id":"idA","properties":{"$anon_distinct_id":"anA"}}' \
+    '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"anB"}}' \
+    '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"idA"}}'
+is "2021: \$identify refuses too" "$(q 'len(P)')" "2"
+send '{"event":"$create_alias","distinct_id":"idB","properties":{"alias":"idA"}}' \
+    '{"event":"$create_alias","distinct_id":"c1","properties":{"alias":"c2"}}' \
+    '{"event":"$merge_dangerously","distinct_id":"m1","properties":{"alias":"m2"}}'
+is "  but \$create_alias merges them, identifies no one; no \$merge_dangerously" \
+    "$(q '(ids("idA"), idf("c1"), ids("m1"))')" \
+    "(['anA', 'anB', 'idA', 'idB'], False, ['m1'])"
+emu_stop D
+
 emu_start D
 send '{"event":"e","distinct_id":"u9","properties":{"$set":{"k":1}}}' \
     '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"anonymous"}}' \
