@@ -424,7 +424,7 @@ static const char usage_text[] =
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
-"              [--load-persons F]\n"
+"              [--persons] [--load-persons F]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -435,7 +435,7 @@ enum {
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
-	O_PROFILE, O_LOAD_PERSONS
+	O_PROFILE, O_PERSONS, O_LOAD_PERSONS
 };
 
 static const struct option longopts[] = {
@@ -472,6 +472,7 @@ static const struct option longopts[] = {
 	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "persons", no_argument, NULL, O_PERSONS },
 	{ "load-persons", required_argument, NULL, O_LOAD_PERSONS },
 	{ NULL, 0, NULL, 0 }
 };
@@ -566,6 +567,7 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
 		case O_PROFILE: set_profile(c, optarg); break;
+		case O_PERSONS: persons_enable(); break;
 		case O_LOAD_PERSONS: persons_path = optarg; break;
 		default:
 			fputs(usage_text, stderr);

@@ -1,8 +1,9 @@
 /*
- * ph-emu: the destination's persons and groups.  Every event capture
- * accepts goes through person and group processing as PostHog's ingestion
- * does it, one event at a time in arrival order (ingestion order, never
- * timestamp order), and GET /_emu/persons and /_emu/groups show the result.
+ * ph-emu: the destination's persons and groups.  With --persons, every
+ * event capture accepts goes through person and group processing as
+ * PostHog's ingestion does it, one event at a time in arrival order
+ * (ingestion order, never timestamp order), and GET /_emu/persons and
+ * /_emu/groups show the result.
  *
  * Sources copied, PostHog/posthog (cited per rule below):
  *   P24  plugin-server/src/worker/ingestion/person-state.ts (2024)
@@ -53,6 +54,7 @@
 #define MAX_WARNINGS	1000	/* kept for the dump; all are counted */
 
 struct pstate ps = { .lock = PTHREAD_MUTEX_INITIALIZER };
+static int enabled;
 
 /* One event during processing. */
 struct ev {
@@ -984,12 +986,21 @@ timestamp_of(json_object *root)
 }
 
 void
+persons_enable(void)
+{
+	enabled = 1;
+}
+
+void
 persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 {
-	struct json_tokener *tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 2);
+	struct json_tokener *tok;
 	struct ev e;
 	size_t k;
 
+	if (!enabled)
+		return;
+	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 2);
 	pthread_mutex_lock(&ps.lock);
 	state_init();
 	for (k = 0; k < n; k++) {

@@ -10,6 +10,12 @@
 #include "emu.h"
 #include "jscan.h"
 
+/*
+ * --persons: process accepted events.  Off by default: it costs ph-emu
+ * about 50 us an event under its lock, which benchmarks must not pay.
+ */
+void		 persons_enable(void);
+
 /* Process accepted events, oldest first; called with em->lock held. */
 void		 persons_ingest(struct emu *, const struct jitem *, size_t n);
 

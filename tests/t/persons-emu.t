@@ -17,9 +17,17 @@ q() {
 	$Q "$D_URL" "$1"
 }
 
-# --- $set, $set_once, $unset ------------------------------------------------
+# --- off by default -----------------------------------------------------------
 
 emu_start D
+send '{"event":"e","distinct_id":"a","properties":{"$set":{"x":1}}}'
+is "without --persons, events build no persons (benchmarks pay nothing)" \
+    "$(q '(len(P), D["events"])')" "(0, 0)"
+emu_stop D
+
+# --- $set, $set_once, $unset ------------------------------------------------
+
+emu_start D --persons
 send '{"event":"e","distinct_id":"a","uuid":"00000000-0000-4000-8000-000000000001","properties":{"$set":{"x":1},"$set_once":{"y":1}}}' \
     '{"event":"e","distinct_id":"a","properties":{"$set":{"x":2},"$set_once":{"y":2,"z":2}}}'
 is "\$set overwrites, \$set_once keeps the first value" \
@@ -44,7 +52,7 @@ is "2026: \$unset counts keys the person had before the event" \
 is "every event went through person processing" "$(q 'D["events"]')" "8"
 emu_stop D
 
-emu_start D --profile 2024
+emu_start D --persons --profile 2024
 send '{"event":"e","distinct_id":"a"}' \
     '{"event":"e","distinct_id":"a","properties":{"$set_once":{"w":1},"$unset":["w"]}}' \
     '{"event":"e","distinct_id":"a","properties":{"$set":{"v":1}}}' \
@@ -55,7 +63,7 @@ emu_stop D
 
 # --- properties copied from the event ------------------------------------------
 
-emu_start D
+emu_start D --persons
 send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Chrome","utm_source":"ad"}}' \
     '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Firefox","utm_source":"ad"}}'
 is "\$browser and utm_ go to \$set and \$initial_ to \$set_once; a change of filtered \$browser alone is not written (2026)" \
@@ -73,7 +81,7 @@ is "  and by a person event (\$set, \$identify, ...)" \
     "$(q 'props("b")["$browser"]')" "Opera"
 emu_stop D
 
-emu_start D --profile 2024
+emu_start D --persons --profile 2024
 send '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Chrome"}}' \
     '{"event":"$pageview","distinct_id":"b","properties":{"$browser":"Firefox"}}'
 is "2024: no filter, \$browser follows the last event" \
@@ -82,7 +90,7 @@ emu_stop D
 
 # --- $identify ---------------------------------------------------------------------
 
-emu_start D
+emu_start D --persons
 send '{"event":"e","distinct_id":"anon","properties":{"$set":{"a":1,"shared":"anon"}}}' \
     '{"event":"e","distinct_id":"user","properties":{"$set":{"u":1,"shared":"user"}}}' \
     '{"event":"$identify","distinct_id":"user","properties":{"$anon_distinct_id":"anon","$set":{"email":"u@x"}}}'
@@ -110,7 +118,7 @@ emu_stop D
 
 # --- $create_alias and the refusals ------------------------------------------------
 
-emu_start D
+emu_start D --persons
 send '{"event":"e","distinct_id":"al1","properties":{"$set":{"p":1}}}' \
     '{"event":"$create_alias","distinct_id":"main","properties":{"alias":"al1"}}'
 is "\$create_alias links alias to the event's distinct_id" \
@@ -133,7 +141,7 @@ is "\$merge_dangerously merges them" \
     "$(q '(ids("idB"), len(P))')" "(['anA', 'anB', 'idA', 'idB'], 2)"
 emu_stop D
 
-emu_start D --profile postgres-2021
+emu_start D --persons --profile postgres-2021
 send '{"event":"$identify","distinct_id":"idA","properties":{"$anon_distinct_id":"anA"}}' \
     '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"anB"}}' \
     '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"idA"}}'
@@ -146,7 +154,7 @@ is "  but \$create_alias merges them, identifies no one; no \$merge_dangerously"
     "(['anA', 'anB', 'idA', 'idB'], False, ['m1'])"
 emu_stop D
 
-emu_start D
+emu_start D --persons
 send '{"event":"e","distinct_id":"u9","properties":{"$set":{"k":1}}}' \
     '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"anonymous"}}' \
     '{"event":"$identify","distinct_id":"u9","properties":{"$anon_distinct_id":"\"null\""}}' \
@@ -166,7 +174,7 @@ emu_stop D
 
 # --- $process_person_profile: false ----------------------------------------------
 
-emu_start D
+emu_start D --persons
 send '{"event":"e","distinct_id":"pl","properties":{"$process_person_profile":false,"$set":{"a":1}}}'
 is "\$process_person_profile false creates no person" "$(q 'len(P)')" "0"
 send '{"event":"e","distinct_id":"pl","properties":{"$set":{"a":1}}}' \
@@ -180,7 +188,7 @@ is "  identity events with it are dropped, with a warning" \
     "(['pl'], 2, 2)"
 emu_stop D
 
-emu_start D --profile clickhouse-2022
+emu_start D --persons --profile clickhouse-2022
 send '{"event":"e","distinct_id":"pl","properties":{"$process_person_profile":false,"$set":{"a":1}}}'
 is "before 2024 the property does not exist: the person is processed" \
     "$(q 'props("pl")')" "{'a': 1}"
@@ -188,7 +196,7 @@ emu_stop D
 
 # --- groups ---------------------------------------------------------------------
 
-emu_start D
+emu_start D --persons
 send '{"event":"e","distinct_id":"g","properties":{"$groups":{"project":"p1"}}}' \
     '{"event":"$groupidentify","distinct_id":"g","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"name":"Acme","size":1}}}' \
     '{"event":"$groupidentify","distinct_id":"g","properties":{"$groups":{"team":"t"},"$group_type":"org","$group_key":42,"$group_set":{"n":1}}}'
@@ -225,8 +233,8 @@ E4='{"event":"$groupidentify","distinct_id":"user","properties":{"$group_type":"
 E5='{"event":"$groupidentify","distinct_id":"user","properties":{"$group_type":"team","$group_key":"t1","$group_set":{"size":3}}}'
 E6='{"event":"e","distinct_id":"other","properties":{"$set":{"k":1}}}'
 
-emu_start S
-emu_start D
+emu_start S --persons
+emu_start D --persons
 D_URL=$S_URL send "$E1" "$E2" "$E3" "$E4" "$E5" "$E6"
 send "$E1" "$E2" "$E3" "$E4" "$E5" "$E6"
 run $DIFF --ignore '$creator_event_uuid' "$S_URL" "$D_URL"
@@ -237,7 +245,7 @@ emu_stop D
 
 # A window without the $identify, the $set that came last sent first, the
 # group types registered the other way round.
-emu_start D
+emu_start D --persons
 send "$E3" "$E1" "$E5" "$E4" "$E6"
 run $DIFF --ignore '$creator_event_uuid' "$S_URL" "$D_URL"
 is_status "a window and a different order: exit 1" 1
@@ -291,7 +299,7 @@ for i in range(1150):
     print(json.dumps({"group_type": "team", "group_key": "t%d" % i,
                       "created_at": "2024-03-01T00:00:00Z"}))
 ' >"$T/load.ndjson"
-emu_start S --load-persons "$T/load.ndjson"
+emu_start S --persons --load-persons "$T/load.ndjson"
 is "--load-persons: the dump holds what the file holds" \
     "$(S_URL=$S_URL; $Q "$S_URL" '(len(P), len(G["groups"]), types())')" \
     "(251, 1355, {'company': 0, 'team': 2})"
@@ -348,7 +356,7 @@ python3 -c '
 import json
 for i in range(1200):
     print(json.dumps({"distinct_ids": ["p%d" % i]}))' >"$T/many.ndjson"
-emu_start S --profile clickhouse-2022 --load-persons "$T/many.ndjson"
+emu_start S --persons --profile clickhouse-2022 --load-persons "$T/many.ndjson"
 is "2021-22 persons/: a cursor on -id, limit capped at 1000" \
     "$($Q "$S_URL" get '/api/projects/1/persons/?limit=5000' '(len(J["results"]), J["results"][0]["id"], __import__("base64").b64decode(__import__("urllib.parse").parse.unquote(J["next"].split("cursor=")[1].split("&")[0])).decode())')" \
     "(1000, 1200, 'p=201')"
