@@ -34,6 +34,7 @@
 
 #include "buf.h"
 #include "isotime.h"
+#include "jscan.h"
 #include "persons-api.h"
 #include "persons-int.h"
 #include "xalloc.h"
@@ -153,6 +154,7 @@ load_record(json_object *r)
 int
 persons_load(const char *path)
 {
+	struct json_tokener *tok;
 	json_object *r;
 	char *line = NULL;
 	const char *why = NULL;
@@ -166,19 +168,22 @@ persons_load(const char *path)
 		warn("%s", path);
 		return -1;
 	}
+	tok = json_tokener_new_ex(JS_MAX_DEPTH + 2);
 	pthread_mutex_lock(&ps.lock);
 	state_init();
 	while (why == NULL && (len = getline(&line, &cap, f)) != -1) {
 		n++;
 		if (strspn(line, " \t\r\n") == (size_t)len)
 			continue;
-		if ((r = json_tokener_parse(line)) == NULL)
+		json_tokener_reset(tok);
+		if ((r = json_tokener_parse_ex(tok, line, (int)len)) == NULL)
 			why = "not JSON";
 		else
 			why = load_record(r);
 		json_object_put(r);
 	}
 	pthread_mutex_unlock(&ps.lock);
+	json_tokener_free(tok);
 	free(line);
 	if (why == NULL && ferror(f))
 		why = "read error";

@@ -1000,7 +1000,7 @@ persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 
 	if (!enabled)
 		return;
-	tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH * 2);
+	tok = json_tokener_new_ex(JS_MAX_DEPTH + 2);	/* what capture accepts */
 	pthread_mutex_lock(&ps.lock);
 	state_init();
 	for (k = 0; k < n; k++) {

@@ -50,6 +50,10 @@ send '{"event":"e","distinct_id":"a","properties":{"$set":{"v":1},"$unset":["v"]
 is "2026: \$unset counts keys the person had before the event" \
     "$(q '(props("a").get("v"), props("a").get("w"))')" "(1, 1)"
 is "every event went through person processing" "$(q 'D["events"]')" "8"
+deep=$(python3 -c 'print("{\"a\":" * 100 + "1" + "}" * 100)')
+send "{\"event\":\"e\",\"distinct_id\":\"deep\",\"properties\":{\"\$set\":{\"d\":$deep}}}"
+is "a value nested 100 deep, as capture accepts it, is processed" \
+    "$(q 'str(props("deep")).count("{")')" "101"
 emu_stop D
 
 emu_start D --persons --profile 2024
