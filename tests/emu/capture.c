@@ -15,6 +15,7 @@
 #include "emu.h"
 #include "gzip.h"
 #include "jscan.h"
+#include "persons.h"
 #include "uuid.h"
 
 static const char *const capture_paths[] = {
@@ -261,6 +262,7 @@ store(struct emu *em, const struct capreq *q)
 	if (em->store_fd != -1 && write(em->store_fd, b.p, b.len) !=
 	    (ssize_t)b.len)
 		err(1, "store");
+	persons_ingest(em, q->events.v, q->events.n);
 	em->st.capture_ok++;
 	em->st.events += q->events.n;
 	pthread_mutex_unlock(&em->lock);

@@ -28,9 +28,12 @@
 #include "emu.h"
 #include "jscan.h"
 #include "numparse.h"
+#include "persons.h"
+#include "persons-api.h"
 #include "xalloc.h"
 
 static struct emu emu;
+static const char *persons_path;	/* --load-persons */
 
 double
 emu_random(struct emu *e)
@@ -269,6 +272,8 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 	if (strcmp(url, "/_emu/stats") == 0)
 		return stats(e, c);
+	if (persons_dump(e, c, url, &ret))
+		return ret;
 	pthread_mutex_lock(&e->lock);
 	e->st.requests++;
 	pthread_mutex_unlock(&e->lock);
@@ -276,6 +281,8 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 		return ret;
 	if (is_capture_path(url) && strcmp(method, "POST") == 0)
 		return capture(e, c, r, url);
+	if (persons_api(e, c, r, url, method, &ret))
+		return ret;
 	if (is_source_path(url))
 		return source(e, c, r, url, method);
 	return reply_error(e, c, 404, "not_found", "Not found.");
@@ -417,6 +424,7 @@ static const char usage_text[] =
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
+"              [--persons] [--load-persons F]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -427,7 +435,7 @@ enum {
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
-	O_PROFILE
+	O_PROFILE, O_PERSONS, O_LOAD_PERSONS
 };
 
 static const struct option longopts[] = {
@@ -464,6 +472,8 @@ static const struct option longopts[] = {
 	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "persons", no_argument, NULL, O_PERSONS },
+	{ "load-persons", required_argument, NULL, O_LOAD_PERSONS },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -557,6 +567,8 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
 		case O_PROFILE: set_profile(c, optarg); break;
+		case O_PERSONS: persons_enable(); break;
+		case O_LOAD_PERSONS: persons_path = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);
@@ -604,7 +616,7 @@ main(int argc, char *argv[])
 	pthread_mutex_init(&emu.lock, NULL);
 	emu.store_fd = open_out(emu.c.store_path);
 	emu.log_fd = open_out(emu.c.log_path);
-	if (source_load(&emu) == -1)
+	if (source_load(&emu) == -1 || persons_load(persons_path) == -1)
 		exit(1);
 
 	/* Threads inherit this mask; only sigwait below takes the signals. */
