@@ -12,6 +12,7 @@
 
 #include <curl/curl.h>
 
+#include "capsize.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "http.h"
@@ -49,7 +50,8 @@ static const char help_text[] =
 "      --retry-wait S       first wait before a retry, seconds (1)\n"
 "      --retry-max-wait S   longest wait before a retry (30)\n"
 "      --timeout S          longest one request may take (60)\n"
-"      --max-event SIZE     refuse larger events locally (900K)\n"
+"      --max-event SIZE     refuse events whose Kafka message in capture\n"
+"                           is larger (1000000)\n"
 "      --no-gzip            send uncompressed bodies\n"
 "      --no-historical      leave historical_migration out\n"
 "  -n, --dry-run            do everything but send\n"
@@ -105,7 +107,7 @@ defaults(struct send_opts *o)
 	o->retry_max_wait = 30;
 	o->timeout = 60;
 	o->flush_after = 1;
-	o->max_event = 900 * 1024;
+	o->max_event = CAPTURE_KAFKA_MAX;
 }
 
 /* Options into *o; returns the host given, or NULL. */

@@ -88,6 +88,7 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 		return PH_EXIT_FATAL;
 	s->pipe = !input_is_replayable(&s->in);
 	s->chk.max_event = s->o.max_event;
+	s->chk.token_len = s->o.key != NULL ? strlen(s->o.key) : 0;
 	envelope_init(&s->env, s->o.key != NULL ? s->o.key : "",
 	    s->o.historical, s->o.gzip_level);
 	if (s->o.reject_path != NULL &&
