@@ -45,7 +45,8 @@ static const char help_text[] =
 "      --batch-size N       events per request (1000)\n"
 "      --batch-bytes SIZE   bytes per request before gzip (5M)\n"
 "      --parallel N         requests in flight (4)\n"
-"      --rate N             at most N events a second\n"
+"      --rate N             at most N events a second (PostHog Cloud:\n"
+"                           166; other hosts and 0: no limit)\n"
 "      --max-retries N      retries of one batch before giving up (10)\n"
 "      --retry-wait S       first wait before a retry, seconds (1)\n"
 "      --retry-max-wait S   longest wait before a retry (30)\n"
@@ -108,6 +109,7 @@ defaults(struct send_opts *o)
 	o->timeout = 60;
 	o->flush_after = 1;
 	o->max_event = CAPTURE_KAFKA_MAX;
+	o->rate = -1;		/* by the host: see set_rate */
 }
 
 /* Options into *o; returns the host given, or NULL. */
@@ -140,7 +142,7 @@ parse_options(int argc, char *argv[], struct send_opts *o,
 			o->parallel = (int)cli_number("--parallel", optarg, 1, 64);
 			break;
 		case O_RATE:
-			o->rate = (double)cli_number("--rate", optarg, 1, 10000000);
+			o->rate = (double)cli_number("--rate", optarg, 0, 10000000);
 			break;
 		case O_MAX_RETRIES:
 			o->max_retries = (unsigned)cli_number("--max-retries", optarg,

@@ -12,8 +12,17 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "http.h"
+#include "reply.h"
 #include "sender.h"
 #include "xalloc.h"
+
+/*
+ * PostHog asks migrations into its cloud to stay at 10k events a minute
+ * unless its team agreed to more: "contact sales@posthog.com if you plan
+ * to migrate more than 20M events (or 10k events per minute) to avoid
+ * being rate-limited" (posthog.com/docs/migrate).
+ */
+#define CLOUD_RATE	(10000.0 / 60)
 
 #ifndef PH_VERSION
 #define PH_VERSION "unknown"
@@ -77,6 +86,18 @@ workers(int parallel)
 	return cpus < parallel ? (int)cpus : parallel;
 }
 
+/* No --rate: PostHog Cloud's figure for migrations, else no limit. */
+static void
+set_rate(struct sender *s)
+{
+	if (s->o.rate >= 0)
+		return;
+	s->o.rate = reply_is_cloud(s->o.url) ? CLOUD_RATE : 0;
+	if (s->o.rate > 0 && !s->o.quiet)
+		warnx("%s is PostHog Cloud: at most 10000 events a minute, as "
+		    "PostHog asks of migrations; --rate 0 lifts it", s->o.url);
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
@@ -87,6 +108,7 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 	    input_init(&s->in, paths, npaths) == -1)
 		return PH_EXIT_FATAL;
 	s->pipe = !input_is_replayable(&s->in);
+	set_rate(s);
 	s->chk.max_event = s->o.max_event;
 	s->chk.token_len = s->o.key != NULL ? strlen(s->o.key) : 0;
 	envelope_init(&s->env, s->o.key != NULL ? s->o.key : "",
@@ -182,6 +204,10 @@ sender_summary(struct sender *s)
 	    megabytes(s->n.raw_bytes), megabytes(s->n.wire_bytes),
 	    s->o.gzip_level > 0 ? "gzip" : "on the wire", t,
 	    t > 0 ? (double)s->n.sent / t : 0.0);
+	if (s->n.again > 0)
+		warnx("%llu events sent again; %s", s->n.again,
+		    s->django_warned ? "this destination cannot merge them" :
+		    "PostHog merges them by uuid");
 }
 
 void
@@ -206,6 +232,8 @@ sender_free(struct sender *s)
 		}
 		buf_free(&l->reply);
 	}
+	for (i = 0; i < s->nheld; i++)
+		batch_free(s->held[i]);
 	free(s->lanes);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
