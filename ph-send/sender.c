@@ -454,6 +454,10 @@ hold_refusal(struct sender *s, struct batch *b, const char *why)
 {
 	size_t n = strlen(why);
 
+	if (s->nheld >= REFUSAL_STREAK) {
+		batch_free(b);		/* stopping already: never settled */
+		return;
+	}
 	/* Cut to fit: the server's reason is a line of stderr. */
 	if (n >= sizeof(b->why))
 		n = sizeof(b->why) - 1;
