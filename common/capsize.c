@@ -51,24 +51,38 @@ code_point(struct measure *m, unsigned cp)
 	}
 }
 
-/* A valid string literal at p (quotes included); returns its end. */
-static const char *
-string_size(const char *p, const char *end, struct measure *m)
+/* Plain bytes copied as they are: counted, characters by lead bytes. */
+static void
+plain_run(struct measure *m, const char *p, size_t n, int chars)
 {
+	size_t i;
+
+	m->plain += n, m->raw += n;
+	if (chars)
+		for (i = 0; i < n; i++)
+			m->chars += ((unsigned char)p[i] & 0xC0) != 0x80;
+}
+
+/*
+ * A valid string literal at p (quotes included); returns its end.
+ * Characters are counted only when chars is set (a distinct_id's cut).
+ */
+static const char *
+string_size(const char *p, const char *end, struct measure *m, int chars)
+{
+	const char *q, *bs;
 	unsigned cp, lo;
 
 	m->plain += 2, m->extra += 2;		/* its two quotes */
 	for (p++; p < end && *p != '"'; ) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c != '\\') {
-			/* Raw UTF-8 is copied: count characters by lead bytes. */
-			m->plain++, m->raw++;
-			if ((c & 0xC0) != 0x80)
-				m->chars++;
-			p++;
-			continue;
-		}
+		/* The run up to the next quote or backslash, found by memchr. */
+		if ((q = memchr(p, '"', (size_t)(end - p))) == NULL)
+			q = end;
+		if ((bs = memchr(p, '\\', (size_t)(q - p))) != NULL)
+			q = bs;
+		plain_run(m, p, (size_t)(q - p), chars);
+		if ((p = q) >= end || *p == '"')
+			break;
 		switch (p[1]) {
 		case 'u':
 			cp = hex4(p + 2);
@@ -98,7 +112,7 @@ value_size(const char *p, const char *end, struct measure *m)
 {
 	while (p < end) {
 		if (*p == '"')
-			p = string_size(p, end, m);
+			p = string_size(p, end, m, 0);
 		else if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			p++;
 		else
@@ -113,7 +127,7 @@ distinct_id_size(const struct jmember *d, struct measure *out)
 	struct measure m = { 0, 0, 0, 0 };
 
 	if (d->type == JT_STRING) {
-		string_size(d->val, d->val + d->vallen, &m);
+		string_size(d->val, d->val + d->vallen, &m, 1);
 		if (m.chars > 200) {
 			/* Scale: the cut keeps 200 of m.chars characters. */
 			m.plain = 2 + (m.plain - 2) * 200 / m.chars;
