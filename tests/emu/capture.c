@@ -305,8 +305,8 @@ sink(struct emu *em, struct capreq *q, struct req *r, struct refusal *f)
 }
 
 /*
- * Django capture of 2021 gave every event a new uuid, whatever the
- * client sent: "event_uuid = UUIDT()" (posthog/api/capture.py, 2021).
+ * Django capture gave every event a new uuid, whatever the client sent:
+ * "event_uuid = UUIDT()" (posthog/api/capture.py, 2021 and 7745e45c).
  */
 static void
 add_event(struct emu *em, struct buf *b, const struct jitem *it)
@@ -445,10 +445,11 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
  *   {"status": 1}, errors {"code": "validation", "message"}, 401 for a
  *   bad key, a new uuid for every event (UUIDT()); each event is handed
  *   on in a loop, modelled here as all or nothing.
- * - clickhouse-2022: Django capture with posthog/api/utils.py's errors
- *   {"type", "code", "detail", "attr"} (2022), {"status": 1}, 401.
- *   Whether it kept the client's uuid is not settled from the source
- *   here: modelled as kept.
+ * - clickhouse-2022: Django capture of the ClickHouse era
+ *   (posthog/api/capture.py at 7745e45c): generate_exception_response's
+ *   errors {"type", "code", "detail", "attr"}, {"status": 1}, 401, and
+ *   still "event_uuid = UUIDT()" for every event.  (It also skips an
+ *   event without a name or distinct_id and answers 200: not modelled.)
  * - 2024: Rust capture, rust/capture/src/api.rs (2024): plain-text
  *   CaptureError bodies, 401, {"status":"Ok"}; the Kafka sink stores a
  *   batch's events one by one (sinks/kafka.rs), so a failure part-way
@@ -470,6 +471,7 @@ capture_profile(struct emu_conf *c, const char *name)
 		c->legacy_status = 1;
 		c->auth_status = 401;
 		c->partial = 0;
+		c->ignore_uuid = 1;
 	} else if (strcmp(name, "2024") == 0) {
 		c->capture_format = ERR_TEXT;
 		c->auth_status = 401;

@@ -256,14 +256,16 @@ for p in postgres-2021:'{"code":"validation","message"' \
 	has "  its error body: $body" "$T/body" "$body"
 	emu_stop D
 done
-emu_start D --profile postgres-2021
-run "$PH_SEND" --host "$D_URL" "$T/ev200"
-is "postgres-2021: every event stored with a new uuid" \
-    "$(python3 -c 'import json,sys
+for name in postgres-2021 clickhouse-2022; do
+	emu_start D --profile $name
+	run "$PH_SEND" --host "$D_URL" "$T/ev200"
+	is "$name: every event stored with a new uuid" \
+	    "$(python3 -c 'import json,sys
 a = {json.loads(l)["uuid"] for l in open(sys.argv[1])}
 b = {json.loads(l)["uuid"] for l in open(sys.argv[2])}
 print(len(b), len(a & b))' "$T/ev200" "$T/D.store")" "200 0"
-emu_stop D
+	emu_stop D
+done
 for p in 2024:401 2026:403; do
 	emu_start D --profile "${p%%:*}"
 	PH_SEND_KEY=phc_wrong run "$PH_SEND" --host "$D_URL" "$T/three"
