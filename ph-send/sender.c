@@ -557,7 +557,7 @@ finished(struct sender *s, struct lane *l, CURLcode rc)
 	    (status == 400 || l->cur->n == 1))
 		stop_once(s, "%s: %ld with %s: not PostHog's capture answering "
 		    "(HTTP sent to an HTTPS port, or a proxy in the way?); "
-		    "nothing was settled", s->o.url, status,
+		    "none of its events settled", s->o.url, status,
 		    reply_what(l->reply.p, l->reply.len));
 	else if (rc == CURLE_OK && (status == 400 || status == 413))
 		split_or_reject(s, l, why);
