@@ -116,6 +116,15 @@ reply_success(long status, const char *body, size_t len)
 	return k;
 }
 
+int
+reply_body_refused(const char *body, size_t len)
+{
+	static const char limit[] = "Failed to buffer the request body: ";
+
+	return body != NULL && len >= sizeof(limit) - 1 &&
+	    memcmp(body, limit, sizeof(limit) - 1) == 0;
+}
+
 const char *
 reply_what(const char *body, size_t len)
 {

@@ -21,6 +21,12 @@ enum reply_kind	 reply_success(long status, const char *body, size_t len);
 /* Whether a 4xx body is one of capture's error formats. */
 int		 reply_is_capture_error(const char *body, size_t len);
 
+/*
+ * Whether a 413 says the body was refused whole, before any event was
+ * stored (axum's body limit), rather than capture's EventTooBig.
+ */
+int		 reply_body_refused(const char *body, size_t len);
+
 /* "an HTML page", "an empty body", "a JSON body": for messages. */
 const char	*reply_what(const char *body, size_t len);
 

@@ -516,12 +516,14 @@ redirected(struct sender *s, struct lane *l, long status)
 
 /* A failure after which capture may hold part of the batch. */
 static int
-may_have_stored(CURLcode rc, long status)
+may_have_stored(CURLcode rc, long status, const struct buf *reply)
 {
 	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
 	    rc == CURLE_COULDNT_RESOLVE_PROXY)
 		return 0;
-	return rc != CURLE_OK || status == 413 || status >= 500;
+	if (rc == CURLE_OK && status == 413)
+		return !reply_body_refused(reply->p, reply->len);
+	return rc != CURLE_OK || status >= 500;
 }
 
 static void
@@ -548,7 +550,7 @@ finished(struct sender *s, struct lane *l, CURLcode rc)
 		return;
 	}
 	http_failure(rc, status, l->errbuf, &l->reply, why, sizeof(why));
-	if (may_have_stored(rc, status))
+	if (may_have_stored(rc, status, &l->reply))
 		batch_mark_sent(l->cur);
 	if (http_transient(rc, status))
 		retry_later(s, l, why, retry_after, PH_EXIT_TEMPFAIL);

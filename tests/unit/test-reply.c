@@ -51,6 +51,11 @@ main(void)
 	ok(!capture_error("Bad Request"), "nor is a bare reason");
 	ok(!capture_error("{\"error\":\"bad\"}"), "nor another JSON");
 
+	ok(reply_body_refused("Failed to buffer the request body: length limit "
+	    "exceeded", 56), "axum's body limit: nothing stored");
+	ok(!reply_body_refused("maximum event size exceeded", 27),
+	    "EventTooBig: some may be stored");
+
 	ok(reply_is_cloud("https://us.i.posthog.com/batch/"), "us.i: Cloud");
 	ok(reply_is_cloud("https://eu.i.posthog.com/batch/"), "eu.i: Cloud");
 	ok(reply_is_cloud("https://app.posthog.com/batch/"), "app: Cloud");
