@@ -1,6 +1,8 @@
 # ph: move PostHog events with three Unix filters.
 #
 #   make            build the programs (warnings are errors)
+#   make unit       the unit tests alone (about a second)
+#   make test -j    unit and program tests, prove running files side by side
 #   make check      install missing Debian packages, then run every test,
 #                   once plainly and once under ASan and UBSan
 #   make bench      benchmarks, side by side with the alternatives
@@ -95,8 +97,18 @@ TEST_ENV = PH_BIN="$(abspath $(O))" PH_SRC="$(CURDIR)" \
 	ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	UBSAN_OPTIONS=exitcode=87:halt_on_error=1:print_stacktrace=1
 
+# prove runs PROVE_JOBS test files at once: make's own -jN, 4 for a
+# bare -j, else 1.  Each file works in its own mktemp directory and its
+# emulators take free ports, so files may run side by side.
+MAKE_JOBS = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
+PROVE_JOBS ?= $(if $(filter -j,$(MAKEFLAGS)),4,$(or $(MAKE_JOBS),1))
+
+unit: $(UNIT_BINS)
+	$(TEST_ENV) prove -e '' $(UNIT_BINS) </dev/null
+
 test: all $(UNIT_BINS)
-	$(TEST_ENV) prove -e '' $(UNIT_BINS) tests/t/*.t </dev/null
+	$(TEST_ENV) prove -j$(PROVE_JOBS) -e '' $(UNIT_BINS) tests/t/*.t \
+	    </dev/null
 
 lint: $(MANS) $(GUIDE)
 	mandoc -Tlint -Wwarning $(MANS) $(GUIDE)
@@ -168,4 +180,4 @@ clean:
 	    $(LIBPH) $(EMU) \
 	    $(UNIT_BINS) tests/bench/data
 
-.PHONY: all bench check clean demo deps fuzz install lint proof test
+.PHONY: all bench check clean demo deps fuzz install lint proof test unit
