@@ -22,6 +22,11 @@ PKG_CONFIG ?= pkg-config
 PKGS = libcurl json-c zlib libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Each program links only the libraries it calls (ldd shows no more).
+pkg_libs = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null))
+SEND_LIBS = $(call pkg_libs,libcurl json-c zlib) -lpthread
+FETCH_LIBS = $(call pkg_libs,libcurl json-c)
+EMU_LIBS = $(call pkg_libs,libmicrohttpd json-c zlib) -lpthread
 
 CFLAGS ?= -g -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # curl's picky set, kept even when a user sets CFLAGS.
@@ -76,15 +81,13 @@ $(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLEAN_OBJS) $(LIBPH) $(LDLIBS)
 
 $(O)/ph-send/ph-send: $(SEND_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS) \
-	    -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(SEND_LIBS)
 
 $(O)/ph-fetch/ph-fetch: $(FETCH_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FETCH_OBJS) $(LIBPH) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FETCH_OBJS) $(LIBPH) $(FETCH_LIBS)
 
 $(EMU): $(EMU_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) \
-	    $(PKG_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) $(EMU_LIBS)
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
     $(UNIT_MODULES)
