@@ -55,8 +55,9 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 UNIT_EXTRA_test-ledger = $(O)/ph-send/ledger.o $(O)/ph-fetch/idset.o
 UNIT_EXTRA_test-check = $(O)/ph-send/check.o
+UNIT_EXTRA_test-gzip = $(O)/tests/emu/gunzip.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
-	$(UNIT_EXTRA_test-check)
+	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-gzip)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7
@@ -92,7 +93,7 @@ $(EMU): $(EMU_OBJS) $(LIBPH)
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
     $(UNIT_MODULES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iph-clean -Iph-send -Iph-fetch $(CFLAGS) \
+	$(CC) $(CPPFLAGS) -Iph-clean -Iph-send -Iph-fetch -Itests/emu $(CFLAGS) \
 	    $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBPH) $(PKG_LIBS)
 
 # Every test prints TAP; prove reads it and ends with "Result: PASS".

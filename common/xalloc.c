@@ -50,12 +50,6 @@ xreallocarray(void *old, size_t nmemb, size_t size)
 	return xrealloc(old, nmemb * size);
 }
 
-char *
-xstrdup(const char *s)
-{
-	return xmemdup0(s, strlen(s));
-}
-
 /* A copy of n bytes with a NUL after them. */
 char *
 xmemdup0(const void *s, size_t n)

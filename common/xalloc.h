@@ -8,7 +8,6 @@ void	*xmalloc(size_t);
 void	*xcalloc(size_t, size_t);
 void	*xrealloc(void *, size_t);
 void	*xreallocarray(void *, size_t, size_t);
-char	*xstrdup(const char *);
 char	*xmemdup0(const void *, size_t);
 
 #endif

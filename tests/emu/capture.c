@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "emu.h"
-#include "gzip.h"
+#include "gunzip.h"
 #include "jscan.h"
 #include "uuid.h"
+#include "xalloc.h"
 
 static const char *const capture_paths[] = {
 	"/batch", "/e", "/i/v0/e", "/capture", "/track", "/engage", NULL
@@ -120,7 +121,9 @@ parse_request(struct capreq *q, const char *p, size_t n, struct refusal *f)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\n' ||
 	    end[-1] == '\r' || end[-1] == '\t'))
 		end--;
-	js_items_push(&q->events, s, (size_t)(end - s), JT_OBJECT);
+	q->events.v = xmalloc(sizeof(*q->events.v));
+	q->events.v[0] = (struct jitem){ s, (size_t)(end - s), JT_OBJECT };
+	q->events.n = q->events.cap = 1;
 	return 0;
 }
 
