@@ -18,11 +18,8 @@
 #include "fetch.h"
 #include "http.h"
 #include "jscan.h"
+#include "version.h"
 #include "xalloc.h"
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
 
 void
 fetch_setup(struct fetcher *f)

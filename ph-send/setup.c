@@ -13,11 +13,8 @@
 #include "exitcode.h"
 #include "http.h"
 #include "sender.h"
+#include "version.h"
 #include "xalloc.h"
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
 
 /* Every input must be readable before the first event goes out. */
 static int
