@@ -42,6 +42,31 @@ test_ledger(void)
 	ledger_free(&l);
 }
 
+static void
+test_idset(void)
+{
+	struct idset s = { 0 };
+	char id[32];
+	int i, all_new = 1, all_there = 1;
+
+	for (i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "%08d-uuid", i);
+		all_new &= idset_add(&s, id, strlen(id));
+	}
+	ok(all_new, "5000 ids, each new");
+	for (i = 0; i < 5000; i++) {
+		snprintf(id, sizeof(id), "%08d-uuid", i);
+		all_there &= idset_has(&s, id, strlen(id));
+	}
+	ok(all_there, "all of them found");
+	ok(!idset_add(&s, "00000042-uuid", 13), "adding one again: 0");
+	ok(!idset_has(&s, "nope", 4), "another is not there");
+	idset_clear(&s);
+	ok(!idset_has(&s, "00000042-uuid", 13), "cleared");
+	idset_free(&s);
+	ok(!idset_has(&s, "x", 1), "freed: empty");
+}
+
 /*
  * Lines added while others settle, out of order, as ph-send's lanes do:
  * the ring's head goes round it many times, and it grows while wrapped.
@@ -115,36 +140,11 @@ test_ring(void)
 	ledger_free(&l);
 }
 
-static void
-test_idset(void)
-{
-	struct idset s = { 0 };
-	char id[32];
-	int i, all_new = 1, all_there = 1;
-
-	for (i = 0; i < 5000; i++) {
-		snprintf(id, sizeof(id), "%08d-uuid", i);
-		all_new &= idset_add(&s, id, strlen(id));
-	}
-	ok(all_new, "5000 ids, each new");
-	for (i = 0; i < 5000; i++) {
-		snprintf(id, sizeof(id), "%08d-uuid", i);
-		all_there &= idset_has(&s, id, strlen(id));
-	}
-	ok(all_there, "all of them found");
-	ok(!idset_add(&s, "00000042-uuid", 13), "adding one again: 0");
-	ok(!idset_has(&s, "nope", 4), "another is not there");
-	idset_clear(&s);
-	ok(!idset_has(&s, "00000042-uuid", 13), "cleared");
-	idset_free(&s);
-	ok(!idset_has(&s, "x", 1), "freed: empty");
-}
-
 int
 main(void)
 {
 	test_ledger();
-	test_ring();
 	test_idset();
+	test_ring();
 	return done_testing();
 }
