@@ -31,11 +31,11 @@ static const struct {
 	{ "distinct_id", R_DISTINCT_ID },
 	{ "properties", R_PROPERTIES },
 	{ "elements_chain", R_ELEMENTS_CHAIN },
-	/* Output of the listing API, not input to capture (section 6). */
+	/* Listing API output, not capture input (doc/posthog.md section 6). */
 	{ "person", R_DROP },
 	{ "elements", R_DROP },
 	{ "team_id", R_DROP },
-	/* They would shift every timestamp by the send delay (section 5). */
+	/* They would shift every timestamp (doc/posthog.md section 5). */
 	{ "sent_at", R_DROP },
 	{ "offset", R_DROP },
 	{ "now", R_DROP },

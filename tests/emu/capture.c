@@ -1,6 +1,6 @@
 /*
  * ph-emu: the capture endpoint, as PostHog's Rust capture behaves
- * (rust/capture/src/v0_request.rs, api.rs; posthog-api.md sections 4
+ * (rust/capture/src/v0_request.rs, api.rs; doc/posthog.md sections 4
  * and 5).  gzip by hint or magic bytes; a single event, an array, or the
  * {"api_key", "historical_migration", "batch"} envelope, whose token is
  * the only one read; one bad event refuses the whole request; body and
