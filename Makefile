@@ -120,13 +120,16 @@ lint: $(MANS) $(GUIDE)
 SAN_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
-# The sanitizer run goes last, so the output ends with prove's summary.
+# The sanitizer run goes last, so the output ends with prove's summary
+# (no "Leaving directory" line after it).
+SUBMAKE = $(MAKE) --no-print-directory
+
 check: deps
 	@sh tests/deps.sh fuzz
-	$(MAKE) test lint
-	$(MAKE) proof
-	$(MAKE) fuzz
-	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
+	$(SUBMAKE) test lint
+	$(SUBMAKE) proof
+	$(SUBMAKE) fuzz
+	$(SUBMAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
 	    LDFLAGS='-fsanitize=address,undefined' test
 
 # Fuzzing: libFuzzer with ASan and UBSan, a bounded run from the
