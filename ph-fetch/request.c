@@ -165,6 +165,23 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 	return 0;
 }
 
+/*
+ * The query ran out of time: PostHog answers 504 when ClickHouse stops
+ * it at max_execution_time (TIMEOUT_EXCEEDED, code 159, becomes
+ * ClickHouseQueryTimeOut: "Query has hit the max execution time before
+ * completing"), 512 when ClickHouse estimates it would (TOO_SLOW, code
+ * 160: "Estimated query execution time ... is too long"); see
+ * posthog/errors.py and posthog/exceptions.py.  A proxy's 504 and our
+ * own --timeout say the same.
+ */
+static int
+timed_out(CURLcode rc, long status)
+{
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return 1;
+	return rc == CURLE_OK && (status == 504 || status == 512);
+}
+
 static int
 request(struct fetcher *f, const char *url, const char *body, int flags)
 {
@@ -196,6 +213,10 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			pause_for(wait);
 			continue;
 		}
+		if ((flags & FETCH_NARROW) && timed_out(rc, status))
+			return -3;
+		if ((flags & FETCH_NO_ROUTE) && rc == CURLE_OK && status == 404)
+			return -1;
 		if (status != 200 && !http_transient(rc, status)) {
 			if ((flags & FETCH_QUIET_404) && rc == CURLE_OK &&
 			    (status == 404 || status == 405 || status == 400))

@@ -417,6 +417,7 @@ static const char usage_text[] =
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
+"              [--scan-limit N] [--project-tz ZONE]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -427,7 +428,7 @@ enum {
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
-	O_PROFILE
+	O_PROFILE, O_SCAN_LIMIT, O_PROJECT_TZ
 };
 
 static const struct option longopts[] = {
@@ -464,6 +465,8 @@ static const struct option longopts[] = {
 	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "scan-limit", required_argument, NULL, O_SCAN_LIMIT },
+	{ "project-tz", required_argument, NULL, O_PROJECT_TZ },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -557,6 +560,14 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
 		case O_PROFILE: set_profile(c, optarg); break;
+		case O_SCAN_LIMIT: c->scan_limit = (unsigned long)num(optarg,
+		    1LL << 40); break;
+		case O_PROJECT_TZ:
+			/* The source renders local times with localtime_r. */
+			c->project_tz = optarg;
+			setenv("TZ", optarg, 1);
+			tzset();
+			break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);
