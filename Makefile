@@ -48,8 +48,9 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 UNIT_EXTRA_test-ledger = $(O)/ph-send/ledger.o $(O)/ph-fetch/idset.o
 UNIT_EXTRA_test-check = $(O)/ph-send/check.o
+UNIT_EXTRA_test-window = $(O)/ph-fetch/window.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
-	$(UNIT_EXTRA_test-check)
+	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-window)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7

@@ -307,7 +307,7 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	double t0;
 	int done, r = 0;
 
-	window_init(&w);
+	window_init(&w, f->o.timeout);
 	while (c.lo < before && r == 0) {
 		hi = window_end(&w, c.lo, before);
 		t0 = clock_now();

@@ -593,7 +593,7 @@ add_row(struct buf *b, const struct sevent *ev, int local)
 	buf_addc(b, ']');
 }
 
-static void
+static size_t
 event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 {
 	const struct source *s = e->src;
@@ -617,6 +617,7 @@ event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 			buf_addc(b, ',');
 		add_row(b, ev, h->local && !h->utc);
 	}
+	return n;
 }
 
 static void
@@ -736,7 +737,8 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	if (h.hours)
 		hour_rows(e, &h, &b);
 	else
-		event_rows(e, &h, &b, &more);
+		buf_printf(&r->log, ",\"rows\":%zu", event_rows(e, &h, &b,
+		    &more));
 	buf_addstr(&b, "],\"columns\":[],\"types\":[]");
 	/* The paginator is built only for a query without its own LIMIT. */
 	if (e->c.hasmore_null)
