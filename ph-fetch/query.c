@@ -241,17 +241,23 @@ shrink(struct fetcher *f)
 
 /*
  * Whether rows may remain past a page of n rows.  PostHog caps LIMIT
- * silently (50,000 now, 10,000 in 2023-24: posthog/hogql/constants.py)
- * and its hasMore is null when the query has a LIMIT (section 8, row
- * 6), so the cap applied is learnt: it is at least the most rows any
- * page held.  A page short of both what was asked and that is the last;
- * one that reaches either may have been cut, and the next query says.
+ * silently (MAX_SELECT_RETURNED_ROWS in posthog/hogql/constants.py:
+ * 10,000 in 2023-24, 50,000 since) and its hasMore is null when the
+ * query has a LIMIT (section 8, row 6), so the cap applied is learnt: it
+ * is at least 10,000, and at least the most rows any page held.  A page
+ * short of both that and what was asked is the last of its window; one
+ * that reaches either may have been cut, and the next query says.
  */
+#define LEAST_CAP	10000
+
 static int
 rows_may_remain(struct fetcher *f, size_t n)
 {
-	int more = n > 0 && (n >= f->qpage || n >= f->most_rows);
+	int more;
 
+	if (f->most_rows < LEAST_CAP)
+		f->most_rows = LEAST_CAP;
+	more = n > 0 && (n >= f->qpage || n >= f->most_rows);
 	if (n > f->most_rows)
 		f->most_rows = n;
 	return more;

@@ -55,11 +55,11 @@ is_status "a range over a year (the API refuses those): exit 0" 0
 same_events "  read in windows under a year" "$SRC" "$T/out"
 emu_stop S
 
-emu_start S --load "$SRC" --page-cap 70 --no-hasmore --query-cap 3000
+emu_start S --load "$SRC" --page-cap 70 --no-hasmore --query-cap 10000
 run "$PH_FETCH" --host "$S_URL" $RANGE
 same_events "a server that caps pages at 70: all the same" "$SRC" "$T/out"
 run "$PH_FETCH" --host "$S_URL" $RANGE --api query
-same_events "a 2023 query API (no hasMore, 3000-row cap): all the same" \
+same_events "a 2023 query API (no hasMore, 10000-row cap): all the same" \
     "$SRC" "$T/out"
 emu_stop S
 
