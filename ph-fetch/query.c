@@ -225,7 +225,7 @@ write_rows(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen)
 	return r;
 }
 
-/* A page too large for the reply cap or the server: ask for half. */
+/* A page too large for the reply cap, or failing: ask for half. */
 static int
 shrink(struct fetcher *f)
 {
@@ -234,8 +234,8 @@ shrink(struct fetcher *f)
 		return PH_EXIT_TEMPFAIL;
 	}
 	f->qpage /= 2;
-	note(f, "%s: the reply to a query page is too large; asking for %u "
-	    "rows a page", f->url.p, f->qpage);
+	note(f, "%s: the reply to a query page is too large, or it keeps "
+	    "failing; asking for %u rows a page", f->url.p, f->qpage);
 	return 0;
 }
 
@@ -263,18 +263,22 @@ rows_may_remain(struct fetcher *f, size_t n)
 	return more;
 }
 
-/* The window ran out of time: narrow it, or give up at a second. */
-static int
-narrow(struct fetcher *f, struct window *w)
+/*
+ * The window ran out of time: narrow it.  At a second it cannot narrow
+ * further: the query is then retried as any failure is (*narrowable
+ * cleared), up to --max-retries, in case the server was only busy.
+ */
+static void
+narrow(struct fetcher *f, struct window *w, int *narrowable)
 {
 	if (window_timed_out(w) == -1) {
-		warnx("%s: a query of one second of events runs out of time; "
-		    "giving up", f->url.p);
-		return PH_EXIT_TEMPFAIL;
+		note(f, "%s: a query of one second of events ran out of time; "
+		    "retrying it as a passing failure", f->url.p);
+		*narrowable = 0;
+		return;
 	}
 	note(f, "%s: the query ran out of time; reading %.0f s at a time",
 	    f->url.p, (double)w->width / 1e6);
-	return 0;
 }
 
 /*
@@ -311,21 +315,23 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	struct window w;
 	int64_t hi;
 	double t0;
-	int done, r = 0;
+	int done, narrowable = 1, r = 0;
 
 	window_init(&w, f->o.timeout);
 	while (c.lo < before && r == 0) {
 		hi = window_end(&w, c.lo, before);
 		t0 = clock_now();
-		r = query_page(f, &c, hi, skip_seen, flags | FETCH_NARROW,
-		    &done);
+		r = query_page(f, &c, hi, skip_seen, flags |
+		    (narrowable ? FETCH_NARROW : 0), &done);
 		/* The first reply settled whether the route exists. */
 		flags &= ~FETCH_NO_ROUTE;
 		if (r == -2)
 			r = shrink(f);
-		else if (r == -3)
-			r = narrow(f, &w);
-		else if (r == 0) {
+		else if (r == -3) {
+			narrow(f, &w, &narrowable);
+			r = 0;
+		} else if (r == 0) {
+			narrowable = 1;
 			window_took(&w, clock_now() - t0, done);
 			if (done) {
 				c.lo = hi;

@@ -175,10 +175,14 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
  * own --timeout say the same.
  */
 static int
-timed_out(CURLcode rc, long status)
+timed_out(struct fetcher *f, CURLcode rc, long status)
 {
+	curl_off_t connected = 0;
+
+	/* A connection that never came is not a slow query. */
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return 1;
+		return curl_easy_getinfo(f->h, CURLINFO_CONNECT_TIME_T,
+		    &connected) == CURLE_OK && connected > 0;
 	return rc == CURLE_OK && (status == 504 || status == 512);
 }
 
@@ -213,7 +217,7 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			pause_for(wait);
 			continue;
 		}
-		if ((flags & FETCH_NARROW) && timed_out(rc, status))
+		if ((flags & FETCH_NARROW) && timed_out(f, rc, status))
 			return -3;
 		if ((flags & FETCH_NO_ROUTE) && rc == CURLE_OK && status == 404)
 			return -1;

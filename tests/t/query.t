@@ -117,6 +117,14 @@ is "  the busy day timed out (PostHog's 504) and was read in narrower windows" \
 has "  it says so" "$T/err" "the query ran out of time; reading"
 emu_stop S
 
+emu_start S --profile 2026 --load "$SRC" --scan-limit 100
+run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 2
+is_status "300 events in one microsecond, a scan limit of 100: exit 5" 5
+has "  narrowed to a second, then retried as a passing failure" "$T/err" \
+    "a query of one second of events ran out of time; retrying it"
+has "  and gave up after the retries" "$T/err" "giving up"
+emu_stop S
+
 emu_start S --profile 2026 --load "$SRC"
 run "$PH_FETCH" --host "$S_URL" $RANGE
 is "quick windows widen: a quiet month in fewer queries than days" \
