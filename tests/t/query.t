@@ -61,6 +61,10 @@ is "  one query (404), then the listing API" \
     "([404], '/api/projects/@current/events/')"
 is "  says once that the listing API strips quotes" \
     "$(grep -c 'reading through the listing API, which strips leading and trailing " from string property values' "$T/err")" "1"
+run "$PH_FETCH" --host "$S_URL" $RANGE -q
+is "  -q keeps only that warning" \
+    "$(grep -c . "$T/err") $(grep -c 'strips leading and trailing' "$T/err")" \
+    "1 1"
 run "$PH_FETCH" --host "$S_URL" $RANGE --api query
 is_status "  --api query there: exit 3" 3
 has "  says why" "$T/err" "404: Not found."
