@@ -356,52 +356,79 @@ query_cluster(struct fetcher *f, int64_t at)
 	return query_range(f, at, at + 1, 1, FETCH_QUIET_404);
 }
 
+/* The events a bucket of [lo, hi), as count() by the bucket. */
+static void
+count_sql(struct fetcher *f, struct buf *sql, int64_t lo, int64_t hi,
+    int by_day)
+{
+	buf_printf(sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
+	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
+	    by_day ? "toStartOfDay" : "toStartOfHour");
+	sql_time(sql, lo);
+	buf_addstr(sql, " AND timestamp < ");
+	sql_time(sql, hi);
+	if (f->o.event != NULL) {
+		buf_addstr(sql, " AND event = ");
+		sql_string(sql, f->o.event);
+	}
+	buf_addstr(sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
+}
+
+/* Append the reply's [bucket, count] rows: 0, or -1 for a bad row. */
+static int
+add_counts(struct fetcher *f, int64_t **hours, unsigned long long **counts,
+    size_t *n)
+{
+	struct jerr e;
+	size_t i;
+
+	*hours = xreallocarray(*hours, *n + f->items.n + 1, sizeof(**hours));
+	*counts = xreallocarray(*counts, *n + f->items.n + 1,
+	    sizeof(**counts));
+	for (i = 0; i < f->items.n; i++, (*n)++) {
+		const struct jitem *row = &f->items.v[i];
+
+		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
+		    &f->row, &e) == NULL || f->row.n != 2 ||
+		    column_text(&f->row.v[0], &f->tmp) == -1 ||
+		    isotime_parse(f->tmp.p, f->tmp.len, &(*hours)[*n]) == -1)
+			return -1;
+		/* A 64-bit count may come quoted. */
+		if (column_text(&f->row.v[1], &f->tmp) == 0)
+			(*counts)[*n] = strtoull(f->tmp.p, NULL, 10);
+		else
+			(*counts)[*n] = strtoull(f->row.v[1].p, NULL, 10);
+	}
+	return 0;
+}
+
 /*
- * Events a bucket (an hour, or a day for ranges of over 400 days, which
- * keeps the rows under the 10,000 older servers return) in [after,
- * before), for --split: 0, -1 (no query API), or an exit status.
+ * Events a bucket (an hour, or a day for ranges of over 400 days) in
+ * [after, before), for --split: 0, -1 (no query API), or an exit
+ * status.  One query a month at most, so that a count too scans a
+ * bounded range (posthog-api.md section 8, row 4), and its rows stay
+ * under the 10,000 that 2023-24 servers return.
  */
+#define COUNT_SPAN_US	(32LL * 86400 * 1000000)
+
 int
 query_hours(struct fetcher *f, int64_t after, int64_t before,
     int64_t **hours, unsigned long long **counts, size_t *n)
 {
 	int by_day = before - after > 400LL * 86400 * 1000000;
 	struct buf sql = { 0 };
-	struct jerr e;
-	size_t i;
-	int r;
+	int64_t lo, hi;
+	int r = 0;
 
-	buf_printf(&sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
-	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
-	    by_day ? "toStartOfDay" : "toStartOfHour");
-	sql_time(&sql, after);
-	buf_addstr(&sql, " AND timestamp < ");
-	sql_time(&sql, before);
-	if (f->o.event != NULL) {
-		buf_addstr(&sql, " AND event = ");
-		sql_string(&sql, f->o.event);
+	*n = 0;
+	for (lo = after; lo < before && r == 0; lo = hi) {
+		hi = before - lo > COUNT_SPAN_US ? lo + COUNT_SPAN_US : before;
+		sql.len = 0;
+		count_sql(f, &sql, lo, hi, by_day);
+		r = post_query(f, &sql, lo == after ? FETCH_QUIET_404 : 0);
+		if (r == 0 && (r = reply_results(f)) == 0)
+			r = add_counts(f, hours, counts, n);
 	}
-	buf_addstr(&sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
-	r = post_query(f, &sql, FETCH_QUIET_404);
 	buf_free(&sql);
-	if (r != 0 || (r = reply_results(f)) != 0)
-		return r;
-	*hours = xcalloc(f->items.n + 1, sizeof(**hours));
-	*counts = xcalloc(f->items.n + 1, sizeof(**counts));
-	for (i = 0; i < f->items.n; i++) {
-		const struct jitem *row = &f->items.v[i];
-
-		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
-		    &f->row, &e) == NULL || f->row.n != 2 ||
-		    column_text(&f->row.v[0], &f->tmp) == -1 ||
-		    isotime_parse(f->tmp.p, f->tmp.len, &(*hours)[i]) == -1)
-			return -1;
-		/* A 64-bit count may come quoted. */
-		if (column_text(&f->row.v[1], &f->tmp) == 0)
-			(*counts)[i] = strtoull(f->tmp.p, NULL, 10);
-		else
-			(*counts)[i] = strtoull(f->row.v[1].p, NULL, 10);
-	}
-	*n = f->items.n;
-	return 0;
+	return r;
 }

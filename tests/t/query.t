@@ -147,6 +147,25 @@ is "  the window halves after each slow page" \
     "24.0 True"
 emu_stop S
 
+emu_start S --profile 2026 --load "$SRC"
+run "$PH_FETCH" --host "$S_URL" --after 2023-12-01 --before 2024-02-15 \
+    --split 4
+is_status "--split over 76 days: exit 0" 0
+is "  counted a month at a time at most" \
+    "$(logq "$T/S.log" 'sum(1 for r in L if "count()" in r.get("hogql", ""))')" "3"
+python3 - "$T/out" "$SRC" >"$T/split-check" <<'PY'
+import datetime, json, sys
+w = [l.split() for l in open(sys.argv[1])]
+t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+ev = [t(json.loads(l)["timestamp"]) for l in open(sys.argv[2])]
+counts = [sum(1 for e in ev if t(a) <= e < t(b)) for a, b in w]
+print(len(w), all(a[1] == b[0] for a, b in zip(w, w[1:])),
+    max(counts) < 1.6 * len(ev) / len(w))
+PY
+is "  four windows end to end, about equal counts" "$(cat "$T/split-check")" \
+    "4 True True"
+emu_stop S
+
 # --- row 10: a project in another timezone ---------------------------------------
 
 emu_start S --profile 2026 --load "$SRC" --project-tz Europe/Berlin
