@@ -313,13 +313,15 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 {
 	struct cursor c = { after, { 0 }, 0 };
 	struct window w;
-	int64_t hi;
+	int64_t hi = after;
 	double t0;
 	int done, narrowable = 1, r = 0;
 
 	window_init(&w, f->o.timeout);
 	while (c.lo < before && r == 0) {
-		hi = window_end(&w, c.lo, before);
+		/* The rest of a window keeps its end: its scan stays inside. */
+		if (!c.set || c.lo >= hi)
+			hi = window_end(&w, c.lo, before);
 		t0 = clock_now();
 		r = query_page(f, &c, hi, skip_seen, flags |
 		    (narrowable ? FETCH_NARROW : 0), &done);
@@ -329,6 +331,7 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 			r = shrink(f);
 		else if (r == -3) {
 			narrow(f, &w, &narrowable);
+			hi = window_end(&w, c.lo, hi);
 			r = 0;
 		} else if (r == 0) {
 			narrowable = 1;

@@ -106,6 +106,8 @@ is "  pages were cut at 10,000 rows, asked for 50,000" \
     "$(logq "$T/S.log" 'sum(1 for r in L if r.get("rows") == 10000 and "LIMIT 50000" in r["hogql"]) >= 2')" "True"
 is "row 5: pages past the first of a window use PostHog's OR form" \
     "$(logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = toDateTime64(" in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) >= 2')" "True"
+is "  and keep their window's end, so they scan inside it" \
+    "$(logq "$T/S.log" 'all(a["hogql"].split("timestamp < ")[1][:40] == b["hogql"].split("timestamp < ")[1][:40] for a, b in zip(L, L[1:]) if "uuid > toUUID(" in b.get("hogql", ""))')" "True"
 is "  never the tuple form" \
     "$(logq "$T/S.log" 'sum(1 for r in L if "(timestamp, uuid)" in r.get("hogql", ""))')" "0"
 emu_stop S
