@@ -680,10 +680,13 @@ check_modifiers(struct emu *e, struct json_object *q, struct hogql *h)
  * section 8, row 4): a range of more events than --scan-limit stands
  * for one that takes longer, answered as ClickHouseQueryTimeOut
  * (posthog/exceptions.py, 504; posthog/errors.py maps TIMEOUT_EXCEEDED,
- * code 159, to it).  count() reads the timestamp column only: not
- * limited here.
+ * code 159, to it).  A range of more than four times that is refused
+ * before it runs, as ClickHouse does when it estimates the query too
+ * slow (TOO_SLOW, code 160: ClickHouseEstimatedQueryExecutionTimeTooLong,
+ * 512).  count() reads the timestamp column only: not limited here.
+ * Answers 0, or the status to refuse with.
  */
-static int
+static unsigned
 scan_too_long(struct emu *e, const struct hogql *h, struct req *r)
 {
 	const struct source *s = e->src;
@@ -691,7 +694,9 @@ scan_too_long(struct emu *e, const struct hogql *h, struct req *r)
 	size_t n = hi > lo ? hi - lo : 0;
 
 	buf_printf(&r->log, ",\"scanned\":%zu", n);
-	return e->c.scan_limit > 0 && n > e->c.scan_limit;
+	if (e->c.scan_limit == 0 || n <= e->c.scan_limit)
+		return 0;
+	return n > 4 * e->c.scan_limit ? 512 : 504;
 }
 
 static enum MHD_Result
@@ -701,6 +706,7 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	struct buf b = { 0 };
 	enum MHD_Result ret;
 	struct hogql h;
+	unsigned too_long = 0;
 	int more = 0, bad_modifier;
 
 	if (e->c.no_query)
@@ -727,12 +733,17 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 		    "for HogQLQueryModifiers\\nconvertToProjectTimezone\\n  Extra "
 		    "inputs are not permitted [type=extra_forbidden]\",\"attr\":"
 		    "null}");
-	if (!h.hours && scan_too_long(e, &h, r))
+	if (!h.hours && (too_long = scan_too_long(e, &h, r)) == 504)
 		return reply_str(c, 504, "{\"type\":\"server_error\",\"code\":"
 		    "\"error\",\"detail\":\"Query has hit the max execution time "
 		    "before completing. See our docs for how to improve your "
 		    "query performance. You may need to materialize.\",\"attr\":"
 		    "null}");
+	if (too_long == 512)
+		return reply_str(c, 512, "{\"type\":\"server_error\",\"code\":"
+		    "\"error\",\"detail\":\"Estimated query execution time (40 "
+		    "seconds) is too long. Try reducing its scope by changing the "
+		    "time range.\",\"attr\":null}");
 	buf_addstr(&b, "{\"results\":[");
 	if (h.hours)
 		hour_rows(e, &h, &b);
