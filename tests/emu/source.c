@@ -651,17 +651,33 @@ hour_rows(struct emu *e, const struct hogql *h, struct buf *b)
 }
 
 /*
- * 2024's HogQLQueryModifiers forbids extra fields and has no
- * convertToProjectTimezone (posthog/schema.py, 2024: model_config =
- * ConfigDict(extra="forbid")); pydantic's refusal becomes a 400.  The
- * modifier, where known, turns the project timezone off.
+ * 2024's schema forbids extra fields (posthog/schema.py, spring 2024,
+ * model_config = ConfigDict(extra="forbid")): its QueryRequest holds
+ * async, client_query_id, query and refresh only (no name), and its
+ * HogQLQueryModifiers has no convertToProjectTimezone; pydantic's
+ * refusal becomes a 400.  The modifier, where known, turns the project
+ * timezone off.
  */
 static int
-check_modifiers(struct emu *e, struct json_object *q, struct hogql *h)
+check_modifiers(struct emu *e, struct json_object *o, struct json_object *q,
+    struct hogql *h)
 {
+	static const char *const known[] = { "async", "client_query_id",
+	    "query", "refresh" };
 	struct json_object *m, *tz;
+	size_t i;
 
 	h->local = e->c.project_tz != NULL;
+	if (e->c.modifiers_2024) {
+		json_object_object_foreach(o, key, val) {
+			(void)val;
+			for (i = 0; i < sizeof(known) / sizeof(*known); i++)
+				if (strcmp(key, known[i]) == 0)
+					break;
+			if (i == sizeof(known) / sizeof(*known))
+				return -1;
+		}
+	}
 	if (!json_object_object_get_ex(q, "modifiers", &m) ||
 	    !json_object_object_get_ex(m, "convertToProjectTimezone", &tz))
 		return 0;
@@ -722,7 +738,7 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 		return reply_error(e, c, 400, "invalid_input",
 		    "ph-emu answers only the queries ph-fetch sends");
 	}
-	bad_modifier = check_modifiers(e, q, &h) == -1;
+	bad_modifier = check_modifiers(e, o, q, &h) == -1;
 	buf_printf(&r->log, ",\"hogql\":");
 	js_escape(&r->log, json_object_get_string(text),
 	    strlen(json_object_get_string(text)));
@@ -730,9 +746,8 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	if (bad_modifier)
 		return reply_str(c, 400, "{\"type\":\"validation_error\","
 		    "\"code\":\"invalid_input\",\"detail\":\"1 validation error "
-		    "for HogQLQueryModifiers\\nconvertToProjectTimezone\\n  Extra "
-		    "inputs are not permitted [type=extra_forbidden]\",\"attr\":"
-		    "null}");
+		    "for QueryRequest\\n  Extra inputs are not permitted "
+		    "[type=extra_forbidden]\",\"attr\":null}");
 	if (!h.hours && (too_long = scan_too_long(e, &h, r)) == 504)
 		return reply_str(c, 504, "{\"type\":\"server_error\",\"code\":"
 		    "\"error\",\"detail\":\"Query has hit the max execution time "
@@ -796,9 +811,10 @@ source_profile(struct emu_conf *c, const char *name)
 	 * 50,000 (posthog/hogql/constants.py); hasMore null when the query
 	 * has its own LIMIT (HogQLQueryRunner builds its paginator only
 	 * without one); API queries stop at 10 s (see scan_too_long).
-	 * 2024: the same, with a 10,000 cap (constants.py, 2023-24) and
-	 * modifiers that refuse convertToProjectTimezone (posthog/schema.py,
-	 * 2024).  clickhouse-2022 and postgres-2021: no query route
+	 * 2024: the same, with a 10,000 cap (constants.py, 2023-24) and a
+	 * request schema that refuses fields it does not know, name and
+	 * convertToProjectTimezone among them (posthog/schema.py, 2024; see
+	 * check_modifiers).  clickhouse-2022 and postgres-2021: no query route
 	 * (posthog/api/__init__.py before HogQL, 2023): 404.
 	 */
 	if (strcmp(name, "2026") == 0 || strcmp(name, "2024") == 0) {

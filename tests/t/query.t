@@ -94,6 +94,10 @@ is "  the 2024 profile refuses the modifier ph-fetch sent before" \
     "$(post "$S_URL" '{"query":{"kind":"HogQLQuery","query":"SELECT uuid FROM events WHERE timestamp >= toDateTime64('"'2024-01-01 00:00:00'"', 6, '"'UTC'"') AND timestamp < toDateTime64('"'2024-01-02 00:00:00'"', 6, '"'UTC'"') LIMIT 1","modifiers":{"convertToProjectTimezone":false}}}' |
     sed 's/^\([0-9]*\) .*\(Extra inputs are not permitted\).*/\1 \2/')" \
     "400 Extra inputs are not permitted"
+is "  and the name it sent before" \
+    "$(post "$S_URL" '{"query":{"kind":"HogQLQuery","query":"SELECT uuid FROM events WHERE timestamp >= toDateTime64('"'2024-01-01 00:00:00'"', 6, '"'UTC'"') AND timestamp < toDateTime64('"'2024-01-02 00:00:00'"', 6, '"'UTC'"') LIMIT 1"},"name":"ph-fetch"}' |
+    sed 's/^\([0-9]*\) .*\(Extra inputs are not permitted\).*/\1 \2/')" \
+    "400 Extra inputs are not permitted"
 emu_stop S
 
 # --- rows 5 and 6: the keyset form; caps with hasMore null ---------------------
