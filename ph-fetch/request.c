@@ -162,6 +162,27 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 	return 0;
 }
 
+/*
+ * The query ran out of time: PostHog answers 504 when ClickHouse stops
+ * it at max_execution_time (TIMEOUT_EXCEEDED, code 159, becomes
+ * ClickHouseQueryTimeOut: "Query has hit the max execution time before
+ * completing"), 512 when ClickHouse estimates it would (TOO_SLOW, code
+ * 160: "Estimated query execution time ... is too long"); see
+ * posthog/errors.py and posthog/exceptions.py.  A proxy's 504 and our
+ * own --timeout say the same.
+ */
+static int
+timed_out(struct fetcher *f, CURLcode rc, long status)
+{
+	curl_off_t connected = 0;
+
+	/* A connection that never came is not a slow query. */
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return curl_easy_getinfo(f->h, CURLINFO_CONNECT_TIME_T,
+		    &connected) == CURLE_OK && connected > 0;
+	return rc == CURLE_OK && (status == 504 || status == 512);
+}
+
 static int
 request(struct fetcher *f, const char *url, const char *body, int flags)
 {
@@ -193,6 +214,10 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			pause_for(wait);
 			continue;
 		}
+		if ((flags & FETCH_NARROW) && timed_out(f, rc, status))
+			return -3;
+		if ((flags & FETCH_NO_ROUTE) && rc == CURLE_OK && status == 404)
+			return -1;
 		if (status != 200 && !http_transient(rc, status)) {
 			if ((flags & FETCH_QUIET_404) && rc == CURLE_OK &&
 			    (status == 404 || status == 405 || status == 400))

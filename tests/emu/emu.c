@@ -448,6 +448,7 @@ static const char usage_text[] =
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
 "              [--persons] [--load-persons F]\n"
+"              [--scan-limit N] [--project-tz ZONE]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -459,7 +460,7 @@ enum {
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
 	O_PROFILE, O_PERSONS, O_LOAD_PERSONS, O_REFUSE_STATUS, O_PMID,
-	O_NO_PARTIAL
+	O_NO_PARTIAL, O_SCAN_LIMIT, O_PROJECT_TZ
 };
 
 static const struct option longopts[] = {
@@ -501,6 +502,8 @@ static const struct option longopts[] = {
 	{ "refuse-status", required_argument, NULL, O_REFUSE_STATUS },
 	{ "pmid", required_argument, NULL, O_PMID },
 	{ "no-partial", no_argument, NULL, O_NO_PARTIAL },
+	{ "scan-limit", required_argument, NULL, O_SCAN_LIMIT },
+	{ "project-tz", required_argument, NULL, O_PROJECT_TZ },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -601,6 +604,14 @@ parse_options(int argc, char *argv[], const char **port_file,
 			break;
 		case O_PMID: c->pmid = prob(optarg); break;
 		case O_NO_PARTIAL: c->partial = 0; break;
+		case O_SCAN_LIMIT: c->scan_limit = (unsigned long)num(optarg,
+		    1LL << 40); break;
+		case O_PROJECT_TZ:
+			/* The source renders local times with localtime_r. */
+			c->project_tz = optarg;
+			setenv("TZ", optarg, 1);
+			tzset();
+			break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);

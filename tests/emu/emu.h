@@ -50,6 +50,10 @@ struct emu_conf {
 	int		 no_query;	/* old install: no query API */
 	int		 no_hasmore;	/* 2023 query API: no hasMore */
 	int		 default_24h;	/* no after: after = before - 24 h */
+	int		 hasmore_null;	/* hasMore null when the query has LIMIT */
+	int		 modifiers_2024; /* no convertToProjectTimezone: 400 */
+	unsigned long	 scan_limit;	/* a query scanning more events: 504 */
+	const char	*project_tz;	/* the project's timezone, or NULL */
 	const char	*profile;	/* PostHog version copied; NULL: 2026 */
 };
 

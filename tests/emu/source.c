@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -482,6 +483,8 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 struct hogql {
 	int		 hours;		/* count() by the hour */
+	int		 utc;		/* the timestamp selected in UTC */
+	int		 local;		/* DateTimes in the project's zone */
 	int64_t		 after, before;
 	int		 keyset;
 	int64_t		 from_ts;
@@ -531,13 +534,17 @@ parse_hogql(const char *q, struct hogql *h)
 	    time_after(q, "timestamp >= toDateTime64('", &h->after) == -1 ||
 	    time_after(q, "timestamp < toDateTime64('", &h->before) == -1)
 		return -1;
-	if (strstr(q, "(timestamp, uuid) > (") != NULL) {
+	/* The tuple form compares with Nullable(UUID): section 8, row 5. */
+	if (strstr(q, "(timestamp, uuid) >") != NULL)
+		return -1;
+	if (strstr(q, " OR (timestamp = toDateTime64('") != NULL) {
 		h->keyset = 1;
-		if (time_after(q, "(timestamp, uuid) > (toDateTime64('",
-		    &h->from_ts) == -1 || literal_after(q, "toUUID('",
+		if (time_after(q, " OR (timestamp = toDateTime64('",
+		    &h->from_ts) == -1 || literal_after(q, "uuid > toUUID('",
 		    h->from_uuid, sizeof(h->from_uuid)) == -1)
 			return -1;
 	}
+	h->utc = strstr(q, "toTimeZone(timestamp, 'UTC')") != NULL;
 	h->has_event = literal_after(q, " event = '", h->event,
 	    sizeof(h->event)) == 0;
 	h->limit = (lim = strstr(q, "LIMIT ")) != NULL ?
@@ -545,12 +552,33 @@ parse_hogql(const char *q, struct hogql *h)
 	return 0;
 }
 
+/*
+ * A DateTime as toString() gives it in the project's timezone, which
+ * HogQL converts to by default (convertToProjectTimezone, on since
+ * 2023: posthog/hogql/printer.py, posthog/schema.py).
+ */
 static void
-add_row(struct buf *b, const struct sevent *ev)
+local_time(int64_t us, char *t, size_t size)
 {
-	char t[ISOTIME_LEN];
+	time_t secs = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	struct tm tm;
+	size_t n;
 
-	isotime_ch(ev->ts, t);
+	localtime_r(&secs, &tm);
+	n = strftime(t, size, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(t + n, size - n, ".%06lld", (long long)(us - (int64_t)secs *
+	    1000000));
+}
+
+static void
+add_row(struct buf *b, const struct sevent *ev, int local)
+{
+	char t[ISOTIME_LEN + 16];
+
+	if (local)
+		local_time(ev->ts, t, sizeof(t));
+	else
+		isotime_ch(ev->ts, t);
 	buf_addstr(b, "[");
 	js_escape(b, ev->uuid, strlen(ev->uuid));
 	buf_addc(b, ',');
@@ -565,7 +593,7 @@ add_row(struct buf *b, const struct sevent *ev)
 	buf_addc(b, ']');
 }
 
-static void
+static size_t
 event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 {
 	const struct source *s = e->src;
@@ -587,8 +615,9 @@ event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 		}
 		if (n++ > 0)
 			buf_addc(b, ',');
-		add_row(b, ev);
+		add_row(b, ev, h->local && !h->utc);
 	}
+	return n;
 }
 
 static void
@@ -621,6 +650,71 @@ hour_rows(struct emu *e, const struct hogql *h, struct buf *b)
 	}
 }
 
+/*
+ * 2024's schema forbids extra fields (posthog/schema.py, spring 2024,
+ * model_config = ConfigDict(extra="forbid")): its QueryRequest holds
+ * async, client_query_id, query and refresh only (no name), and its
+ * HogQLQueryModifiers has no convertToProjectTimezone; pydantic's
+ * refusal becomes a 400.  The modifier, where known, turns the project
+ * timezone off.
+ */
+static int
+check_modifiers(struct emu *e, struct json_object *o, struct json_object *q,
+    struct hogql *h)
+{
+	static const char *const known[] = { "async", "client_query_id",
+	    "query", "refresh" };
+	struct json_object *m, *tz;
+	size_t i;
+
+	h->local = e->c.project_tz != NULL;
+	if (e->c.modifiers_2024) {
+		json_object_object_foreach(o, key, val) {
+			(void)val;
+			for (i = 0; i < sizeof(known) / sizeof(*known); i++)
+				if (strcmp(key, known[i]) == 0)
+					break;
+			if (i == sizeof(known) / sizeof(*known))
+				return -1;
+		}
+	}
+	if (!json_object_object_get_ex(q, "modifiers", &m) ||
+	    !json_object_object_get_ex(m, "convertToProjectTimezone", &tz))
+		return 0;
+	if (e->c.modifiers_2024)
+		return -1;
+	if (!json_object_get_boolean(tz))
+		h->local = 0;
+	return 0;
+}
+
+/*
+ * An events query's cost is the scan of its time range, whatever its
+ * LIMIT: the table is sorted by toDate(timestamp), not by (timestamp,
+ * uuid) (posthog/models/event/sql.py).  API queries stop at
+ * max_execution_time = 10 s (HogQLQueryRunner, 2024; doc/posthog.md
+ * section 8, row 4): a range of more events than --scan-limit stands
+ * for one that takes longer, answered as ClickHouseQueryTimeOut
+ * (posthog/exceptions.py, 504; posthog/errors.py maps TIMEOUT_EXCEEDED,
+ * code 159, to it).  A range of more than four times that is refused
+ * before it runs, as ClickHouse does when it estimates the query too
+ * slow (TOO_SLOW, code 160: ClickHouseEstimatedQueryExecutionTimeTooLong,
+ * 512).  count() reads the timestamp column only: not limited here.
+ * Answers 0, or the status to refuse with.
+ */
+static unsigned
+scan_too_long(struct emu *e, const struct hogql *h, struct req *r)
+{
+	const struct source *s = e->src;
+	size_t lo = lower(s, h->after, 0), hi = lower(s, h->before, 0);
+	size_t n = hi > lo ? hi - lo : 0;
+
+	buf_printf(&r->log, ",\"scanned\":%zu", n);
+	if (e->c.scan_limit == 0 || n <= e->c.scan_limit)
+		return 0;
+	return n > 4 * e->c.scan_limit ? 512 : 504;
+}
+
 static enum MHD_Result
 query(struct emu *e, struct MHD_Connection *c, struct req *r)
 {
@@ -628,7 +722,8 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	struct buf b = { 0 };
 	enum MHD_Result ret;
 	struct hogql h;
-	int more = 0;
+	unsigned too_long = 0;
+	int more = 0, bad_modifier;
 
 	if (e->c.no_query)
 		return reply_error(e, c, 404, "not_found", "Not found.");
@@ -643,17 +738,38 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 		return reply_error(e, c, 400, "invalid_input",
 		    "ph-emu answers only the queries ph-fetch sends");
 	}
+	bad_modifier = check_modifiers(e, o, q, &h) == -1;
 	buf_printf(&r->log, ",\"hogql\":");
 	js_escape(&r->log, json_object_get_string(text),
 	    strlen(json_object_get_string(text)));
 	json_object_put(o);
+	if (bad_modifier)
+		return reply_str(c, 400, "{\"type\":\"validation_error\","
+		    "\"code\":\"invalid_input\",\"detail\":\"1 validation error "
+		    "for QueryRequest\\n  Extra inputs are not permitted "
+		    "[type=extra_forbidden]\",\"attr\":null}");
+	if (!h.hours && (too_long = scan_too_long(e, &h, r)) == 504)
+		return reply_str(c, 504, "{\"type\":\"server_error\",\"code\":"
+		    "\"error\",\"detail\":\"Query has hit the max execution time "
+		    "before completing. See our docs for how to improve your "
+		    "query performance. You may need to materialize.\",\"attr\":"
+		    "null}");
+	if (too_long == 512)
+		return reply_str(c, 512, "{\"type\":\"server_error\",\"code\":"
+		    "\"error\",\"detail\":\"Estimated query execution time (40 "
+		    "seconds) is too long. Try reducing its scope by changing the "
+		    "time range.\",\"attr\":null}");
 	buf_addstr(&b, "{\"results\":[");
 	if (h.hours)
 		hour_rows(e, &h, &b);
 	else
-		event_rows(e, &h, &b, &more);
+		buf_printf(&r->log, ",\"rows\":%zu", event_rows(e, &h, &b,
+		    &more));
 	buf_addstr(&b, "],\"columns\":[],\"types\":[]");
-	if (!e->c.no_hasmore)
+	/* The paginator is built only for a query without its own LIMIT. */
+	if (e->c.hasmore_null)
+		buf_addstr(&b, ",\"hasMore\":null");
+	else if (!e->c.no_hasmore)
 		buf_printf(&b, ",\"hasMore\":%s", more ? "true" : "false");
 	buf_addstr(&b, ",\"offset\":0,\"is_cached\":false}");
 	pthread_mutex_lock(&e->lock);
@@ -684,13 +800,33 @@ source(struct emu *e, struct MHD_Connection *c, struct req *r,
 	return reply_error(e, c, 404, "not_found", "Not found.");
 }
 
+/* An events scan of about 10 s on a modest self-hosted ClickHouse. */
+#define PROFILE_SCAN_LIMIT	2000000
+
 int
 source_profile(struct emu_conf *c, const char *name)
 {
-	(void)c;
-	if (strcmp(name, "postgres-2021") == 0 ||
-	    strcmp(name, "clickhouse-2022") == 0 ||
-	    strcmp(name, "2024") == 0 || strcmp(name, "2026") == 0)
-		return 0;
-	return -1;
+	/*
+	 * The query API.  2026: LIMIT capped at MAX_SELECT_RETURNED_ROWS =
+	 * 50,000 (posthog/hogql/constants.py); hasMore null when the query
+	 * has its own LIMIT (HogQLQueryRunner builds its paginator only
+	 * without one); API queries stop at 10 s (see scan_too_long).
+	 * 2024: the same, with a 10,000 cap (constants.py, 2023-24) and a
+	 * request schema that refuses fields it does not know, name and
+	 * convertToProjectTimezone among them (posthog/schema.py, 2024; see
+	 * check_modifiers).  clickhouse-2022 and postgres-2021: no query route
+	 * (posthog/api/__init__.py before HogQL, 2023): 404.
+	 */
+	if (strcmp(name, "2026") == 0 || strcmp(name, "2024") == 0) {
+		c->no_query = 0;
+		c->hasmore_null = 1;
+		c->scan_limit = PROFILE_SCAN_LIMIT;
+		c->query_cap = strcmp(name, "2024") == 0 ? 10000 : 50000;
+		c->modifiers_2024 = strcmp(name, "2024") == 0;
+	} else if (strcmp(name, "clickhouse-2022") == 0 ||
+	    strcmp(name, "postgres-2021") == 0)
+		c->no_query = 1;
+	else
+		return -1;
+	return 0;
 }
