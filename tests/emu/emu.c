@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "isotime.h"
 #include "jscan.h"
 #include "numparse.h"
 #include "xalloc.h"
@@ -46,6 +47,12 @@ emu_random(struct emu *e)
 	pthread_mutex_unlock(&e->lock);
 	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) /
 	    9007199254740992.0;
+}
+
+int64_t
+emu_now(const struct emu *e)
+{
+	return e->c.now_us != 0 ? e->c.now_us : isotime_now();
 }
 
 void
@@ -417,6 +424,7 @@ static const char usage_text[] =
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
+"              [--now TIME] [--project-tz ZONE]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -427,7 +435,7 @@ enum {
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
-	O_PROFILE
+	O_PROFILE, O_NOW, O_PROJECT_TZ
 };
 
 static const struct option longopts[] = {
@@ -464,6 +472,8 @@ static const struct option longopts[] = {
 	{ "no-hasmore", no_argument, NULL, O_NO_HASMORE },
 	{ "default-24h", no_argument, NULL, O_DEFAULT_24H },
 	{ "profile", required_argument, NULL, O_PROFILE },
+	{ "now", required_argument, NULL, O_NOW },
+	{ "project-tz", required_argument, NULL, O_PROJECT_TZ },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -557,6 +567,11 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_NO_HASMORE: c->no_hasmore = 1; break;
 		case O_DEFAULT_24H: c->default_24h = 1; break;
 		case O_PROFILE: set_profile(c, optarg); break;
+		case O_NOW:
+			if (isotime_parse(optarg, strlen(optarg), &c->now_us) == -1)
+				errx(2, "--now %s: not an ISO 8601 time", optarg);
+			break;
+		case O_PROJECT_TZ: c->project_tz = optarg; break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);

@@ -28,8 +28,10 @@
 
 struct sevent {
 	int64_t		 ts;
-	const char	*line;		/* the event as the API returns it */
+	const char	*line;		/* the event as stored */
 	size_t		 len;
+	char		*listed;	/* as the listing API serves it, or NULL */
+	size_t		 listedlen;
 	char		*uuid;		/* its id, decoded, lower case */
 	char		*name;		/* its event name, decoded */
 	const char	*did, *props, *chain;	/* values, as written */
@@ -64,23 +66,169 @@ lower_text(const struct jmember *v)
 	return b.p;
 }
 
+/*
+ * NaN, Infinity and -Infinity outside strings, as Python's json writes
+ * them, masked as numbers of the same length: jscan refuses them, and
+ * equal lengths keep its spans valid for the line itself.
+ */
+static char *
+mask_constants(const char *p, size_t n)
+{
+	static const struct { const char *from, *to; } k[] = {
+		{ "-Infinity", "-0.000000" }, { "Infinity", "0.000000" },
+		{ "NaN", "0.0" }
+	};
+	char *m = xmalloc(n + 1);
+	int in_str = 0;
+	size_t i, j;
+
+	memcpy(m, p, n);
+	m[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (m[i] == '\\')
+				i++;
+			else if (m[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (m[i] == '"') {
+			in_str = 1;
+			continue;
+		}
+		for (j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+			if (strncmp(m + i, k[j].from, strlen(k[j].from)) == 0) {
+				memcpy(m + i, k[j].to, strlen(k[j].to));
+				i += strlen(k[j].to) - 1;
+				break;
+			}
+	}
+	return m;
+}
+
+/* A value's text with the constants outside strings written null. */
+static void
+put_nulled(struct buf *b, const char *p, size_t n)
+{
+	int in_str = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				buf_addc(b, p[i++]);
+			else if (p[i] == '"')
+				in_str = 0;
+			buf_addc(b, p[i]);
+			continue;
+		}
+		in_str = p[i] == '"';
+		/* Outside strings, N and I begin nothing else. */
+		k = p[i] == 'N' ? 3 : p[i] == 'I' ? 8 : p[i] == '-' && i + 1 < n &&
+		    p[i + 1] == 'I' ? 9 : 0;
+		if (k > 0) {
+			buf_addstr(b, "null");
+			i += k - 1;
+		} else
+			buf_addc(b, p[i]);
+	}
+}
+
+/*
+ * The properties as the ClickHouse-era listing API serves them:
+ * parse_properties (posthog/models/event/util.py, 2022 to 2026) reads
+ * them with json.loads(parse_constant=lambda x: None), so NaN and
+ * Infinity at any depth become null, and strips '"' from both ends of
+ * every top-level string value (value.strip('"')).  1 if anything
+ * changed, the new text in out.
+ */
 static int
-load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
+listed_properties(const char *orig, const char *masked, size_t n,
+    struct buf *out)
+{
+	struct jmembers m = { 0 };
+	struct buf v = { 0 };
+	const char *at = masked;
+	struct jerr e;
+	size_t i, a, z;
+	int changed = memcmp(orig, masked, n) != 0;
+
+	if (js_parse_object(masked, n, &m, NULL, NULL, &e) == -1) {
+		js_members_free(&m);
+		return 0;
+	}
+	for (i = 0; i < m.n; i++) {
+		const struct jmember *mb = &m.v[i];
+
+		buf_add(out, orig + (at - masked), (size_t)(mb->val - at));
+		at = mb->val + mb->vallen;
+		if (mb->type != JT_STRING) {
+			put_nulled(out, orig + (mb->val - masked), mb->vallen);
+			continue;
+		}
+		v.len = 0;
+		js_unescape(&v, mb->val, mb->vallen);
+		for (a = 0; a < v.len && v.p[a] == '"'; a++)
+			;
+		for (z = v.len; z > a && v.p[z - 1] == '"'; z--)
+			;
+		if (a == 0 && z == v.len) {
+			buf_add(out, mb->val, mb->vallen);
+			continue;
+		}
+		js_escape(out, v.p + a, z - a);
+		changed = 1;
+	}
+	buf_add(out, orig + (at - masked), n - (size_t)(at - masked));
+	buf_free(&v);
+	js_members_free(&m);
+	return changed;
+}
+
+/* The event as the listing API serves it, when that differs. */
+static void
+listed_event(struct sevent *s, const char *masked, const struct jmember *p)
+{
+	struct buf b = { 0 }, props = { 0 };
+	size_t off = (size_t)(p->val - masked);
+
+	if (p->type != JT_OBJECT ||
+	    !listed_properties(s->line + off, p->val, p->vallen, &props)) {
+		buf_free(&props);
+		return;
+	}
+	buf_add(&b, s->line, off);
+	buf_add(&b, props.p, props.len);
+	buf_add(&b, s->line + off + p->vallen, s->len - off - p->vallen);
+	buf_free(&props);
+	s->listed = b.p;
+	s->listedlen = b.len;
+}
+
+static int
+load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
+    int keep_quotes)
 {
 	const struct jmember *id, *ts, *ev, *v;
+	char *masked = mask_constants(line, len);
 	struct buf t = { 0 };
 	struct jerr e;
 	int r;
 
-	if (js_parse_object(line, len, m, NULL, NULL, &e) == -1 ||
+#define ORIG(x)	(line + ((x) - masked))
+	if (js_parse_object(masked, len, m, NULL, NULL, &e) == -1 ||
 	    (id = js_get(m, "id")) == NULL || (ts = js_get(m, "timestamp")) ==
-	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING)
+	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING) {
+		free(masked);
 		return -1;
+	}
 	js_unescape(&t, ts->val, ts->vallen);
 	r = isotime_parse(t.p, t.len, &s->ts);
 	buf_free(&t);
-	if (r == -1)
+	if (r == -1) {
+		free(masked);
 		return -1;
+	}
 	s->line = line;
 	s->len = len;
 	s->uuid = lower_text(id);
@@ -94,11 +242,15 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
 		s->name = n.p;
 	}
 	v = js_get(m, "distinct_id");
-	s->did = v ? v->val : "null", s->didlen = v ? v->vallen : 4;
+	s->did = v ? ORIG(v->val) : "null", s->didlen = v ? v->vallen : 4;
 	v = js_get(m, "properties");
-	s->props = v ? v->val : "{}", s->propslen = v ? v->vallen : 2;
+	s->props = v ? ORIG(v->val) : "{}", s->propslen = v ? v->vallen : 2;
+	if (v != NULL && !keep_quotes)
+		listed_event(s, masked, v);
 	v = js_get(m, "elements_chain");
-	s->chain = v ? v->val : "\"\"", s->chainlen = v ? v->vallen : 2;
+	s->chain = v ? ORIG(v->val) : "\"\"", s->chainlen = v ? v->vallen : 2;
+#undef ORIG
+	free(masked);
 	return 0;
 }
 
@@ -146,7 +298,8 @@ source_load(struct emu *e)
 			cap = cap ? cap * 2 : 4096;
 			s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
 		}
-		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m) == -1) {
+		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m,
+		    e->c.keep_quotes) == -1) {
 			warnx("%s: event %zu has no id, event or timestamp",
 			    e->c.load_path, n + 1);
 			return -1;
@@ -463,7 +616,10 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 	for (i = l.offset; i < end; i++) {
 		if (i > l.offset)
 			buf_addc(&b, ',');
-		buf_add(&b, v[i]->line, v[i]->len);
+		if (v[i]->listed != NULL)
+			buf_add(&b, v[i]->listed, v[i]->listedlen);
+		else
+			buf_add(&b, v[i]->line, v[i]->len);
 	}
 	buf_addstr(&b, "]}");
 	buf_printf(&r->log, ",\"results\":%zu,\"limit\":%zu,\"more\":%s",
