@@ -6,6 +6,16 @@
  * dropped.  A full page that holds one timestamp only cannot be paged
  * past: those events are read by uuid through the query API, or, on an
  * old install without one, with a larger page.
+ *
+ * A Postgres-era install (integer ids, posthog/api/event.py of 2021)
+ * first runs each request from this Monday on and answers with that page
+ * when it is full, whatever after says: a window that starts before
+ * Monday would lose its events up to Monday.  So on such a source a
+ * full page that starts later than asked is not trusted: the range up
+ * to its first event is read first, on its own.  That range holds none
+ * of the events since the server's Monday, so the shortcut cannot fire
+ * there: the window is cut where the server's Monday begins, to the
+ * microsecond and by its own clock.
  */
 #include <err.h>
 #include <stdio.h>
@@ -208,21 +218,74 @@ read_cluster(struct fetcher *f, int64_t at)
 	return grow_page(f, at);
 }
 
+/* Note a Postgres-era source by its first event's integer id. */
+static void
+check_era(struct fetcher *f)
+{
+	const struct jmember *id;
+	struct jerr e;
+
+	if (f->postgres || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
+	    js_parse_object(f->items.v[0].p, f->items.v[0].len, &f->ev, NULL,
+	    NULL, &e) == -1 || (id = js_get(&f->ev, "id")) == NULL ||
+	    id->type != JT_NUMBER)
+		return;
+	f->postgres = 1;
+	f->query_missing = 1;
+	note(f, "a Postgres-era source (integer ids): each window is cut where "
+	    "the server's week begins, which its listing API answers first");
+}
+
+/*
+ * Whether a Postgres-era page may be the server's "this Monday" page
+ * rather than the one asked for: full, and starting later than from.
+ */
+static int
+may_skip(struct fetcher *f, int64_t from, int has_next, int64_t *first)
+{
+	if (!f->postgres || !has_next || f->items.n == 0 ||
+	    event_key(f, &f->items.v[0], first) == -1)
+		return 0;
+	return *first > from;
+}
+
+static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *);
+
 static int
 fetch_window(struct fetcher *f, int64_t after, int64_t before)
 {
-	int64_t from = after, boundary = INT64_MIN;
+	int64_t boundary = INT64_MIN;
+
+	idset_clear(&f->seen);
+	return read_range(f, after, before, &boundary);
+}
+
+/* Read [after, before) on from *boundary, the last timestamp written. */
+static int
+read_range(struct fetcher *f, int64_t after, int64_t before,
+    int64_t *boundary_p)
+{
+	int64_t from = after, first, boundary = *boundary_p;
 	int has_next, one_time, past, r;
 	size_t wrote;
 
-	idset_clear(&f->seen);
 	for (;;) {
 		page_url(f, from, before, f->o.page_size);
 		if ((r = fetch_get(f, f->url.p)) != 0 ||
-		    (r = parse_page(f, &has_next)) != 0 ||
-		    (r = write_page(f, after, before, &boundary, &one_time,
+		    (r = parse_page(f, &has_next)) != 0)
+			return r;
+		check_era(f);
+		if (may_skip(f, from, has_next, &first)) {
+			/* What lies before its first event, on its own first. */
+			if ((r = read_range(f, from, first, &boundary)) != 0)
+				return r;
+			from = first;
+			continue;
+		}
+		if ((r = write_page(f, after, before, &boundary, &one_time,
 		    &past, &wrote)) != 0)
 			return r;
+		*boundary_p = boundary;
 		if (f->items.n == 0 || !has_next || past)
 			return 0;
 		if (wrote == 0 && !one_time) {

@@ -57,6 +57,8 @@ struct fetcher {
 	int			 query_missing;	/* the server has no query API */
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	int			 next_noted;	/* a foreign next was reported */
+	int			 postgres;	/* Postgres-era: integer ids */
+	unsigned		 page;		/* listing limit, may shrink */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;

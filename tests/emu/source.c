@@ -530,7 +530,7 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 	const char *o = arg(c, "orderBy"), *lim = arg(c, "limit");
 	const char *off = arg(c, "offset");
 
-	l->before = isotime_now();
+	l->before = emu_now(e);
 	l->after = INT64_MIN;
 	if (b != NULL && isotime_parse(b, strlen(b), &l->before) == -1)
 		return *why = "Invalid before.", 400;
@@ -555,6 +555,34 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 }
 
 /*
+ * Postgres-era list() (posthog/api/event.py at PostHog/posthog commit
+ * 396436f87dab7a95367c7698e9da603740a8acc5, 2021): "this Monday" is
+ * now() + timedelta(days=-now().weekday()) with hour, minute and second
+ * set to 0 but not the microsecond, in UTC.
+ */
+static int64_t
+this_monday(int64_t now)
+{
+	int64_t days = now >= 0 ? now / DAY_US : (now - DAY_US + 1) / DAY_US;
+	int64_t weekday = ((days + 3) % 7 + 7) % 7;	/* 1970-01-01: Thursday */
+
+	return (days - weekday) * DAY_US + ((now % 1000000) + 1000000) % 1000000;
+}
+
+/* Matching events from index lo up to hi, counting at most max. */
+static size_t
+count_from(const struct source *s, size_t lo, size_t hi, const char *event,
+    size_t max)
+{
+	size_t n = 0;
+
+	for (; lo < hi && n < max; lo++)
+		if (matches(&s->ev[lo], event))
+			n++;
+	return n;
+}
+
+/*
  * The page: candidates in order up to offset + limit, then the rest of
  * the last timestamp's events, shuffled among their ties, then cut.
  */
@@ -568,6 +596,22 @@ select_page(struct emu *e, const struct listing *l, const struct sevent ***out,
 	const struct sevent **v = xcalloc(cap, sizeof(*v));
 	int64_t edge = 0;
 
+	if (e->c.this_monday) {
+		int64_t now = emu_now(e);
+		size_t m = lower(s, this_monday(now), 0);
+		size_t f = lower(s, now + 5 * 1000000LL, 1);
+
+		/* queryset.filter(timestamp__lte=now() + timedelta(seconds=5)) */
+		if (f < hi)
+			hi = f;
+		/*
+		 * events = queryset.filter(timestamp__gte=monday)[:limit + 1],
+		 * kept when full, whatever the order and after asked for.
+		 */
+		if (m > lo && count_from(s, m, hi, l->event, l->limit + 1) ==
+		    l->limit + 1)
+			lo = m;
+	}
 	*more = 0;
 	for (i = 0; lo + i < hi; i++) {
 		const struct sevent *ev = &s->ev[l->asc ? lo + i : hi - 1 - i];
@@ -843,10 +887,31 @@ source(struct emu *e, struct MHD_Connection *c, struct req *r,
 int
 source_profile(struct emu_conf *c, const char *name)
 {
-	(void)c;
-	if (strcmp(name, "postgres-2021") == 0 ||
-	    strcmp(name, "clickhouse-2022") == 0 ||
-	    strcmp(name, "2024") == 0 || strcmp(name, "2026") == 0)
+	if (strcmp(name, "postgres-2021") == 0) {
+		/*
+		 * posthog/api/event.py at commit 396436f8 (2021): Django over
+		 * Postgres, no query API, limit 100 by default and no cap, the
+		 * "this Monday" shortcut, properties served as stored (no
+		 * parse_properties).  Integer ids and an elements array are the
+		 * loaded events' own shape.
+		 */
+		c->page_cap = 0;
+		c->no_query = 1;
+		c->keep_quotes = 1;
+		c->this_monday = 1;
+		return 0;
+	}
+	if (strcmp(name, "clickhouse-2022") == 0) {
+		/*
+		 * posthog/api/event.py (2022, query_events_list): limit 100 by
+		 * default and never capped for JSON; no query API yet.  The
+		 * one-day first query applies only without an after.
+		 */
+		c->page_cap = 0;
+		c->no_query = 1;
+		return 0;
+	}
+	if (strcmp(name, "2024") == 0 || strcmp(name, "2026") == 0)
 		return 0;
 	return -1;
 }

@@ -47,4 +47,53 @@ is "listing API: NaN and Infinity become null at any depth" "$(cat "$T/out")" \
     '{"id":"00000000-0000-4000-8000-000000000001","distinct_id":"a","event":"e","timestamp":"2024-01-02T00:00:00+00:00","properties":{"n":null,"deep":{"i":[null,null,"NaN"]},"s":"x","z":1.0},"person":null,"elements_chain":""}'
 emu_stop S
 
+# --- row 2: a Postgres-era source and its "this Monday" page ---------------
+
+# Integer ids, an elements array and no elements_chain; its clock says
+# Wednesday 2024-01-17, so this Monday is 2024-01-15T00:00:00.345678Z
+# (list() keeps now's microsecond).  Some 570 events since Monday, more than
+# a page, some in the Monday's first second, on both sides of .345678.
+PG=$T/postgres.ndjson
+$GEN --count 3000 --seed 9 --start 2024-01-05T00:00:00+00:00 --days 12.4 |
+    python3 -c '
+import json, sys
+extra = ["2024-01-15T00:00:00.000000+00:00", "2024-01-15T00:00:00.345677+00:00",
+         "2024-01-15T00:00:00.345678+00:00", "2024-01-14T23:59:59.999999+00:00"]
+for i, line in enumerate(sys.stdin):
+    e = json.loads(line)
+    out = {"id": i + 1, "distinct_id": e.get("distinct_id"),
+           "properties": e["properties"],
+           "elements": [{"tag_name": "a", "text": "x", "order": 0}]
+           if e["elements_chain"] else [],
+           "event": e["event"], "timestamp": e["timestamp"],
+           "person": e["person"]}
+    if i < len(extra):
+        out["timestamp"] = extra[i]
+    sys.stdout.write(json.dumps(out, separators=(",", ":")) + "\n")' >"$PG"
+NOW=2024-01-17T12:00:00.345678Z
+since=$(python3 -c '
+import json, sys
+print(sum(1 for l in open(sys.argv[1])
+          if json.loads(l)["timestamp"] >= "2024-01-15T00:00:00.345678"))' "$PG")
+check "  the source has more than a page (200) since Monday: $since" \
+    test "$since" -gt 200
+
+emu_start S --load "$PG" --profile postgres-2021 --now "$NOW"
+curl -s -H "Authorization: Bearer phx_test" \
+    "$S_URL/api/event/?after=2024-01-06T00:00:00Z&orderBy=%5B%22timestamp%22%5D" \
+    >"$T/page"
+is "ph-emu postgres-2021: after 2024-01-06, ascending, yet this Monday's page" \
+    "$(python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+print(len(r), r[0]["timestamp"], type(r[0]["id"]).__name__)' "$T/page")" \
+    "100 2024-01-15T00:00:00.345678+00:00 int"
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before "$NOW" \
+    --page-size 200 --legacy
+is_status "ph-fetch from a Postgres-era source: exit 0" 0
+same_events "  every event once, before and after this Monday" "$PG" \
+    "$T/out" --keep-quotes --before "$NOW"
+has "  it says why it reads so" "$T/err" "a Postgres-era source (integer ids)"
+emu_stop S
+
 done_testing
