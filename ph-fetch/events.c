@@ -23,6 +23,7 @@
 
 #include "exitcode.h"
 #include "fetch.h"
+#include "http.h"
 #include "isotime.h"
 
 /* Windows under the one-year range the current API accepts. */
@@ -85,6 +86,38 @@ parse_page(struct fetcher *f, int *has_next)
 	if (*has_next)
 		check_next(f, next);
 	return 0;
+}
+
+/*
+ * A page of [from, before) into f->items: 0, or an exit status.  A reply
+ * over the cap (big events, a large page) can never come through: it
+ * is asked for again with half the limit, down to one event, and the
+ * limit grows back while replies stay well under the cap.
+ */
+static int
+get_page(struct fetcher *f, int64_t from, int64_t before, int *has_next)
+{
+	int r;
+
+	for (;;) {
+		page_url(f, from, before, f->page);
+		if ((r = fetch_get_page(f, f->url.p)) != -2)
+			break;
+		if (f->page == 1) {
+			warnx("%s: one event makes a reply over the %d MiB "
+			    "ph-fetch accepts", f->url.p, HTTP_BODY_MAX >> 20);
+			return PH_EXIT_FATAL;
+		}
+		f->page /= 2;
+		note(f, "a page passed %d MiB; asking for %u events a page",
+		    HTTP_BODY_MAX >> 20, f->page);
+	}
+	if (r != 0)
+		return r;
+	if (f->page < f->o.page_size && f->reply.len < HTTP_BODY_MAX / 4)
+		f->page = f->page * 2 < f->o.page_size ? f->page * 2 :
+		    f->o.page_size;
+	return parse_page(f, has_next);
 }
 
 /* An event's id, as text, into f->tmp, and its timestamp. */
@@ -186,7 +219,13 @@ grow_page(struct fetcher *f, int64_t at)
 	for (;;) {
 		limit = limit < (1u << 24) ? limit * 2 : limit;
 		page_url(f, at, at + 1, limit);
-		if ((r = fetch_get(f, f->url.p)) != 0 ||
+		if ((r = fetch_get_page(f, f->url.p)) == -2) {
+			warnx("%s: the events of one timestamp make a reply over "
+			    "the %d MiB ph-fetch accepts", f->url.p,
+			    HTTP_BODY_MAX >> 20);
+			return PH_EXIT_FATAL;
+		}
+		if (r != 0 ||
 		    (r = parse_page(f, &has_next)) != 0 ||
 		    (r = write_page(f, at, at + 1, &boundary, &one, &past,
 		    &wrote)) != 0)
@@ -270,9 +309,7 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 	size_t wrote;
 
 	for (;;) {
-		page_url(f, from, before, f->o.page_size);
-		if ((r = fetch_get(f, f->url.p)) != 0 ||
-		    (r = parse_page(f, &has_next)) != 0)
+		if ((r = get_page(f, from, before, &has_next)) != 0)
 			return r;
 		check_era(f);
 		if (may_skip(f, from, has_next, &first)) {
@@ -310,6 +347,8 @@ fetch_events(struct fetcher *f, int64_t after, int64_t before)
 	int64_t from, to;
 	int r;
 
+	if (f->page == 0)
+		f->page = f->o.page_size;
 	for (from = after; from < before; from = to) {
 		to = before - from > WINDOW_US ? from + WINDOW_US : before;
 		if ((r = fetch_window(f, from, to)) != 0)

@@ -78,7 +78,10 @@ struct fetcher {
  */
 #define FETCH_QUIET_404	1
 #define FETCH_SHRINK	2
+#define FETCH_TOO_LARGE	4	/* -2 for a reply over the cap, only */
 int	 fetch_get(struct fetcher *, const char *url);
+/* A listing page: -2 if the reply passed the cap, else as fetch_get. */
+int	 fetch_get_page(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
 /* The reply's "results" list into f->items: 0, or an exit status. */

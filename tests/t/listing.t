@@ -96,4 +96,31 @@ same_events "  every event once, before and after this Monday" "$PG" \
 has "  it says why it reads so" "$T/err" "a Postgres-era source (integer ids)"
 emu_stop S
 
+# --- issue 8.6: a listing page over 64 MiB ----------------------------------
+
+# 1100 events of 70 KB in the first ten days (1000 of them: 70 MB, over
+# the 64 MiB a reply may hold), then 3000 small ones.
+BIG=$T/big.ndjson
+python3 -c '
+import json, sys
+for i in range(1100):
+    sys.stdout.write(json.dumps({"id": "00000000-0000-4000-8000-%012d" % i,
+        "distinct_id": "u%d" % i, "event": "big",
+        "timestamp": "2024-01-%02dT%02d:%02d:00+00:00" % (
+            1 + i // 120, i % 120 // 60 + 1, i % 60),
+        "properties": {"blob": "x" * 70000}, "person": None,
+        "elements_chain": ""}, separators=(",", ":")) + "\n")' >"$BIG"
+$GEN --count 3000 --seed 3 --start 2024-01-11T00:00:00+00:00 --days 20 \
+    >>"$BIG"
+emu_start S --load "$BIG"
+run "$PH_FETCH" --host "$S_URL" $RANGE --api events
+is_status "a 70 MB listing page: exit 0" 0
+same_events "  every event once" "$BIG" "$T/out"
+has "  it says so" "$T/err" \
+    "a page passed 64 MiB; asking for 500 events a page"
+is "  the oversize page was asked for once, then halved, then grew back" \
+    "$(logq "$T/S.log" '[r["limit"] for r in L if "limit" in r][:3] + [max(r["limit"] for r in L[3:] if "limit" in r)]')" \
+    "[1000, 500, 500, 1000]"
+emu_stop S
+
 done_testing
