@@ -288,6 +288,113 @@ may_skip(struct fetcher *f, int64_t from, int has_next, int64_t *first)
 	return *first > from;
 }
 
+/* Refuse a listing whose timestamps are not the events' instants. */
+static int
+shifted(struct fetcher *f, int64_t at, const char *how)
+{
+	char t[ISOTIME_LEN];
+
+	isotime_api(at, t);
+	warnx("%s: the listing API labels events with times they do not have "
+	    "(%s %s): this PostHog version writes a project's own timezone "
+	    "as UTC (PostHog issue #67175); read with --api query, or set the "
+	    "project's timezone to UTC while ph-fetch runs", f->url.p, how, t);
+	return PH_EXIT_FATAL;
+}
+
+/* The page in f->reply set aside, or brought back and parsed again. */
+static void
+swap_pages(struct fetcher *f)
+{
+	struct buf r = f->reply, u = f->url;
+
+	f->reply = f->aside;
+	f->url = f->aside_url;
+	f->aside = r;
+	f->aside_url = u;
+}
+
+static int
+reparse(struct fetcher *f, int *has_next)
+{
+	struct jerr e;
+
+	if (js_parse_object(f->reply.p, f->reply.len, &f->top, NULL, NULL,
+	    &e) == -1)
+		return PH_EXIT_FATAL;	/* it parsed before */
+	return parse_page(f, has_next);
+}
+
+/*
+ * Whether an event the page lists at "at" is there: asked for alone,
+ * [at, at + 1 us) must answer that timestamp.  The page is set aside
+ * meanwhile.
+ */
+static int
+probe(struct fetcher *f, int64_t at, const char *how)
+{
+	int64_t ts;
+	int has_next, r;
+
+	swap_pages(f);
+	page_url(f, at, at + 1, 1);
+	if ((r = fetch_get(f, f->url.p)) == 0 && (r = parse_page(f,
+	    &has_next)) == 0 && (f->items.n == 0 || event_key(f,
+	    &f->items.v[0], &ts) == -1 || ts != at))
+		r = shifted(f, at, how);
+	swap_pages(f);
+	return r != 0 ? r : reparse(f, &has_next);
+}
+
+/*
+ * Whether the page's events are where their timestamps say, before any
+ * is written.  The 2026 listing API of a project outside UTC labels
+ * each event with the project's wall-clock time and +00:00, while after
+ * and before still select true instants; the offset may change inside
+ * a page (summer time).  So both ends of each page are checked: a page
+ * asked from the last timestamp written must begin there (its first
+ * event was the previous page's last), any other first event is asked
+ * for alone; the last event is checked by asking for the next page,
+ * from it, now (it must begin there, and it is read next), or, on a
+ * last page, by asking for it alone.  Postgres-era installs predate it.
+ * *ahead tells that the next page waits in f->aside.
+ */
+static int
+check_times(struct fetcher *f, int64_t from, int goes_on, int64_t before,
+    int has_next, int *ahead)
+{
+	int64_t first, last;
+	int ahead_next, r;
+
+	*ahead = 0;
+	if (f->postgres || f->items.n == 0 ||
+	    event_key(f, &f->items.v[0], &first) == -1 ||
+	    event_key(f, &f->items.v[f->items.n - 1], &last) == -1)
+		return 0;
+	if (goes_on && first != from)
+		return shifted(f, from, "a page asked from the last timestamp "
+		    "written does not begin there:");
+	if (!goes_on && (r = probe(f, first, "no event is found at the "
+	    "time of the first one listed,")) != 0)
+		return r;
+	if (last == first)
+		return 0;
+	if (!has_next || last >= before)
+		return probe(f, last, "no event is found at the time of the "
+		    "last one listed,");
+	swap_pages(f);
+	if ((r = get_page(f, last, before, &ahead_next)) == 0 &&
+	    (f->items.n == 0 || event_key(f, &f->items.v[0], &first) == -1 ||
+	    first != last))
+		r = shifted(f, last, "the page asked from the last time listed "
+		    "does not begin there:");
+	swap_pages(f);
+	if (r != 0)
+		return r;
+	*ahead = 1;
+	return reparse(f, &ahead_next);
+}
+
 static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *);
 
 static int
@@ -305,11 +412,17 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
     int64_t *boundary_p)
 {
 	int64_t from = after, first, boundary = *boundary_p;
-	int has_next, one_time, past, r;
+	int has_next, one_time, past, r, ahead = 0;
 	size_t wrote;
 
 	for (;;) {
-		if ((r = get_page(f, from, before, &has_next)) != 0)
+		if (ahead) {
+			/* The page asked for ahead, from the boundary. */
+			swap_pages(f);
+			r = reparse(f, &has_next);
+		} else
+			r = get_page(f, from, before, &has_next);
+		if (r != 0)
 			return r;
 		check_era(f);
 		if (may_skip(f, from, has_next, &first)) {
@@ -319,6 +432,9 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 			from = first;
 			continue;
 		}
+		if ((r = check_times(f, from, from == boundary, before,
+		    has_next, &ahead)) != 0)
+			return r;
 		if ((r = write_page(f, after, before, &boundary, &one_time,
 		    &past, &wrote)) != 0)
 			return r;

@@ -67,6 +67,8 @@ struct fetcher {
 	struct jitems		 row;
 	struct buf		 tmp;
 	struct idset		 seen;		/* ids at the boundary time */
+	struct buf		 aside;		/* a page set aside, its url */
+	struct buf		 aside_url;
 };
 
 /*

@@ -57,6 +57,8 @@ fetch_cleanup(struct fetcher *f)
 	buf_free(&f->url);
 	buf_free(&f->reply);
 	buf_free(&f->tmp);
+	buf_free(&f->aside);
+	buf_free(&f->aside_url);
 	js_members_free(&f->top);
 	js_members_free(&f->ev);
 	js_items_free(&f->items);

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -185,29 +186,81 @@ listed_properties(const char *orig, const char *masked, size_t n,
 	return changed;
 }
 
-/* The event as the listing API serves it, when that differs. */
-static void
-listed_event(struct sevent *s, const char *masked, const struct jmember *p)
+/*
+ * The offset of the project's timezone at an instant, in microseconds:
+ * TZ is the project's zone once source_load has set it.
+ */
+static int64_t
+zone_offset(int64_t us)
 {
-	struct buf b = { 0 }, props = { 0 };
-	size_t off = (size_t)(p->val - masked);
+	time_t t = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	struct tm tm;
 
-	if (p->type != JT_OBJECT ||
-	    !listed_properties(s->line + off, p->val, p->vallen, &props)) {
-		buf_free(&props);
-		return;
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (int64_t)tm.tm_gmtoff * 1000000;
+}
+
+struct splice {
+	size_t		 off, len;	/* the span replaced */
+	struct buf	 with;
+};
+
+/*
+ * The event as the listing API serves it, when that differs: its
+ * properties through parse_properties unless keep_quotes, and with
+ * shift_tz its timestamp as the 2026 listing API labels it for a
+ * project outside UTC.  There HogQL returns toTimeZone(timestamp,
+ * project zone), and ClickhouseEventSerializer.get_timestamp does
+ * .replace(tzinfo=UTC): the project's wall-clock time, labelled +00:00
+ * (posthog/models/event/util.py and legacy_events_query.py, 2026;
+ * PostHog issue #67175, from PR #65307, fixed by PR #67205).  The
+ * bounds after and before still compare true instants.
+ */
+static void
+listed_event(struct sevent *s, const char *masked, const struct jmember *p,
+    const struct jmember *ts, int keep_quotes, int shift_tz)
+{
+	struct splice sp[2] = { { 0, 0, { 0 } }, { 0, 0, { 0 } } };
+	struct buf b = { 0 };
+	size_t n = 0, at = 0, i;
+	char t[ISOTIME_LEN];
+
+	if (!keep_quotes && p != NULL && p->type == JT_OBJECT &&
+	    listed_properties(s->line + (p->val - masked), p->val, p->vallen,
+	    &sp[n].with)) {
+		sp[n].off = (size_t)(p->val - masked);
+		sp[n++].len = p->vallen;
+	} else
+		buf_free(&sp[n].with);
+	if (shift_tz && zone_offset(s->ts) != 0) {
+		isotime_api(s->ts + zone_offset(s->ts), t);
+		buf_printf(&sp[n].with, "\"%s\"", t);
+		sp[n].off = (size_t)(ts->val - masked);
+		sp[n++].len = ts->vallen;
 	}
-	buf_add(&b, s->line, off);
-	buf_add(&b, props.p, props.len);
-	buf_add(&b, s->line + off + p->vallen, s->len - off - p->vallen);
-	buf_free(&props);
+	if (n == 0)
+		return;
+	if (n == 2 && sp[1].off < sp[0].off) {
+		struct splice x = sp[0];
+
+		sp[0] = sp[1];
+		sp[1] = x;
+	}
+	for (i = 0; i < n; i++) {
+		buf_add(&b, s->line + at, sp[i].off - at);
+		buf_add(&b, sp[i].with.p, sp[i].with.len);
+		at = sp[i].off + sp[i].len;
+		buf_free(&sp[i].with);
+	}
+	buf_add(&b, s->line + at, s->len - at);
 	s->listed = b.p;
 	s->listedlen = b.len;
 }
 
 static int
 load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
-    int keep_quotes)
+    int keep_quotes, int shift_tz)
 {
 	const struct jmember *id, *ts, *ev, *v;
 	char *masked = mask_constants(line, len);
@@ -245,8 +298,7 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
 	s->did = v ? ORIG(v->val) : "null", s->didlen = v ? v->vallen : 4;
 	v = js_get(m, "properties");
 	s->props = v ? ORIG(v->val) : "{}", s->propslen = v ? v->vallen : 2;
-	if (v != NULL && !keep_quotes)
-		listed_event(s, masked, v);
+	listed_event(s, masked, v, ts, keep_quotes, shift_tz);
 	v = js_get(m, "elements_chain");
 	s->chain = v ? ORIG(v->val) : "\"\"", s->chainlen = v ? v->vallen : 2;
 #undef ORIG
@@ -272,11 +324,19 @@ source_load(struct emu *e)
 	size_t cap = 0, n = 0;
 	char *p, *nl, *end;
 	struct stat st;
-	int fd;
+	int fd, shift_tz;
 
 	e->src = s;
 	if (e->c.load_path == NULL)
 		return 0;
+	/* Only the 2026 listing API (HogQL, before PR #67205) shifts. */
+	shift_tz = e->c.project_tz != NULL && (e->c.profile == NULL ||
+	    strcmp(e->c.profile, "2026") == 0);
+	if (shift_tz && (setenv("TZ", e->c.project_tz, 1) == -1 ||
+	    (tzset(), 0))) {
+		warn("TZ");
+		return -1;
+	}
 	if ((fd = open(e->c.load_path, O_RDONLY)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		warn("%s", e->c.load_path);
@@ -299,7 +359,7 @@ source_load(struct emu *e)
 			s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
 		}
 		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m,
-		    e->c.keep_quotes) == -1) {
+		    e->c.keep_quotes, shift_tz) == -1) {
 			warnx("%s: event %zu has no id, event or timestamp",
 			    e->c.load_path, n + 1);
 			return -1;
