@@ -54,7 +54,8 @@ emu_stop S
 # (list() keeps now's microsecond).  Some 570 events since Monday, more than
 # a page, some in the Monday's first second, on both sides of .345678.
 PG=$T/postgres.ndjson
-$GEN --count 3000 --seed 9 --start 2024-01-05T00:00:00+00:00 --days 12.4 |
+$GEN --count 3000 --seed 9 --start 2024-01-05T00:00:00+00:00 --days 12.4 \
+    --clusters 2:300 |
     python3 -c '
 import json, sys
 extra = ["2024-01-15T00:00:00.000000+00:00", "2024-01-15T00:00:00.345677+00:00",
@@ -94,6 +95,36 @@ is_status "ph-fetch from a Postgres-era source: exit 0" 0
 same_events "  every event once, before and after this Monday" "$PG" \
     "$T/out" --keep-quotes --before "$NOW"
 has "  it says why it reads so" "$T/err" "a Postgres-era source (integer ids)"
+is "  clusters larger than a page read with larger pages, not by query" \
+    "$(logq "$T/S.log" '(any(r["limit"] > 200 for r in L if "limit" in r), any(r["path"].endswith("/query/") for r in L))')" \
+    "(True, False)"
+emu_stop S
+
+# Integer ids are no uuids: ph-clean names each event by a uuid derived
+# from its id, the same on every run, so a rerun merges at PostHog.
+"$PH_CLEAN" <"$T/out" >"$T/clean1" 2>/dev/null
+"$PH_CLEAN" <"$T/out" >"$T/clean2" 2>/dev/null
+is "  ph-clean: one uuid per event, all distinct, the same on a rerun" \
+    "$(python3 -c '
+import json, sys
+a = [json.loads(l)["uuid"] for l in open(sys.argv[1])]
+b = [json.loads(l)["uuid"] for l in open(sys.argv[2])]
+print(len(a), len(set(a)), a == b)' "$T/clean1" "$T/clean2")" "3000 3000 True"
+
+# clickhouse-2022 (posthog/api/event.py, 2022): no cap on a JSON page, no
+# query API.
+emu_start S --load "$SRC" --profile clickhouse-2022
+curl -s -H "Authorization: Bearer phx_test" \
+    "$S_URL/api/projects/@current/events/?after=2024-01-01T00:00:00Z&before=2024-02-01T00:00:00Z&limit=2500" \
+    >"$T/page"
+is "ph-emu clickhouse-2022: a page of 2500 events" "$(python3 -c '
+import json, sys
+print(len(json.load(open(sys.argv[1]))["results"]))' "$T/page")" "2500"
+curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer phx_test" \
+    -d '{}' "$S_URL/api/projects/@current/query/" >"$T/code"
+is "  and no query API" "$(cat "$T/code")" "404"
+run "$PH_FETCH" --host "$S_URL" $RANGE --api events
+same_events "  ph-fetch reads it whole, as it serves it" "$SRC" "$T/out"
 emu_stop S
 
 # --- row 10: a project outside UTC, on the 2026 listing API ---------------
