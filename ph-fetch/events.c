@@ -302,27 +302,22 @@ shifted(struct fetcher *f, int64_t at, const char *how)
 	return PH_EXIT_FATAL;
 }
 
-/* The page in f->reply set aside, or brought back and parsed again. */
+/* The page set aside (its reply, url and parse), or brought back. */
 static void
 swap_pages(struct fetcher *f)
 {
 	struct buf r = f->reply, u = f->url;
+	struct jmembers t = f->top;
+	struct jitems i = f->items;
 
-	f->reply = f->aside;
-	f->url = f->aside_url;
-	f->aside = r;
-	f->aside_url = u;
-}
-
-static int
-reparse(struct fetcher *f, int *has_next)
-{
-	struct jerr e;
-
-	if (js_parse_object(f->reply.p, f->reply.len, &f->top, NULL, NULL,
-	    &e) == -1)
-		return PH_EXIT_FATAL;	/* it parsed before */
-	return parse_page(f, has_next);
+	f->reply = f->aside.reply;
+	f->url = f->aside.url;
+	f->top = f->aside.top;
+	f->items = f->aside.items;
+	f->aside.reply = r;
+	f->aside.url = u;
+	f->aside.top = t;
+	f->aside.items = i;
 }
 
 /*
@@ -343,7 +338,7 @@ probe(struct fetcher *f, int64_t at, const char *how)
 	    &f->items.v[0], &ts) == -1 || ts != at))
 		r = shifted(f, at, how);
 	swap_pages(f);
-	return r != 0 ? r : reparse(f, &has_next);
+	return r;
 }
 
 /*
@@ -351,20 +346,22 @@ probe(struct fetcher *f, int64_t at, const char *how)
  * is written.  The 2026 listing API of a project outside UTC labels
  * each event with the project's wall-clock time and +00:00, while after
  * and before still select true instants; the offset may change inside
- * a page (summer time).  So both ends of each page are checked: a page
- * asked from the last timestamp written must begin there (its first
- * event was the previous page's last), any other first event is asked
- * for alone; the last event is checked by asking for the next page,
- * from it, now (it must begin there, and it is read next), or, on a
- * last page, by asking for it alone.  Postgres-era installs predate it.
- * *ahead tells that the next page waits in f->aside.
+ * a page (summer time).  A page asked from the last timestamp written
+ * must begin there.  Its last event is checked by asking for the next
+ * page, from it, now: that page must begin there, and it is the one
+ * read next (on a last page the event is asked for alone, [t, t + 1 us)
+ * must answer t).  A shifted first event then shows in the last one,
+ * unless the offset changes twice within the page, so the first event
+ * is asked for alone only at the start of a range and when it is the
+ * page's only timestamp.  Postgres-era installs predate it.  *ahead
+ * tells that the next page waits in f->aside.
  */
 static int
-check_times(struct fetcher *f, int64_t from, int goes_on, int64_t before,
-    int has_next, int *ahead)
+check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
+    int64_t before, int has_next, int *ahead)
 {
 	int64_t first, last;
-	int ahead_next, r;
+	int r;
 
 	*ahead = 0;
 	if (f->postgres || f->items.n == 0 ||
@@ -374,8 +371,8 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int64_t before,
 	if (goes_on && first != from)
 		return shifted(f, from, "a page asked from the last timestamp "
 		    "written does not begin there:");
-	if (!goes_on && (r = probe(f, first, "no event is found at the "
-	    "time of the first one listed,")) != 0)
+	if (!goes_on && (at_start || first == last) && (r = probe(f, first,
+	    "no event is found at the time of the first one listed,")) != 0)
 		return r;
 	if (last == first)
 		return 0;
@@ -383,16 +380,14 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int64_t before,
 		return probe(f, last, "no event is found at the time of the "
 		    "last one listed,");
 	swap_pages(f);
-	if ((r = get_page(f, last, before, &ahead_next)) == 0 &&
+	if ((r = get_page(f, last, before, &f->aside.has_next)) == 0 &&
 	    (f->items.n == 0 || event_key(f, &f->items.v[0], &first) == -1 ||
 	    first != last))
 		r = shifted(f, last, "the page asked from the last time listed "
 		    "does not begin there:");
 	swap_pages(f);
-	if (r != 0)
-		return r;
-	*ahead = 1;
-	return reparse(f, &ahead_next);
+	*ahead = r == 0;
+	return r;
 }
 
 static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *);
@@ -419,10 +414,8 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 		if (ahead) {
 			/* The page asked for ahead, from the boundary. */
 			swap_pages(f);
-			r = reparse(f, &has_next);
-		} else
-			r = get_page(f, from, before, &has_next);
-		if (r != 0)
+			has_next = f->aside.has_next;
+		} else if ((r = get_page(f, from, before, &has_next)) != 0)
 			return r;
 		check_era(f);
 		if (may_skip(f, from, has_next, &first)) {
@@ -432,8 +425,8 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 			from = first;
 			continue;
 		}
-		if ((r = check_times(f, from, from == boundary, before,
-		    has_next, &ahead)) != 0)
+		if ((r = check_times(f, from, from == boundary, from == after,
+		    before, has_next, &ahead)) != 0)
 			return r;
 		if ((r = write_page(f, after, before, &boundary, &one_time,
 		    &past, &wrote)) != 0)

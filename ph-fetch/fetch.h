@@ -67,8 +67,13 @@ struct fetcher {
 	struct jitems		 row;
 	struct buf		 tmp;
 	struct idset		 seen;		/* ids at the boundary time */
-	struct buf		 aside;		/* a page set aside, its url */
-	struct buf		 aside_url;
+	struct {			/* a page set aside */
+		struct buf	 reply;
+		struct buf	 url;
+		struct jmembers	 top;
+		struct jitems	 items;
+		int		 has_next;	/* of the page read ahead */
+	}			 aside;
 };
 
 /*

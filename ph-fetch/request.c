@@ -57,8 +57,10 @@ fetch_cleanup(struct fetcher *f)
 	buf_free(&f->url);
 	buf_free(&f->reply);
 	buf_free(&f->tmp);
-	buf_free(&f->aside);
-	buf_free(&f->aside_url);
+	buf_free(&f->aside.reply);
+	buf_free(&f->aside.url);
+	js_members_free(&f->aside.top);
+	js_items_free(&f->aside.items);
 	js_members_free(&f->top);
 	js_members_free(&f->ev);
 	js_items_free(&f->items);
