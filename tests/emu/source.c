@@ -487,6 +487,7 @@ struct next_args {
 	const char	*key;
 	const char	*value;
 	int		 done;
+	int		 drop_bounds;	/* Postgres era: after, before left out */
 };
 
 static enum MHD_Result
@@ -496,6 +497,9 @@ add_next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct next_args *a = cls;
 
 	(void)kind;
+	if (a->drop_bounds && (strcmp(key, "after") == 0 ||
+	    strcmp(key, "before") == 0))
+		return MHD_YES;
 	buf_addc(a->b, a->b->p[a->b->len - 1] == '?' ? '\0' : '&');
 	if (a->b->p[a->b->len - 1] == '\0')
 		a->b->len--;
@@ -514,16 +518,31 @@ next_url(struct emu *e, struct MHD_Connection *c, const char *url,
     const char *key, int64_t ts, struct buf *b)
 {
 	char t[ISOTIME_LEN];
-	struct next_args a = { b, key, t, 0 };
+	struct next_args a = { b, key, t, 0, e->c.this_monday };
 	const char *host = header(c, "Host");
+	const char *order = arg(c, "orderBy");
 
 	isotime_api(ts, t);
+	if (e->c.this_monday) {
+		/*
+		 * _build_next_url (posthog/api/event.py, 396436f8): both bounds
+		 * dropped, then after=, or before= only for an orderBy of
+		 * exactly "-timestamp", with strftime("%Y-%m-%dT%H:%M:%S.%fZ").
+		 */
+		key = order != NULL && strcmp(order, "-timestamp") != 0 ?
+		    "after" : "before";
+		isotime_z(ts, t);
+	}
 	if (e->c.foreign_next)
 		buf_printf(b, "\"http://127.0.0.1:%u%s?", e->foreign_port, url);
 	else
 		buf_printf(b, "\"http://%s%s?", host ? host : "localhost", url);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_next_arg, &a);
-	if (!a.done) {
+	if (e->c.this_monday) {
+		if (b->p[b->len - 1] != '?')
+			buf_addc(b, '&');
+		buf_printf(b, "%s=%s", key, t);
+	} else if (!a.done) {
 		if (b->p[b->len - 1] != '?')
 			buf_addc(b, '&');
 		buf_printf(b, "%s=", key);
