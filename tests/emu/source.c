@@ -284,6 +284,8 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
 	}
 	s->line = line;
 	s->len = len;
+	s->listed = NULL;
+	s->listedlen = 0;
 	s->uuid = lower_text(id);
 	s->name = lower_text(ev);
 	if (ev->type == JT_STRING) {	/* names keep their case */
