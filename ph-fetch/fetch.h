@@ -60,6 +60,8 @@ struct fetcher {
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
+	int			 postgres;	/* Postgres-era: integer ids */
+	unsigned		 page;		/* listing limit, may shrink */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;
@@ -68,6 +70,13 @@ struct fetcher {
 	struct jitems		 row;
 	struct buf		 tmp;
 	struct idset		 seen;		/* ids at the boundary time */
+	struct {			/* a page set aside */
+		struct buf	 reply;
+		struct buf	 url;
+		struct jmembers	 top;
+		struct jitems	 items;
+		int		 has_next;	/* of the page read ahead */
+	}			 aside;
 };
 
 /*
@@ -84,7 +93,11 @@ struct fetcher {
 #define FETCH_NO_ROUTE	4
 /* -3 for a query that ran out of time: its window should narrow. */
 #define FETCH_NARROW	8
+/* -2 for a reply over the cap, only. */
+#define FETCH_TOO_LARGE	16
 int	 fetch_get(struct fetcher *, const char *url);
+/* A listing page: -2 if the reply passed the cap, else as fetch_get. */
+int	 fetch_get_page(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
 /* The reply's "results" list into f->items: 0, or an exit status. */

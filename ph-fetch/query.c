@@ -225,15 +225,18 @@ write_rows(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen)
 	return r;
 }
 
-/* A page too large for the reply cap, or failing: ask for half. */
+/*
+ * A page too large for the reply cap, or failing: ask for half, down to
+ * a floor where failures are retried up to --max-retries instead.
+ */
+#define QUERY_PAGE_FLOOR	100
+
 static int
 shrink(struct fetcher *f)
 {
-	if (f->qpage <= 100) {
-		warnx("%s: even 100 rows a page fail; giving up", f->url.p);
-		return PH_EXIT_TEMPFAIL;
-	}
 	f->qpage /= 2;
+	if (f->qpage < QUERY_PAGE_FLOOR)
+		f->qpage = QUERY_PAGE_FLOOR;
 	note(f, "%s: the reply to a query page is too large, or it keeps "
 	    "failing; asking for %u rows a page", f->url.p, f->qpage);
 	return 0;
@@ -294,7 +297,9 @@ query_page(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen,
 	int r;
 
 	events_sql(f, &sql, c->lo, hi, c->set ? c->uuid.p : NULL, f->qpage);
-	r = post_query(f, &sql, flags | FETCH_SHRINK);
+	/* At the floor a failing page is retried as any failure is. */
+	r = post_query(f, &sql, flags |
+	    (f->qpage > QUERY_PAGE_FLOOR ? FETCH_SHRINK : 0));
 	buf_free(&sql);
 	if (r != 0 || (r = reply_results(f)) != 0)
 		return r;

@@ -54,6 +54,10 @@ fetch_cleanup(struct fetcher *f)
 	buf_free(&f->url);
 	buf_free(&f->reply);
 	buf_free(&f->tmp);
+	buf_free(&f->aside.reply);
+	buf_free(&f->aside.url);
+	js_members_free(&f->aside.top);
+	js_items_free(&f->aside.items);
 	js_members_free(&f->top);
 	js_members_free(&f->ev);
 	js_items_free(&f->items);
@@ -202,7 +206,8 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			http_failure(rc, status, f->errbuf, &f->reply, why,
 			    sizeof(why));
 		/* Only http_collect fails a write: the reply passed its cap. */
-		if (rc == CURLE_WRITE_ERROR && (flags & FETCH_SHRINK))
+		if (rc == CURLE_WRITE_ERROR &&
+		    (flags & (FETCH_SHRINK | FETCH_TOO_LARGE)))
 			return -2;
 		wait = retry_after > 0 ? (double)retry_after : rc == CURLE_OK &&
 		    status == 429 ? expected_in(&f->reply) : 0;
@@ -259,6 +264,12 @@ int
 fetch_get(struct fetcher *f, const char *url)
 {
 	return request(f, url, NULL, 0);
+}
+
+int
+fetch_get_page(struct fetcher *f, const char *url)
+{
+	return request(f, url, NULL, FETCH_TOO_LARGE);
 }
 
 int

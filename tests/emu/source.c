@@ -29,8 +29,10 @@
 
 struct sevent {
 	int64_t		 ts;
-	const char	*line;		/* the event as the API returns it */
+	const char	*line;		/* the event as stored */
 	size_t		 len;
+	char		*listed;	/* as the listing API serves it, or NULL */
+	size_t		 listedlen;
 	char		*uuid;		/* its id, decoded, lower case */
 	char		*name;		/* its event name, decoded */
 	const char	*did, *props, *chain;	/* values, as written */
@@ -65,25 +67,225 @@ lower_text(const struct jmember *v)
 	return b.p;
 }
 
+/*
+ * NaN, Infinity and -Infinity outside strings, as Python's json writes
+ * them, masked as numbers of the same length: jscan refuses them, and
+ * equal lengths keep its spans valid for the line itself.
+ */
+static char *
+mask_constants(const char *p, size_t n)
+{
+	static const struct { const char *from, *to; } k[] = {
+		{ "-Infinity", "-0.000000" }, { "Infinity", "0.000000" },
+		{ "NaN", "0.0" }
+	};
+	char *m = xmalloc(n + 1);
+	int in_str = 0;
+	size_t i, j;
+
+	memcpy(m, p, n);
+	m[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (m[i] == '\\')
+				i++;
+			else if (m[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (m[i] == '"') {
+			in_str = 1;
+			continue;
+		}
+		for (j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+			if (strncmp(m + i, k[j].from, strlen(k[j].from)) == 0) {
+				memcpy(m + i, k[j].to, strlen(k[j].to));
+				i += strlen(k[j].to) - 1;
+				break;
+			}
+	}
+	return m;
+}
+
+/* A value's text with the constants outside strings written null. */
+static void
+put_nulled(struct buf *b, const char *p, size_t n)
+{
+	int in_str = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				buf_addc(b, p[i++]);
+			else if (p[i] == '"')
+				in_str = 0;
+			buf_addc(b, p[i]);
+			continue;
+		}
+		in_str = p[i] == '"';
+		/* Outside strings, N and I begin nothing else. */
+		k = p[i] == 'N' ? 3 : p[i] == 'I' ? 8 : p[i] == '-' && i + 1 < n &&
+		    p[i + 1] == 'I' ? 9 : 0;
+		if (k > 0) {
+			buf_addstr(b, "null");
+			i += k - 1;
+		} else
+			buf_addc(b, p[i]);
+	}
+}
+
+/*
+ * The properties as the ClickHouse-era listing API serves them:
+ * parse_properties (posthog/models/event/util.py, 2022 to 2026) reads
+ * them with json.loads(parse_constant=lambda x: None), so NaN and
+ * Infinity at any depth become null, and strips '"' from both ends of
+ * every top-level string value (value.strip('"')).  1 if anything
+ * changed, the new text in out.
+ */
 static int
-load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
+listed_properties(const char *orig, const char *masked, size_t n,
+    struct buf *out)
+{
+	struct jmembers m = { 0 };
+	struct buf v = { 0 };
+	const char *at = masked;
+	struct jerr e;
+	size_t i, a, z;
+	int changed = memcmp(orig, masked, n) != 0;
+
+	if (js_parse_object(masked, n, &m, NULL, NULL, &e) == -1) {
+		js_members_free(&m);
+		return 0;
+	}
+	for (i = 0; i < m.n; i++) {
+		const struct jmember *mb = &m.v[i];
+
+		buf_add(out, orig + (at - masked), (size_t)(mb->val - at));
+		at = mb->val + mb->vallen;
+		if (mb->type != JT_STRING) {
+			put_nulled(out, orig + (mb->val - masked), mb->vallen);
+			continue;
+		}
+		v.len = 0;
+		js_unescape(&v, mb->val, mb->vallen);
+		for (a = 0; a < v.len && v.p[a] == '"'; a++)
+			;
+		for (z = v.len; z > a && v.p[z - 1] == '"'; z--)
+			;
+		if (a == 0 && z == v.len) {
+			buf_add(out, mb->val, mb->vallen);
+			continue;
+		}
+		js_escape(out, v.p + a, z - a);
+		changed = 1;
+	}
+	buf_add(out, orig + (at - masked), n - (size_t)(at - masked));
+	buf_free(&v);
+	js_members_free(&m);
+	return changed;
+}
+
+/*
+ * The offset of the project's timezone at an instant, in microseconds:
+ * TZ is the project's zone once source_load has set it.
+ */
+static int64_t
+zone_offset(int64_t us)
+{
+	time_t t = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (int64_t)tm.tm_gmtoff * 1000000;
+}
+
+struct splice {
+	size_t		 off, len;	/* the span replaced */
+	struct buf	 with;
+};
+
+/*
+ * The event as the listing API serves it, when that differs: its
+ * properties through parse_properties unless keep_quotes, and with
+ * shift_tz its timestamp as the 2026 listing API labels it for a
+ * project outside UTC.  There HogQL returns toTimeZone(timestamp,
+ * project zone), and ClickhouseEventSerializer.get_timestamp does
+ * .replace(tzinfo=UTC): the project's wall-clock time, labelled +00:00
+ * (posthog/models/event/util.py and legacy_events_query.py, 2026;
+ * PostHog issue #67175, from PR #65307, fixed by PR #67205).  The
+ * bounds after and before still compare true instants.
+ */
+static void
+listed_event(struct sevent *s, const char *masked, const struct jmember *p,
+    const struct jmember *ts, int keep_quotes, int shift_tz)
+{
+	struct splice sp[2] = { { 0, 0, { 0 } }, { 0, 0, { 0 } } };
+	struct buf b = { 0 };
+	size_t n = 0, at = 0, i;
+	char t[ISOTIME_LEN];
+
+	if (!keep_quotes && p != NULL && p->type == JT_OBJECT &&
+	    listed_properties(s->line + (p->val - masked), p->val, p->vallen,
+	    &sp[n].with)) {
+		sp[n].off = (size_t)(p->val - masked);
+		sp[n++].len = p->vallen;
+	} else
+		buf_free(&sp[n].with);
+	if (shift_tz && zone_offset(s->ts) != 0) {
+		isotime_api(s->ts + zone_offset(s->ts), t);
+		buf_printf(&sp[n].with, "\"%s\"", t);
+		sp[n].off = (size_t)(ts->val - masked);
+		sp[n++].len = ts->vallen;
+	}
+	if (n == 0)
+		return;
+	if (n == 2 && sp[1].off < sp[0].off) {
+		struct splice x = sp[0];
+
+		sp[0] = sp[1];
+		sp[1] = x;
+	}
+	for (i = 0; i < n; i++) {
+		buf_add(&b, s->line + at, sp[i].off - at);
+		buf_add(&b, sp[i].with.p, sp[i].with.len);
+		at = sp[i].off + sp[i].len;
+		buf_free(&sp[i].with);
+	}
+	buf_add(&b, s->line + at, s->len - at);
+	s->listed = b.p;
+	s->listedlen = b.len;
+}
+
+static int
+load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
+    int keep_quotes, int shift_tz)
 {
 	const struct jmember *id, *ts, *ev, *v;
+	char *masked = mask_constants(line, len);
 	struct buf t = { 0 };
 	struct jerr e;
 	int r;
 
-	if (js_parse_object(line, len, m, NULL, NULL, &e) == -1 ||
+#define ORIG(x)	(line + ((x) - masked))
+	if (js_parse_object(masked, len, m, NULL, NULL, &e) == -1 ||
 	    (id = js_get(m, "id")) == NULL || (ts = js_get(m, "timestamp")) ==
-	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING)
+	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING) {
+		free(masked);
 		return -1;
+	}
 	js_unescape(&t, ts->val, ts->vallen);
 	r = isotime_parse(t.p, t.len, &s->ts);
 	buf_free(&t);
-	if (r == -1)
+	if (r == -1) {
+		free(masked);
 		return -1;
+	}
 	s->line = line;
 	s->len = len;
+	s->listed = NULL;
+	s->listedlen = 0;
 	s->uuid = lower_text(id);
 	s->name = lower_text(ev);
 	if (ev->type == JT_STRING) {	/* names keep their case */
@@ -95,11 +297,14 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
 		s->name = n.p;
 	}
 	v = js_get(m, "distinct_id");
-	s->did = v ? v->val : "null", s->didlen = v ? v->vallen : 4;
+	s->did = v ? ORIG(v->val) : "null", s->didlen = v ? v->vallen : 4;
 	v = js_get(m, "properties");
-	s->props = v ? v->val : "{}", s->propslen = v ? v->vallen : 2;
+	s->props = v ? ORIG(v->val) : "{}", s->propslen = v ? v->vallen : 2;
+	listed_event(s, masked, v, ts, keep_quotes, shift_tz);
 	v = js_get(m, "elements_chain");
-	s->chain = v ? v->val : "\"\"", s->chainlen = v ? v->vallen : 2;
+	s->chain = v ? ORIG(v->val) : "\"\"", s->chainlen = v ? v->vallen : 2;
+#undef ORIG
+	free(masked);
 	return 0;
 }
 
@@ -121,11 +326,19 @@ source_load(struct emu *e)
 	size_t cap = 0, n = 0;
 	char *p, *nl, *end;
 	struct stat st;
-	int fd;
+	int fd, shift_tz;
 
 	e->src = s;
 	if (e->c.load_path == NULL)
 		return 0;
+	/* Only the 2026 listing API (HogQL, before PR #67205) shifts. */
+	shift_tz = e->c.project_tz != NULL && (e->c.profile == NULL ||
+	    strcmp(e->c.profile, "2026") == 0);
+	if (shift_tz && (setenv("TZ", e->c.project_tz, 1) == -1 ||
+	    (tzset(), 0))) {
+		warn("TZ");
+		return -1;
+	}
 	if ((fd = open(e->c.load_path, O_RDONLY)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		warn("%s", e->c.load_path);
@@ -147,7 +360,8 @@ source_load(struct emu *e)
 			cap = cap ? cap * 2 : 4096;
 			s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
 		}
-		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m) == -1) {
+		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m,
+		    e->c.keep_quotes, shift_tz) == -1) {
 			warnx("%s: event %zu has no id, event or timestamp",
 			    e->c.load_path, n + 1);
 			return -1;
@@ -275,6 +489,7 @@ struct next_args {
 	const char	*key;
 	const char	*value;
 	int		 done;
+	int		 drop_bounds;	/* Postgres era: after, before left out */
 };
 
 static enum MHD_Result
@@ -284,6 +499,9 @@ add_next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct next_args *a = cls;
 
 	(void)kind;
+	if (a->drop_bounds && (strcmp(key, "after") == 0 ||
+	    strcmp(key, "before") == 0))
+		return MHD_YES;
 	buf_addc(a->b, a->b->p[a->b->len - 1] == '?' ? '\0' : '&');
 	if (a->b->p[a->b->len - 1] == '\0')
 		a->b->len--;
@@ -302,16 +520,31 @@ next_url(struct emu *e, struct MHD_Connection *c, const char *url,
     const char *key, int64_t ts, struct buf *b)
 {
 	char t[ISOTIME_LEN];
-	struct next_args a = { b, key, t, 0 };
+	struct next_args a = { b, key, t, 0, e->c.this_monday };
 	const char *host = header(c, "Host");
+	const char *order = arg(c, "orderBy");
 
 	isotime_api(ts, t);
+	if (e->c.this_monday) {
+		/*
+		 * _build_next_url (posthog/api/event.py, 396436f8): both bounds
+		 * dropped, then after=, or before= only for an orderBy of
+		 * exactly "-timestamp", with strftime("%Y-%m-%dT%H:%M:%S.%fZ").
+		 */
+		key = order != NULL && strcmp(order, "-timestamp") != 0 ?
+		    "after" : "before";
+		isotime_z(ts, t);
+	}
 	if (e->c.foreign_next)
 		buf_printf(b, "\"http://127.0.0.1:%u%s?", e->foreign_port, url);
 	else
 		buf_printf(b, "\"http://%s%s?", host ? host : "localhost", url);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_next_arg, &a);
-	if (!a.done) {
+	if (e->c.this_monday) {
+		if (b->p[b->len - 1] != '?')
+			buf_addc(b, '&');
+		buf_printf(b, "%s=%s", key, t);
+	} else if (!a.done) {
 		if (b->p[b->len - 1] != '?')
 			buf_addc(b, '&');
 		buf_printf(b, "%s=", key);
@@ -378,7 +611,7 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 	const char *o = arg(c, "orderBy"), *lim = arg(c, "limit");
 	const char *off = arg(c, "offset");
 
-	l->before = isotime_now();
+	l->before = emu_now(e);
 	l->after = INT64_MIN;
 	if (b != NULL && isotime_parse(b, strlen(b), &l->before) == -1)
 		return *why = "Invalid before.", 400;
@@ -403,6 +636,34 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 }
 
 /*
+ * Postgres-era list() (posthog/api/event.py at PostHog/posthog commit
+ * 396436f87dab7a95367c7698e9da603740a8acc5, 2021): "this Monday" is
+ * now() + timedelta(days=-now().weekday()) with hour, minute and second
+ * set to 0 but not the microsecond, in UTC.
+ */
+static int64_t
+this_monday(int64_t now)
+{
+	int64_t days = now >= 0 ? now / DAY_US : (now - DAY_US + 1) / DAY_US;
+	int64_t weekday = ((days + 3) % 7 + 7) % 7;	/* 1970-01-01: Thursday */
+
+	return (days - weekday) * DAY_US + ((now % 1000000) + 1000000) % 1000000;
+}
+
+/* Matching events from index lo up to hi, counting at most max. */
+static size_t
+count_from(const struct source *s, size_t lo, size_t hi, const char *event,
+    size_t max)
+{
+	size_t n = 0;
+
+	for (; lo < hi && n < max; lo++)
+		if (matches(&s->ev[lo], event))
+			n++;
+	return n;
+}
+
+/*
  * The page: candidates in order up to offset + limit, then the rest of
  * the last timestamp's events, shuffled among their ties, then cut.
  */
@@ -416,6 +677,22 @@ select_page(struct emu *e, const struct listing *l, const struct sevent ***out,
 	const struct sevent **v = xcalloc(cap, sizeof(*v));
 	int64_t edge = 0;
 
+	if (e->c.this_monday) {
+		int64_t now = emu_now(e);
+		size_t m = lower(s, this_monday(now), 0);
+		size_t f = lower(s, now + 5 * 1000000LL, 1);
+
+		/* queryset.filter(timestamp__lte=now() + timedelta(seconds=5)) */
+		if (f < hi)
+			hi = f;
+		/*
+		 * events = queryset.filter(timestamp__gte=monday)[:limit + 1],
+		 * kept when full, whatever the order and after asked for.
+		 */
+		if (m > lo && count_from(s, m, hi, l->event, l->limit + 1) ==
+		    l->limit + 1)
+			lo = m;
+	}
 	*more = 0;
 	for (i = 0; lo + i < hi; i++) {
 		const struct sevent *ev = &s->ev[l->asc ? lo + i : hi - 1 - i];
@@ -464,7 +741,10 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 	for (i = l.offset; i < end; i++) {
 		if (i > l.offset)
 			buf_addc(&b, ',');
-		buf_add(&b, v[i]->line, v[i]->len);
+		if (v[i]->listed != NULL)
+			buf_add(&b, v[i]->listed, v[i]->listedlen);
+		else
+			buf_add(&b, v[i]->line, v[i]->len);
 	}
 	buf_addstr(&b, "]}");
 	buf_printf(&r->log, ",\"results\":%zu,\"limit\":%zu,\"more\":%s",
@@ -823,10 +1103,31 @@ source_profile(struct emu_conf *c, const char *name)
 		c->scan_limit = PROFILE_SCAN_LIMIT;
 		c->query_cap = strcmp(name, "2024") == 0 ? 10000 : 50000;
 		c->modifiers_2024 = strcmp(name, "2024") == 0;
-	} else if (strcmp(name, "clickhouse-2022") == 0 ||
-	    strcmp(name, "postgres-2021") == 0)
+		return 0;
+	}
+	if (strcmp(name, "postgres-2021") == 0) {
+		/*
+		 * posthog/api/event.py at commit 396436f8 (2021): Django over
+		 * Postgres, no query API, limit 100 by default and no cap, the
+		 * "this Monday" shortcut, properties served as stored (no
+		 * parse_properties).  Integer ids and an elements array are the
+		 * loaded events' own shape.
+		 */
+		c->page_cap = 0;
 		c->no_query = 1;
-	else
-		return -1;
-	return 0;
+		c->keep_quotes = 1;
+		c->this_monday = 1;
+		return 0;
+	}
+	if (strcmp(name, "clickhouse-2022") == 0) {
+		/*
+		 * posthog/api/event.py (2022, query_events_list): limit 100 by
+		 * default and never capped for JSON; no query API yet.  The
+		 * one-day first query applies only without an after.
+		 */
+		c->page_cap = 0;
+		c->no_query = 1;
+		return 0;
+	}
+	return -1;
 }
