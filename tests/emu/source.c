@@ -1022,7 +1022,7 @@ captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
 	isotime_api(us, t);
 	buf_addstr(out, "{\"id\":");
 	if ((u = js_get(&m, "uuid")) != NULL && u->type == JT_STRING)
-		buf_add(out, u->val - 1, u->vallen + 2);
+		buf_add(out, u->val, u->vallen);
 	else {	/* capture makes a v7 when there is none */
 		buf_addc(out, '"');
 		for (i = 0; i < 32; i++) {
@@ -1035,8 +1035,7 @@ captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
 	}
 	buf_addstr(out, ",\"distinct_id\":");
 	if (did != NULL)
-		buf_add(out, did->type == JT_STRING ? did->val - 1 : did->val,
-		    did->vallen + (did->type == JT_STRING ? 2 : 0));
+		buf_add(out, did->val, did->vallen);
 	else
 		buf_addstr(out, "null");
 	buf_addstr(out, ",\"properties\":");
@@ -1045,8 +1044,7 @@ captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
 	else
 		buf_addstr(out, "{}");
 	buf_addstr(out, ",\"event\":");
-	buf_add(out, ev->val - (ev->type == JT_STRING), ev->vallen +
-	    (ev->type == JT_STRING ? 2 : 0));
+	buf_add(out, ev->val, ev->vallen);
 	buf_printf(out, ",\"timestamp\":\"%s\",\"elements_chain\":\"\"}", t);
 	r = 0;
 out:
