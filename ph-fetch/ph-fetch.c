@@ -22,6 +22,7 @@
 #include "http.h"
 #include "isotime.h"
 #include "secret.h"
+#include "signals.h"
 #include "statefile.h"
 #include "stdfds.h"
 
@@ -547,5 +548,8 @@ main(int argc, char *argv[])
 	secret_free(f.o.key);
 	free(f.o.base);
 	curl_global_cleanup();
+	/* A follow ends by a signal: the shell sees it (130, 143). */
+	if (f.o.follow && stop_signal && r == 0)
+		die_by_signal(stop_signal);
 	return r;
 }
