@@ -87,9 +87,9 @@ arrive "$T/new1.ndjson"
 check "new events and late ones (30 hours old) arrive while following" \
     wait_store 308
 kill -TERM $FPID
-wait $FPID
+wait $FPID 2>/dev/null
 status=$?
-wait $SPID
+wait $SPID 2>/dev/null
 sstatus=$?
 is "SIGTERM: ph-fetch ends by it (143)" "$status" 143
 is "  ph-send delivers what it read and exits 0" "$sstatus" 0
@@ -117,8 +117,8 @@ arrive "$T/new2.ndjson"
 follow
 check "resumed: what arrived while stopped is delivered" wait_store 314
 kill -TERM $FPID
-wait $FPID
-wait $SPID
+wait $FPID 2>/dev/null
+wait $SPID 2>/dev/null
 uuids "$T/history.ndjson" "$T/new1.ndjson" "$T/new2.ndjson" >"$T/expected"
 uuids "$T/D.store" >"$T/got"
 check "  every event once: nothing resent after a clean stop" \
@@ -141,8 +141,8 @@ arrive "$T/new4.ndjson"
 follow
 check "after kill -9, the same command goes on" wait_store 330
 kill -TERM $FPID
-wait $FPID
-wait $SPID
+wait $FPID 2>/dev/null
+wait $SPID 2>/dev/null
 uuids "$T/history.ndjson" "$T/new1.ndjson" "$T/new2.ndjson" \
     "$T/new3.ndjson" "$T/new4.ndjson" >"$T/expected"
 uuids "$T/D.store" | uniq >"$T/got"
