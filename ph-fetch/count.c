@@ -258,8 +258,17 @@ count_by_query(struct fetcher *f, struct ctable *t)
 		r = post_query(f, &sql, flags | FETCH_NARROW);
 		flags &= ~FETCH_NO_ROUTE;
 		if (r == 0 && (r = reply_results(f)) == 0 &&
-		    f->items.n >= ROW_CAP && hi > period_next(f, lo))
+		    f->items.n >= ROW_CAP) {
+			if (hi <= period_next(f, lo)) {
+				warnx("%s: one period holds %d rows or more, "
+				    "the most a reply is sure to hold: count "
+				    "without --by-event, or by hour", f->url.p,
+				    ROW_CAP);
+				r = PH_EXIT_FATAL;
+				break;
+			}
 			r = -3;		/* maybe cut: ask for less */
+		}
 		if (r == -3) {
 			if (window_timed_out(&w) == -1) {
 				warnx("%s: a count of one period fails",
@@ -310,8 +319,9 @@ tally_close(struct tally *ty)
 {
 	size_t i;
 
-	qsort(ty->t->v + ty->first, ty->t->n - ty->first, sizeof(*ty->t->v),
-	    by_period_event);
+	if (ty->t->n - ty->first > 1)
+		qsort(ty->t->v + ty->first, ty->t->n - ty->first,
+		    sizeof(*ty->t->v), by_period_event);
 	for (i = 0; i < ty->nids; i++)
 		idset_clear(&ty->ids[i]);
 	ty->first = ty->t->n;
