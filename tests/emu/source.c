@@ -50,7 +50,6 @@ struct source {
 	struct sevent		*ev;
 	size_t			 n, cap;
 	pthread_rwlock_t	 lock;
-	int64_t			 loaded_at;
 };
 
 #define HOUR_US	(3600LL * 1000000)
@@ -111,6 +110,17 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
 	v = js_get(m, "elements_chain");
 	s->chain = v ? v->val : "\"\"", s->chainlen = v ? v->vallen : 2;
 	s->own = NULL;
+	/*
+	 * A loaded event was ingested when it happened, unless the line
+	 * says otherwise ("created_at", as the events table has it).
+	 */
+	s->created = s->ts;
+	if ((v = js_get(m, "created_at")) != NULL && v->type == JT_STRING) {
+		js_unescape(&t, v->val, v->vallen);
+		if (isotime_parse(t.p, t.len, &s->created) == -1)
+			s->created = s->ts;
+		buf_free(&t);
+	}
 	return 0;
 }
 
@@ -136,7 +146,6 @@ source_load(struct emu *e)
 
 	e->src = s;
 	pthread_rwlock_init(&s->lock, NULL);
-	s->loaded_at = isotime_now();
 	if (e->c.load_path == NULL)
 		return 0;
 	if ((fd = open(e->c.load_path, O_RDONLY)) == -1 ||
@@ -165,7 +174,6 @@ source_load(struct emu *e)
 			    e->c.load_path, n + 1);
 			return -1;
 		}
-		s->ev[n].created = s->loaded_at;
 		n++;
 	}
 	js_members_free(&m);

@@ -108,6 +108,50 @@ is "  no query reads closer to now than --lag" \
     "$(logq "$T/S.log" '[r for r in L if "created_at < " in r.get("hogql", "") and __import__("datetime").datetime.fromisoformat(r["hogql"].split("created_at < toDateTime64(\x27")[1][:26] + "+00:00").timestamp() > r["t"] - '$LAG']')" \
     "[]"
 
+# --- the resume rule, when the last delivered event is a late one -------------
+
+# A state whose last delivered event is the first late event of new1
+# (30 hours old), as after a crash in the middle of a poll: ph-fetch
+# restarts at its timestamp ts, for both the timestamp and created_at.
+# It reads again the history from ts on, the new events and every late
+# one (ingested after ts), and none of the history before ts (ingested
+# when it happened, before ts).
+python3 - "$T/state.json" "$T/new1.ndjson" >"$T/mid.json" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+late = [json.loads(l) for l in open(sys.argv[2]) if '"late"' in l][0]
+st["timestamp"], st["uuid"] = late["timestamp"], late["uuid"]
+print(json.dumps(st))
+PY
+: >"$T/mid.out"
+"$PH_FETCH" --host "$S_URL" --follow --lag $LAG --resume "$T/mid.json" \
+    >"$T/mid.out" 2>"$T/mid.err" &
+MPID=$!
+BG_PIDS="$BG_PIDS $MPID"
+_i=0
+while [ "$(wc -l <"$T/mid.out")" -lt 1 ] && [ $_i -lt 300 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+sleep 1	# the history pages, if it wrongly read them, would be out
+kill -TERM $MPID
+wait $MPID 2>/dev/null
+python3 - "$T/new1.ndjson" "$T/history.ndjson" >"$T/expected" <<'PY'
+import json, sys
+new = [json.loads(l) for l in open(sys.argv[1])]
+ts = [e for e in new if e["event"] == "late"][0]["timestamp"]
+hist = [json.loads(l) for l in open(sys.argv[2])]
+for e in new:
+    print(e["uuid"])
+for e in hist:
+    if e["timestamp"] >= ts:
+        print(e["id"])
+PY
+sort -o "$T/expected" "$T/expected"
+uuids "$T/mid.out" >"$T/got"
+check "resume at a late event: from its timestamp, and late ones since" \
+    cmp -s "$T/expected" "$T/got"
+
 # --- stopped, events arrive, the same command resumes ------------------------
 
 events "$T/new2.ndjson" 4 new 0
@@ -149,6 +193,53 @@ uuids "$T/D.store" | uniq >"$T/got"
 check "  nothing lost" cmp -s "$T/expected" "$T/got"
 printf '# resent after kill -9 (merged by uuid at PostHog): %s\n' \
     $(($(wc -l <"$T/D.store") - $(wc -l <"$T/got")))
+emu_stop S
+emu_stop D
+
+# --- ^C to the whole pipeline, memory over many polls ---------------------------
+
+# The pipeline in its own process group, as a terminal runs it; polls
+# every 50 ms.  Its memory after 600 queries is that after 60.
+events "$T/history2.ndjson" 50 history 20
+emu_start S --load "$T/history2.ndjson"
+emu_start D
+rm -f "$T/state.json" "$T/state.json.follow"
+setsid sh -c '"$0" --host "$1" --after "$2" --follow --lag 0 \
+    --resume "$3" | "$4" -u | "$5" --host "$6" --state "$3"' \
+    "$PH_FETCH" "$S_URL" "$AFTER" "$T/state.json" "$PH_CLEAN" "$PH_SEND" \
+    "$D_URL" 2>"$T/group.err" &
+GPID=$!
+BG_PIDS="$BG_PIDS $GPID"
+check "the history of the new source arrives" wait_store 50
+# queries N: until S's log holds N queries (at most 60 s).
+queries() {
+	_i=0
+	while [ "$(grep -c hogql "$T/S.log")" -lt "$1" ]; do
+		_i=$((_i + 1))
+		[ $_i -gt 600 ] && return 1
+		sleep 0.1
+	done
+}
+FETCH_PID=$(pgrep -g "$GPID" -x ph-fetch)
+queries 60
+rss60=$(awk '/^VmRSS/ { print $2 }' "/proc/$FETCH_PID/status")
+events "$T/new5.ndjson" 4 new 0
+events "$T/new5.ndjson" 2 late 5
+arrive "$T/new5.ndjson"
+queries 600
+rss600=$(awk '/^VmRSS/ { print $2 }' "/proc/$FETCH_PID/status")
+check "memory flat over polls: ${rss60} KB after 60 queries, ${rss600} KB after 600" \
+    test "$rss600" -le $((rss60 + 256))
+check "  what arrived meanwhile is delivered" wait_store 56
+kill -INT "-$GPID"
+wait $GPID 2>/dev/null
+uuids "$T/history2.ndjson" "$T/new5.ndjson" >"$T/expected"
+uuids "$T/D.store" >"$T/got"
+check "^C to the process group: everything delivered once" \
+    cmp -s "$T/expected" "$T/got"
+is "  ph-send recorded it in its state" \
+    "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["lines"])' "$T/state.json")" \
+    56
 emu_stop S
 emu_stop D
 
