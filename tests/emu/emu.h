@@ -125,6 +125,8 @@ int		 source_profile(struct emu_conf *, const char *name);
  * source API, with created_at now.  Called without e->lock held.
  */
 void		 source_ingest(struct emu *, const char *lines, size_t len);
+/* Merge the events ingested since into what reads see. */
+void		 source_settle(struct emu *);
 int		 is_source_path(const char *url);
 enum MHD_Result	 source(struct emu *, struct MHD_Connection *,
 		    struct req *, const char *url, const char *method);

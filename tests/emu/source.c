@@ -50,6 +50,9 @@ struct source {
 	struct sevent		*ev;
 	size_t			 n, cap;
 	pthread_rwlock_t	 lock;
+	/* Captured, not yet merged in: capture appends, a read merges. */
+	struct sevent		*pend;
+	size_t			 npend, cappend;
 };
 
 #define HOUR_US	(3600LL * 1000000)
@@ -475,6 +478,7 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 	if (parse_listing(e, c, &l, &why) != 0)
 		return reply_error(e, c, 400, "invalid_input", why);
+	source_settle(e);
 	pthread_rwlock_rdlock(&((struct source *)e->src)->lock);
 	n = select_page(e, &l, &v, &more);
 	end = n < l.offset + l.limit ? n : l.offset + l.limit;
@@ -902,6 +906,7 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	    NULL || strcmp(h.zone, e->c.project_tz) != 0))
 		return reply_error(e, c, 400, "invalid_input", "ph-emu counts "
 		    "in UTC and in its --project-tz only");
+	source_settle(e);
 	pthread_rwlock_rdlock(&((struct source *)e->src)->lock);
 	if (!h.hours && !h.counts &&
 	    (too_long = scan_too_long(e, &h, r)) == 504) {
@@ -1061,26 +1066,34 @@ out:
 	return r;
 }
 
-/* Insert one event in (timestamp, uuid) order; late ones land inside. */
-static void
-insert_event(struct source *s, const struct sevent *ev)
+/*
+ * Merge what capture appended into the sorted events, before a read:
+ * capture stays cheap however its events are ordered, and a read sees
+ * every event stored before it began.
+ */
+void
+source_settle(struct emu *e)
 {
-	size_t lo = 0, hi = s->n, mid;
+	struct source *s = e->src;
+	struct sevent *v;
+	size_t i = 0, j = 0, k = 0;
 
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if (by_time_then_uuid(&s->ev[mid], ev) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->npend == 0) {
+		pthread_rwlock_unlock(&s->lock);
+		return;
 	}
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 4096;
-		s->ev = xreallocarray(s->ev, s->cap, sizeof(*s->ev));
-	}
-	memmove(s->ev + lo + 1, s->ev + lo, (s->n - lo) * sizeof(*s->ev));
-	s->ev[lo] = *ev;
-	s->n++;
+	qsort(s->pend, s->npend, sizeof(*s->pend), by_time_then_uuid);
+	v = xreallocarray(NULL, s->n + s->npend, sizeof(*v));
+	while (i < s->n || j < s->npend)
+		v[k++] = j == s->npend || (i < s->n &&
+		    by_time_then_uuid(&s->ev[i], &s->pend[j]) <= 0) ?
+		    s->ev[i++] : s->pend[j++];
+	free(s->ev);
+	s->ev = v;
+	s->n = s->cap = k;
+	s->npend = 0;
+	pthread_rwlock_unlock(&s->lock);
 }
 
 void
@@ -1110,7 +1123,10 @@ source_ingest(struct emu *e, const char *lines, size_t len)
 		}
 		ev.own = (char *)(uintptr_t)ev.line;
 		ev.created = isotime_now();
-		insert_event(s, &ev);
+		if (s->npend == s->cappend)
+			s->pend = xreallocarray(s->pend, s->cappend =
+			    s->cappend ? s->cappend * 2 : 1024, sizeof(*s->pend));
+		s->pend[s->npend++] = ev;
 	}
 	pthread_rwlock_unlock(&s->lock);
 	js_members_free(&m);
