@@ -31,10 +31,14 @@
  * the events with timestamp < ts and created_at < ts are all settled,
  * and T = W = ts is a sound place to start again.  It resends what was
  * delivered past that: the events at ts onwards, and those ingested
- * since ts.  After a clean stop the state's last event is the last one
- * written, and FILE.follow (this program's own state, beside ph-send's
- * FILE) records the P of the poll that ended with it: the run resumes
- * at that P exactly, resending nothing.
+ * since ts.  Two records in FILE.follow (this program's own state,
+ * beside ph-send's FILE) bound that: the P of the last poll with the
+ * last event written (after a clean stop ph-send's last event is that
+ * one: the run resumes at that P, resending nothing), and the P of the
+ * last poll at whose end ph-send's state showed every written event
+ * settled, read from ph-send's FILE at each poll (a resume may start
+ * there whatever the last event was, so a crash resends only what was
+ * written since ph-send last caught up).
  */
 #include <err.h>
 #include <errno.h>
@@ -50,6 +54,7 @@
 #include "fetch.h"
 #include "isotime.h"
 #include "signals.h"
+#include "statefile.h"
 
 /* The last event written, and where the polls stand. */
 struct follow {
@@ -58,6 +63,8 @@ struct follow {
 	int64_t		 last_ts;
 	char		 last_uuid[64];
 	struct buf	 side;		/* FILE.follow, or empty */
+	int64_t		 settled;	/* ph-send had all of S(settled) */
+	int		 has_settled;
 };
 
 /* A query row's id, as query.c writes it first: {"id":"...". */
@@ -95,11 +102,15 @@ follow_event(struct fetcher *f, const char *p, size_t n, int64_t ts)
 	remember(f->sink_arg, p, n, ts);
 }
 
-/* FILE.follow: {"poll": P, "timestamp": last, "uuid": last}. */
+/*
+ * FILE.follow: {"poll": P, "timestamp": last, "uuid": last, "settled":
+ * S}: the end of the last poll and the last event written, and the end
+ * of a poll all of whose events ph-send was seen to have settled.
+ */
 static int
 save_side(struct fetcher *f, const struct follow *fw)
 {
-	char p[ISOTIME_LEN], t[ISOTIME_LEN], tmp[4200];
+	char p[ISOTIME_LEN], t[ISOTIME_LEN], st[ISOTIME_LEN], tmp[4200];
 	FILE *fp;
 	int fd, ok;
 
@@ -111,8 +122,10 @@ save_side(struct fetcher *f, const struct follow *fw)
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0644)) == -1 || (fp = fdopen(fd, "w")) == NULL)
 		goto fail;
-	fprintf(fp, "{\"poll\":\"%s\",\"timestamp\":\"%s\",\"uuid\":\"%s\"}\n",
-	    p, t, fw->last_uuid);
+	isotime_z(fw->has_settled ? fw->settled : INT64_MIN / 2, st);
+	fprintf(fp, "{\"poll\":\"%s\",\"timestamp\":\"%s\",\"uuid\":\"%s\","
+	    "\"settled\":\"%s\"}\n", p, t, fw->last_uuid,
+	    fw->has_settled ? st : "");
 	ok = fflush(fp) == 0 && fsync(fd) == 0;
 	if (fclose(fp) != 0 || !ok || rename(tmp, fw->side.p) == -1)
 		goto fail;
@@ -123,27 +136,57 @@ fail:
 	return PH_EXIT_FATAL;
 }
 
-/* The side state's poll, if its last event is ph-send's last one. */
+/*
+ * The side state: *poll when its last event is ph-send's last one, and
+ * *settled when it recorded one; 0 when it says nothing of use.
+ */
 static int
-side_matches(struct fetcher *f, struct follow *fw, int64_t *poll)
+read_side(struct fetcher *f, struct follow *fw, int64_t *poll,
+    int64_t *settled, int *has_settled)
 {
-	char line[512], p[64], t[64], u[64];
+	char line[512], p[64], t[64], u[64], st[64];
 	int64_t ts;
 	FILE *fp;
-	int r = 0;
+	int r = 0, n;
 
-	if (fw->side.len == 0 || f->o.resume_uuid[0] == '\0' ||
-	    (fp = fopen(fw->side.p, "r")) == NULL)
+	*has_settled = 0;
+	if (fw->side.len == 0 || (fp = fopen(fw->side.p, "r")) == NULL)
 		return 0;
+	st[0] = '\0';
 	if (fgets(line, sizeof(line), fp) != NULL &&
-	    sscanf(line, "{\"poll\":\"%63[^\"]\",\"timestamp\":\"%63[^\"]\","
-	    "\"uuid\":\"%63[^\"]\"}", p, t, u) == 3 &&
-	    isotime_parse(p, strlen(p), poll) == 0 &&
-	    isotime_parse(t, strlen(t), &ts) == 0 && ts == f->o.after &&
-	    strcasecmp(u, f->o.resume_uuid) == 0 && *poll >= ts)
-		r = 1;
+	    (n = sscanf(line, "{\"poll\":\"%63[^\"]\",\"timestamp\":\"%63[^\"]\","
+	    "\"uuid\":\"%63[^\"]\",\"settled\":\"%63[^\"]\"}", p, t, u,
+	    st)) >= 3 && isotime_parse(p, strlen(p), poll) == 0 &&
+	    isotime_parse(t, strlen(t), &ts) == 0) {
+		*has_settled = n == 4 && isotime_parse(st, strlen(st),
+		    settled) == 0;
+		r = f->o.resume_uuid[0] != '\0' && ts == f->o.after &&
+		    strcasecmp(u, f->o.resume_uuid) == 0 && *poll >= ts;
+	}
 	fclose(fp);
 	return r;
+}
+
+/*
+ * Whether ph-send has settled every event written so far: its state's
+ * last event is the last one written.  Then all the polls up to fw->t
+ * are delivered, for good: a resume may start there.
+ */
+static void
+check_settled(struct fetcher *f, struct follow *fw)
+{
+	struct saved_state st;
+	char why[256];
+	int64_t ts;
+
+	if (f->o.state == NULL || fw->last_uuid[0] == '\0' ||
+	    state_load(f->o.state, &st, why, sizeof(why)) != 1 ||
+	    isotime_parse(st.timestamp, strlen(st.timestamp), &ts) == -1)
+		return;
+	if (ts == fw->last_ts && strcasecmp(st.uuid, fw->last_uuid) == 0) {
+		fw->settled = fw->t;
+		fw->has_settled = 1;
+	}
 }
 
 /* Where to start: fresh, at ph-send's last event, or at the last poll. */
@@ -151,7 +194,8 @@ static void
 start_at(struct fetcher *f, struct follow *fw)
 {
 	char t[ISOTIME_LEN];
-	int64_t poll;
+	int64_t poll, settled;
+	int has_settled;
 
 	fw->t = f->o.after;
 	fw->has_w = 0;
@@ -159,11 +203,21 @@ start_at(struct fetcher *f, struct follow *fw)
 		return;
 	fw->has_w = 1;
 	fw->w = f->o.after;
-	if (side_matches(f, fw, &poll)) {
+	if (read_side(f, fw, &poll, &settled, &has_settled)) {
 		fw->t = fw->w = poll;
 		isotime_z(poll, t);
 		note(f, "%s: its last event ends the poll up to %s: following "
 		    "on from there", fw->side.p, t);
+	} else if (has_settled && settled > fw->t) {
+		/* The last delivered event was late: start past more. */
+		fw->t = fw->w = settled;
+		isotime_z(settled, t);
+		note(f, "%s: every event up to the poll ending %s was "
+		    "delivered: following on from there", fw->side.p, t);
+	}
+	if (has_settled && (!fw->has_settled || settled > fw->settled)) {
+		fw->settled = settled;
+		fw->has_settled = 1;
 	}
 }
 
@@ -180,6 +234,7 @@ poll_once(struct fetcher *f, struct follow *fw, int64_t p)
 {
 	int r;
 
+	check_settled(f, fw);
 	if (fw->has_w && fw->t > f->o.origin && fw->w < p) {
 		f->where.len = 0;
 		bounds(f, ">=", fw->w);

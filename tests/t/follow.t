@@ -152,6 +152,30 @@ uuids "$T/mid.out" >"$T/got"
 check "resume at a late event: from its timestamp, and late ones since" \
     cmp -s "$T/expected" "$T/got"
 
+# The same state with ph-fetch's own beside it, which saw ph-send settle
+# every event written by some poll: it resumes past that poll, and
+# resends nothing of the above.
+cp "$T/mid.json" "$T/mid2.json"
+cp "$T/state.json.follow" "$T/mid2.json.follow"
+n0=$(grep -c hogql "$T/S.log")
+: >"$T/mid2.out"
+"$PH_FETCH" --host "$S_URL" --follow --lag $LAG --resume "$T/mid2.json" \
+    >"$T/mid2.out" 2>"$T/mid2.err" &
+MPID=$!
+BG_PIDS="$BG_PIDS $MPID"
+_i=0
+while [ "$(grep -c hogql "$T/S.log")" -lt $((n0 + 6)) ] && [ $_i -lt 300 ]
+do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+kill -TERM $MPID
+wait $MPID 2>/dev/null
+is "  with FILE.follow's settled poll: nothing resent" \
+    "$(wc -l <"$T/mid2.out" | tr -d ' ')" 0
+has "  it says where it follows on from" "$T/mid2.err" \
+    "was delivered: following on from there"
+
 # --- stopped, events arrive, the same command resumes ------------------------
 
 events "$T/new2.ndjson" 4 new 0
