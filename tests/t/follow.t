@@ -79,8 +79,19 @@ emu_start D
 
 # --- follow: history, then new and late events, each once -------------------
 
+# wait_settled: until ph-fetch has seen ph-send settle all it wrote.
+wait_settled() {
+	_i=0
+	until grep -q '"settled":"2' "$T/state.json.follow" 2>/dev/null; do
+		_i=$((_i + 1))
+		[ $_i -gt 300 ] && return 1
+		sleep 0.1
+	done
+}
+
 follow
 check "the history arrives" wait_store 300
+check "  ph-fetch sees ph-send settle it (FILE.follow)" wait_settled
 events "$T/new1.ndjson" 5 new 0
 events "$T/new1.ndjson" 3 late 30
 arrive "$T/new1.ndjson"
@@ -123,19 +134,6 @@ late = [json.loads(l) for l in open(sys.argv[2]) if '"late"' in l][0]
 st["timestamp"], st["uuid"] = late["timestamp"], late["uuid"]
 print(json.dumps(st))
 PY
-: >"$T/mid.out"
-"$PH_FETCH" --host "$S_URL" --follow --lag $LAG --resume "$T/mid.json" \
-    >"$T/mid.out" 2>"$T/mid.err" &
-MPID=$!
-BG_PIDS="$BG_PIDS $MPID"
-_i=0
-while [ "$(wc -l <"$T/mid.out")" -lt 1 ] && [ $_i -lt 300 ]; do
-	_i=$((_i + 1))
-	sleep 0.1
-done
-sleep 1	# the history pages, if it wrongly read them, would be out
-kill -TERM $MPID
-wait $MPID 2>/dev/null
 python3 - "$T/new1.ndjson" "$T/history.ndjson" >"$T/expected" <<'PY'
 import json, sys
 new = [json.loads(l) for l in open(sys.argv[1])]
@@ -148,13 +146,33 @@ for e in hist:
         print(e["id"])
 PY
 sort -o "$T/expected" "$T/expected"
+: >"$T/mid.out"
+"$PH_FETCH" --host "$S_URL" --follow --lag $LAG --resume "$T/mid.json" \
+    >"$T/mid.out" 2>"$T/mid.err" &
+MPID=$!
+BG_PIDS="$BG_PIDS $MPID"
+_i=0
+while [ "$(wc -l <"$T/mid.out")" -lt "$(wc -l <"$T/expected")" ] &&
+    [ $_i -lt 300 ]; do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+# One more poll: anything read wrongly would be written by now.
+n0=$(grep -c hogql "$T/S.log")
+while [ "$(grep -c hogql "$T/S.log")" -lt $((n0 + 4)) ] && [ $_i -lt 600 ]
+do
+	_i=$((_i + 1))
+	sleep 0.1
+done
+kill -TERM $MPID
+wait $MPID 2>/dev/null
 uuids "$T/mid.out" >"$T/got"
 check "resume at a late event: from its timestamp, and late ones since" \
     cmp -s "$T/expected" "$T/got"
 
 # The same state with ph-fetch's own beside it, which saw ph-send settle
-# every event written by some poll: it resumes past that poll, and
-# resends nothing of the above.
+# every event written by some poll, the history at least: it resumes past
+# that poll, and resends none of the history.
 cp "$T/mid.json" "$T/mid2.json"
 cp "$T/state.json.follow" "$T/mid2.json.follow"
 n0=$(grep -c hogql "$T/S.log")
@@ -171,8 +189,10 @@ do
 done
 kill -TERM $MPID
 wait $MPID 2>/dev/null
-is "  with FILE.follow's settled poll: nothing resent" \
-    "$(wc -l <"$T/mid2.out" | tr -d ' ')" 0
+uuids "$T/mid2.out" >"$T/got"
+uuids "$T/new1.ndjson" >"$T/expected"
+is "  with FILE.follow's settled poll: no history resent" \
+    "$(comm -23 "$T/got" "$T/expected")" ""
 has "  it says where it follows on from" "$T/mid2.err" \
     "was delivered: following on from there"
 
@@ -252,8 +272,13 @@ events "$T/new5.ndjson" 2 late 5
 arrive "$T/new5.ndjson"
 queries 600
 rss600=$(awk '/^VmRSS/ { print $2 }' "/proc/$FETCH_PID/status")
-check "memory flat over polls: ${rss60} KB after 60 queries, ${rss600} KB after 600" \
-    test "$rss600" -le $((rss60 + 256))
+if ldd "$PH_FETCH" | grep -q libasan; then
+	# ASan's quarantine holds freed memory: RSS says nothing there.
+	ok "memory flat over polls # skip under AddressSanitizer"
+else
+	check "memory flat over polls: ${rss60} KB after 60 queries, ${rss600} KB after 600" \
+	    test "$rss600" -le $((rss60 + 256))
+fi
 check "  what arrived meanwhile is delivered" wait_store 56
 kill -INT "-$GPID"
 wait $GPID 2>/dev/null
