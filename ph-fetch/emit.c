@@ -11,6 +11,15 @@
 void
 emit_event(struct fetcher *f, const char *p, size_t n, int64_t ts)
 {
+	if (f->sink != NULL)
+		f->sink(f, p, n, ts);
+	else
+		emit_write(f, p, n, ts);
+}
+
+void
+emit_write(struct fetcher *f, const char *p, size_t n, int64_t ts)
+{
 	const char *nl;
 
 	/* A pretty-printed reply breaks events over lines: join them. */

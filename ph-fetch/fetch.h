@@ -38,6 +38,19 @@ struct fetch_opts {
 	unsigned	 split;		/* print windows instead */
 	int		 quiet;
 	int		 force_progress;
+	/* --count: one line a period (count.c) */
+	int		 count;
+	int		 by_hour;	/* --by hour */
+	int		 by_event;	/* --by-event */
+	const char	*tz;		/* --tz: the periods' zone, or NULL */
+	const char	*compare;	/* --compare HOST */
+	const char	*compare_key_file;
+	/* --follow (follow.c) */
+	int		 follow;
+	double		 lag;		/* seconds kept from now */
+	int64_t		 origin;	/* --after, before --resume moved it */
+	const char	*state;		/* --resume FILE */
+	char		 resume_uuid[64];	/* its last delivered event */
 };
 
 struct fetch_counts {
@@ -77,6 +90,13 @@ struct fetcher {
 		struct jitems	 items;
 		int		 has_next;	/* of the page read ahead */
 	}			 aside;
+
+	/* More SQL for the events query: " AND ..." (follow.c). */
+	struct buf		 where;
+	/* Where events go instead of stdout, when set (count.c, follow.c). */
+	void			(*sink)(struct fetcher *, const char *p, size_t n,
+				    int64_t ts);
+	void			*sink_arg;
 };
 
 /*
@@ -118,10 +138,19 @@ int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 /* The width of query_hours' buckets for a range, in microseconds. */
 #define BUCKET_US(after, before) ((before) - (after) > \
 	    400LL * 86400 * 1000000 ? 86400LL * 1000000 : 3600LL * 1000000)
+int	 post_query(struct fetcher *, const struct buf *sql, int flags);
+void	 sql_string(struct buf *, const char *);
+void	 sql_time(struct buf *, int64_t us);
+/* count.c: --count, and --compare */
+int	 fetch_count(struct fetcher *);
+/* follow.c: --follow */
+int	 fetch_follow(struct fetcher *);
 /* split.c */
 int	 fetch_split(struct fetcher *);
 /* emit.c */
 void	 emit_event(struct fetcher *, const char *p, size_t n, int64_t ts);
+/* The event to stdout, whatever sink is set. */
+void	 emit_write(struct fetcher *, const char *p, size_t n, int64_t ts);
 void	 emit_page_done(struct fetcher *);
 void	 fetch_summary(struct fetcher *);
 void	 note(struct fetcher *, const char *fmt, ...)

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <json.h>
 
@@ -20,6 +22,7 @@
 #include "http.h"
 #include "isotime.h"
 #include "secret.h"
+#include "signals.h"
 #include "statefile.h"
 #include "stdfds.h"
 
@@ -29,7 +32,9 @@ static const char usage_text[] =
 "                [--event name] [--api events|query] [--legacy]\n"
 "                [--page-size n] [--max-retries n] [--retry-wait s]\n"
 "                [--retry-max-wait s] [--timeout s] [--split n]\n"
-"                [--progress]\n";
+"                [--progress] [--count [--by day|hour] [--by-event]\n"
+"                [--tz zone] [--compare host [--compare-key-file file]]]\n"
+"                [--follow [--lag s]]\n";
 
 static const char help_text[] =
 "Read the events of [--after, --before) out of a PostHog instance, oldest\n"
@@ -53,6 +58,14 @@ static const char help_text[] =
 "      --timeout S         longest one request may take (120)\n"
 "      --split N           print N windows of the range instead\n"
 "      --progress          progress on stderr even when not a terminal\n"
+"      --count             print events and distinct uuids a period instead\n"
+"      --by day|hour       --count's period (day)\n"
+"      --by-event          --count a period and event name\n"
+"      --tz ZONE           --count's periods in ZONE (UTC)\n"
+"      --compare HOST      --count HOST too (key: PH_FETCH_COMPARE_KEY)\n"
+"      --compare-key-file FILE  the key for --compare\n"
+"      --follow            keep reading new and late events; stop with ^C\n"
+"      --lag S             --follow reads nothing newer than S ago (300)\n"
 "  -q, --quiet             no progress, notes or summary\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
@@ -63,13 +76,21 @@ static const char help_text[] =
 enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
 	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
-	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS
+	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_COUNT, O_BY,
+	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG
 };
 
 static const struct option longopts[] = {
 	{ "after", required_argument, NULL, O_AFTER },
 	{ "api", required_argument, NULL, O_API },
 	{ "before", required_argument, NULL, O_BEFORE },
+	{ "by", required_argument, NULL, O_BY },
+	{ "by-event", no_argument, NULL, O_BY_EVENT },
+	{ "compare", required_argument, NULL, O_COMPARE },
+	{ "compare-key-file", required_argument, NULL, O_COMPARE_KEY_FILE },
+	{ "count", no_argument, NULL, O_COUNT },
+	{ "follow", no_argument, NULL, O_FOLLOW },
+	{ "lag", required_argument, NULL, O_LAG },
 	{ "event", required_argument, NULL, O_EVENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, O_HOST },
@@ -85,6 +106,7 @@ static const struct option longopts[] = {
 	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
 	{ "split", required_argument, NULL, O_SPLIT },
 	{ "timeout", required_argument, NULL, O_TIMEOUT },
+	{ "tz", required_argument, NULL, O_TZ },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -157,6 +179,21 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
 		case O_PROGRESS: o->force_progress = 1; break;
+		case O_COUNT: o->count = 1; break;
+		case O_BY:
+			if (strcmp(optarg, "day") != 0 &&
+			    strcmp(optarg, "hour") != 0)
+				cli_bad_value("--by", "not day or hour", optarg);
+			o->by_hour = strcmp(optarg, "hour") == 0;
+			break;
+		case O_BY_EVENT: o->by_event = 1; break;
+		case O_TZ: o->tz = optarg; break;
+		case O_COMPARE: o->compare = optarg; break;
+		case O_COMPARE_KEY_FILE: o->compare_key_file = optarg; break;
+		case O_FOLLOW: o->follow = 1; break;
+		case O_LAG:
+			o->lag = cli_seconds("--lag", optarg, 0, 86400);
+			break;
 		default: cli_usage_error();
 		}
 	if (optind != argc) {
@@ -192,7 +229,9 @@ this_run(const struct fetch_opts *o)
 	isotime_z(o->after, t);
 	json_object_object_add(run, "after", json_object_new_string(t));
 	isotime_z(o->before, t);
-	json_object_object_add(run, "before", json_object_new_string(t));
+	/* A follow has no end: its run says so, and resumes only as one. */
+	json_object_object_add(run, "before", json_object_new_string(
+	    o->follow ? "follow" : t));
 	return run;
 }
 
@@ -246,7 +285,7 @@ match_run(struct fetcher *f, const struct args *a, const char *path,
 	}
 	if (a->after == NULL)
 		adopt_time(rec, "after", &f->o.after);
-	if (a->before == NULL)
+	if (a->before == NULL && !f->o.follow)
 		adopt_time(rec, "before", &f->o.before);
 	mine = this_run(&f->o);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
@@ -262,13 +301,14 @@ match_run(struct fetcher *f, const struct args *a, const char *path,
 		    "that run again", path, diff.p);
 		exit(PH_EXIT_USAGE);
 	}
-	if (a->after == NULL || a->before == NULL)
+	if ((a->after == NULL || a->before == NULL) && !f->o.follow)
 		note_window(f, path);
 }
 
 /* Start after the last delivered event, which must lie in the window. */
 static void
-resume_at(struct fetcher *f, const char *path, const char *ts)
+resume_at(struct fetcher *f, const char *path, const char *ts,
+    const char *uuid)
 {
 	char a[ISOTIME_LEN], b[ISOTIME_LEN];
 	int64_t at;
@@ -289,6 +329,9 @@ resume_at(struct fetcher *f, const char *path, const char *ts)
 	f->o.after = at;
 	note(f, "%s: resuming at %s, the last event it records as delivered",
 	    path, ts);
+	if (f->o.follow)
+		snprintf(f->o.resume_uuid, sizeof(f->o.resume_uuid), "%s",
+		    uuid);
 }
 
 /* A new state names its run before ph-send, downstream, reads it. */
@@ -346,8 +389,9 @@ settle_range(struct fetcher *f, const struct args *a)
 	int have = 0, tries;
 
 	o->before = a->before != NULL ? when("--before", a->before) :
-	    isotime_now();
+	    o->follow ? INT64_MAX : isotime_now();
 	o->after = a->after != NULL ? when("--after", a->after) : INT64_MIN;
+	o->state = a->resume;
 	for (tries = 0; a->resume != NULL && tries < 2; tries++) {
 		if ((have = load_state(a->resume, &st)) == 1) {
 			if (st.run[0] != '\0')
@@ -360,8 +404,9 @@ settle_range(struct fetcher *f, const struct args *a)
 			break;
 	}
 	check_window(o, have && st.timestamp[0] != '\0');
+	o->origin = o->after;
 	if (have && st.timestamp[0] != '\0')
-		resume_at(f, a->resume, st.timestamp);
+		resume_at(f, a->resume, st.timestamp, st.uuid);
 }
 
 static void
@@ -400,6 +445,44 @@ defaults(struct fetch_opts *o)
 	o->retry_wait = 1;
 	o->retry_max_wait = 30;
 	o->timeout = 120;
+	o->lag = 300;
+}
+
+/* Options that belong to one mode only, and a zone that exists. */
+static void
+check_modes(const struct fetch_opts *o, const struct args *a)
+{
+	char path[4096];
+
+	if (!o->count && (o->by_hour || o->by_event || o->tz != NULL ||
+	    o->compare != NULL || o->compare_key_file != NULL)) {
+		warnx("--by, --by-event, --tz and --compare go with --count");
+		cli_usage_error();
+	}
+	if (o->count + o->follow + (o->split > 0) > 1) {
+		warnx("--count, --follow and --split do not go together");
+		cli_usage_error();
+	}
+	if (o->count && a->resume != NULL) {
+		warnx("--count reads no state: leave out --resume");
+		cli_usage_error();
+	}
+	if (o->follow && (a->before != NULL || o->api == API_EVENTS ||
+	    o->legacy)) {
+		warnx("--follow reads by ingestion time through the query API "
+		    "until stopped: no --before, --api events or --legacy");
+		cli_usage_error();
+	}
+	if (o->tz != NULL && strcmp(o->tz, "UTC") != 0) {
+		/* glibc takes an unknown zone for UTC without a word. */
+		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", o->tz);
+		if (o->tz[0] == '/' || strstr(o->tz, "..") != NULL ||
+		    access(path, R_OK) != 0)
+			cli_bad_value("--tz", "not a known timezone (see "
+			    "/usr/share/zoneinfo)", o->tz);
+		setenv("TZ", o->tz, 1);
+		tzset();
+	}
 }
 
 /*
@@ -441,6 +524,7 @@ main(int argc, char *argv[])
 	memset(&f, 0, sizeof(f));
 	defaults(&f.o);
 	parse_options(argc, argv, &f.o, &a);
+	check_modes(&f.o, &a);
 	progress_init(&f.prog, f.o.force_progress, f.o.quiet);
 	settle_source(&f, &a);
 	settle_range(&f, &a);
@@ -451,14 +535,21 @@ main(int argc, char *argv[])
 	f.started = clock_now();
 	if (f.o.split > 0)
 		r = fetch_split(&f);
+	else if (f.o.count)
+		r = fetch_count(&f);
+	else if (f.o.follow)
+		r = fetch_follow(&f);
 	else if (f.o.after < f.o.before)
 		r = fetch_range(&f);
 	ow_close(&f.out);
-	if (f.o.split == 0)
+	if (f.o.split == 0 && !f.o.count)
 		fetch_summary(&f);
 	fetch_cleanup(&f);
 	secret_free(f.o.key);
 	free(f.o.base);
 	curl_global_cleanup();
+	/* A follow ends by a signal: the shell sees it (130, 143). */
+	if (f.o.follow && stop_signal && r == 0)
+		die_by_signal(stop_signal);
 	return r;
 }

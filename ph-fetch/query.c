@@ -29,7 +29,7 @@ enum { C_UUID, C_EVENT, C_DISTINCT_ID, C_PROPERTIES, C_TIMESTAMP, C_CHAIN,
 	NCOLUMNS };
 
 /* A HogQL string literal: backslash and quote escaped. */
-static void
+void
 sql_string(struct buf *b, const char *s)
 {
 	buf_addc(b, '\'');
@@ -41,7 +41,7 @@ sql_string(struct buf *b, const char *s)
 	buf_addc(b, '\'');
 }
 
-static void
+void
 sql_time(struct buf *b, int64_t us)
 {
 	char t[ISOTIME_LEN];
@@ -81,6 +81,8 @@ events_sql(struct fetcher *f, struct buf *q, int64_t lo, int64_t hi,
 		buf_addstr(q, " AND event = ");
 		sql_string(q, f->o.event);
 	}
+	if (f->where.len > 0)	/* --follow's bounds on created_at */
+		buf_add(q, f->where.p, f->where.len);
 	buf_printf(q, " ORDER BY timestamp ASC, uuid ASC LIMIT %u", limit);
 }
 
@@ -90,7 +92,7 @@ events_sql(struct fetcher *f, struct buf *q, int64_t lo, int64_t hi,
  * any field they do not know (pydantic extra="forbid"), and fields
  * were added since (section 8, row 3).
  */
-static int
+int
 post_query(struct fetcher *f, const struct buf *sql, int flags)
 {
 	struct buf body = { 0 }, path = { 0 };

@@ -359,6 +359,8 @@ store(struct emu *em, const struct capreq *q, size_t upto)
 		em->st.capture_ok++;
 	em->st.events += upto;
 	pthread_mutex_unlock(&em->lock);
+	/* The same emulator's query and listing APIs read what it stored. */
+	source_ingest(em, b.p, b.len);
 	buf_free(&b);
 }
 

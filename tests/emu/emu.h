@@ -125,6 +125,13 @@ int		 capture_profile(struct emu_conf *, const char *name);
 int		 source_load(struct emu *);
 /* Set the source behaviours of a version: 0, or -1 if unknown. */
 int		 source_profile(struct emu_conf *, const char *name);
+/*
+ * Make events capture stored (lines, one a line) readable through the
+ * source API, with created_at now.  Called without e->lock held.
+ */
+void		 source_ingest(struct emu *, const char *lines, size_t len);
+/* Merge the events ingested since into what reads see. */
+void		 source_settle(struct emu *);
 int		 is_source_path(const char *url);
 enum MHD_Result	 source(struct emu *, struct MHD_Connection *,
 		    struct req *, const char *url, const char *method);

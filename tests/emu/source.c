@@ -37,12 +37,24 @@ struct sevent {
 	char		*name;		/* its event name, decoded */
 	const char	*did, *props, *chain;	/* values, as written */
 	size_t		 didlen, propslen, chainlen;
+	int64_t		 created;	/* ingestion time: created_at */
+	char		*own;		/* a captured event's line, owned */
 };
 
+/*
+ * The events the source API serves: those --load gave, and those its
+ * own capture endpoint stored since, so that one emulator can be read
+ * while it receives events (new ones, and late ones with old
+ * timestamps).  Readers hold lock for reading while they use ev.
+ */
 struct source {
-	char		*data;
-	struct sevent	*ev;
-	size_t		 n;
+	char			*data;
+	struct sevent		*ev;
+	size_t			 n, cap;
+	pthread_rwlock_t	 lock;
+	/* Captured, not yet merged in: capture appends, a read merges. */
+	struct sevent		*pend;
+	size_t			 npend, cappend;
 };
 
 #define HOUR_US	(3600LL * 1000000)
@@ -303,9 +315,29 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
 	listed_event(s, masked, v, ts, keep_quotes, shift_tz);
 	v = js_get(m, "elements_chain");
 	s->chain = v ? ORIG(v->val) : "\"\"", s->chainlen = v ? v->vallen : 2;
+	s->own = NULL;
+	/*
+	 * A loaded event was ingested when it happened, unless the line
+	 * says otherwise ("created_at", as the events table has it).
+	 */
+	s->created = s->ts;
+	if ((v = js_get(m, "created_at")) != NULL && v->type == JT_STRING) {
+		js_unescape(&t, v->val, v->vallen);
+		if (isotime_parse(t.p, t.len, &s->created) == -1)
+			s->created = s->ts;
+		buf_free(&t);
+	}
 #undef ORIG
 	free(masked);
 	return 0;
+}
+
+/* Only the 2026 listing API (HogQL, before PR #67205) shifts. */
+static int
+listing_shifts(const struct emu *e)
+{
+	return e->c.project_tz != NULL && (e->c.profile == NULL ||
+	    strcmp(e->c.profile, "2026") == 0);
 }
 
 static int
@@ -329,11 +361,10 @@ source_load(struct emu *e)
 	int fd, shift_tz;
 
 	e->src = s;
+	pthread_rwlock_init(&s->lock, NULL);
 	if (e->c.load_path == NULL)
 		return 0;
-	/* Only the 2026 listing API (HogQL, before PR #67205) shifts. */
-	shift_tz = e->c.project_tz != NULL && (e->c.profile == NULL ||
-	    strcmp(e->c.profile, "2026") == 0);
+	shift_tz = listing_shifts(e);
 	if (shift_tz && (setenv("TZ", e->c.project_tz, 1) == -1 ||
 	    (tzset(), 0))) {
 		warn("TZ");
@@ -371,6 +402,7 @@ source_load(struct emu *e)
 	js_members_free(&m);
 	qsort(s->ev, n, sizeof(*s->ev), by_time_then_uuid);
 	s->n = n;
+	s->cap = cap;
 	e->src = s;
 	return 0;
 }
@@ -729,6 +761,8 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 	if (parse_listing(e, c, &l, &why) != 0)
 		return reply_error(e, c, 400, "invalid_input", why);
+	source_settle(e);
+	pthread_rwlock_rdlock(&((struct source *)e->src)->lock);
 	n = select_page(e, &l, &v, &more);
 	end = n < l.offset + l.limit ? n : l.offset + l.limit;
 	buf_addstr(&b, "{\"next\":");
@@ -747,6 +781,7 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 			buf_add(&b, v[i]->line, v[i]->len);
 	}
 	buf_addstr(&b, "]}");
+	pthread_rwlock_unlock(&((struct source *)e->src)->lock);
 	buf_printf(&r->log, ",\"results\":%zu,\"limit\":%zu,\"more\":%s",
 	    end > l.offset ? end - l.offset : 0, l.limit, more ? "true" :
 	    "false");
@@ -763,6 +798,10 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 struct hogql {
 	int		 hours;		/* count() by the hour */
+	int		 counts;	/* ph-fetch --count's grouped query */
+	int		 by_day, by_event;
+	char		 zone[64];	/* the periods' timezone */
+	int64_t		 created_lo, created_hi;	/* created_at bounds */
 	int		 utc;		/* the timestamp selected in UTC */
 	int		 local;		/* DateTimes in the project's zone */
 	int64_t		 after, before;
@@ -809,7 +848,23 @@ parse_hogql(const char *q, struct hogql *h)
 	const char *lim;
 
 	memset(h, 0, sizeof(*h));
-	h->hours = strstr(q, "count()") != NULL;
+	h->counts = strstr(q, "count(DISTINCT uuid)") != NULL;
+	h->hours = !h->counts && strstr(q, "count()") != NULL;
+	if (h->counts && (literal_after(q, "toTimeZone(timestamp, '",
+	    h->zone, sizeof(h->zone)) == -1 || (strstr(q, "toStartOfDay(") ==
+	    NULL && strstr(q, "toStartOfHour(") == NULL)))
+		return -1;
+	h->by_day = strstr(q, "toStartOfDay(") != NULL;
+	h->by_event = strstr(q, "GROUP BY period, event") != NULL;
+	/* The ingestion time, as the events table's created_at. */
+	h->created_lo = INT64_MIN;
+	h->created_hi = INT64_MAX;
+	if (strstr(q, "created_at >= ") != NULL && time_after(q,
+	    "created_at >= toDateTime64('", &h->created_lo) == -1)
+		return -1;
+	if (strstr(q, "created_at < ") != NULL && time_after(q,
+	    "created_at < toDateTime64('", &h->created_hi) == -1)
+		return -1;
 	if (strstr(q, "FROM events") == NULL ||
 	    time_after(q, "timestamp >= toDateTime64('", &h->after) == -1 ||
 	    time_after(q, "timestamp < toDateTime64('", &h->before) == -1)
@@ -887,7 +942,8 @@ event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 		if (h->keyset && (ev->ts < h->from_ts || (ev->ts == h->from_ts &&
 		    strcmp(ev->uuid, h->from_uuid) <= 0)))
 			continue;
-		if (!matches(ev, h->has_event ? h->event : NULL))
+		if (!matches(ev, h->has_event ? h->event : NULL) ||
+		    ev->created < h->created_lo || ev->created >= h->created_hi)
 			continue;
 		if (n == cap) {
 			*more = 1;
@@ -928,6 +984,110 @@ hour_rows(struct emu *e, const struct hogql *h, struct buf *b)
 			count++;
 		}
 	}
+}
+
+/*
+ * ph-fetch --count's query: count() and count(DISTINCT uuid) by the
+ * start of each day or hour in a timezone (toStartOfDay(toTimeZone(
+ * timestamp, zone)), given back as that instant in UTC), and by event
+ * name if asked.  Rows that repeat a uuid, as a resend does before
+ * ClickHouse merges parts (doc/posthog.md section 5), count in the
+ * first column and not in the second; a resend has its event's
+ * timestamp, so its rows sit side by side in (timestamp, uuid) order.
+ * The zone is UTC or the project's (TZ, set by --project-tz).
+ */
+static int64_t
+period_of(const struct hogql *h, int64_t us)
+{
+	time_t secs = (time_t)(us >= 0 ? us / 1000000 :
+	    (us - 999999) / 1000000);
+	struct tm tm;
+
+	if (strcmp(h->zone, "UTC") == 0) {
+		int64_t p = h->by_day ? DAY_US : HOUR_US;
+
+		return us - ((us % p) + p) % p;
+	}
+	localtime_r(&secs, &tm);
+	tm.tm_min = tm.tm_sec = 0;
+	if (h->by_day) {
+		tm.tm_hour = 0;
+		tm.tm_isdst = -1;
+	}
+	return (int64_t)mktime(&tm) * 1000000;
+}
+
+struct cgroup {
+	const char		*name;
+	unsigned long long	 n, distinct;
+};
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct cgroup *)a)->name,
+	    ((const struct cgroup *)b)->name);
+}
+
+static size_t
+flush_groups(const struct hogql *h, int64_t period, struct cgroup *g,
+    size_t ng, struct buf *b, size_t rows)
+{
+	char t[ISOTIME_LEN];
+	size_t i;
+
+	isotime_ch(period, t);
+	t[19] = '\0';
+	qsort(g, ng, sizeof(*g), by_name);
+	for (i = 0; i < ng; i++) {
+		buf_printf(b, "%s[\"%s\",", rows++ ? "," : "", t);
+		if (h->by_event) {
+			js_escape(b, g[i].name, strlen(g[i].name));
+			buf_addc(b, ',');
+		}
+		buf_printf(b, "%llu,%llu]", g[i].n, g[i].distinct);
+	}
+	return rows;
+}
+
+static size_t
+count_rows(struct emu *e, const struct hogql *h, struct buf *b)
+{
+	const struct source *s = e->src;
+	size_t i = lower(s, h->after, 0), hi = lower(s, h->before, 0);
+	size_t ng = 0, cap = 16, rows = 0, k;
+	struct cgroup *g = xcalloc(cap, sizeof(*g));
+	const struct sevent *prev = NULL;
+	int64_t period = 0, p;
+
+	for (; i < hi; i++) {
+		const struct sevent *ev = &s->ev[i];
+
+		if (!matches(ev, h->has_event ? h->event : NULL))
+			continue;
+		if ((p = period_of(h, ev->ts)) != period && ng > 0) {
+			rows = flush_groups(h, period, g, ng, b, rows);
+			ng = 0;
+		}
+		period = p;
+		for (k = 0; k < ng && h->by_event &&
+		    strcmp(g[k].name, ev->name) != 0; k++)
+			;
+		if (k == ng) {
+			if (ng == cap)
+				g = xreallocarray(g, cap *= 2, sizeof(*g));
+			g[ng++] = (struct cgroup){ ev->name, 0, 0 };
+		}
+		g[k].n++;
+		if (prev == NULL || prev->ts != ev->ts ||
+		    strcmp(prev->uuid, ev->uuid) != 0)
+			g[k].distinct++;
+		prev = ev;
+	}
+	if (ng > 0)
+		rows = flush_groups(h, period, g, ng, b, rows);
+	free(g);
+	return rows;
 }
 
 /*
@@ -1028,23 +1188,37 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 		    "\"code\":\"invalid_input\",\"detail\":\"1 validation error "
 		    "for QueryRequest\\n  Extra inputs are not permitted "
 		    "[type=extra_forbidden]\",\"attr\":null}");
-	if (!h.hours && (too_long = scan_too_long(e, &h, r)) == 504)
+	if (h.counts && strcmp(h.zone, "UTC") != 0 && (e->c.project_tz ==
+	    NULL || strcmp(h.zone, e->c.project_tz) != 0))
+		return reply_error(e, c, 400, "invalid_input", "ph-emu counts "
+		    "in UTC and in its --project-tz only");
+	source_settle(e);
+	pthread_rwlock_rdlock(&((struct source *)e->src)->lock);
+	if (!h.hours && !h.counts &&
+	    (too_long = scan_too_long(e, &h, r)) == 504) {
+		pthread_rwlock_unlock(&((struct source *)e->src)->lock);
 		return reply_str(c, 504, "{\"type\":\"server_error\",\"code\":"
 		    "\"error\",\"detail\":\"Query has hit the max execution time "
 		    "before completing. See our docs for how to improve your "
 		    "query performance. You may need to materialize.\",\"attr\":"
 		    "null}");
-	if (too_long == 512)
+	}
+	if (too_long == 512) {
+		pthread_rwlock_unlock(&((struct source *)e->src)->lock);
 		return reply_str(c, 512, "{\"type\":\"server_error\",\"code\":"
 		    "\"error\",\"detail\":\"Estimated query execution time (40 "
 		    "seconds) is too long. Try reducing its scope by changing the "
 		    "time range.\",\"attr\":null}");
+	}
 	buf_addstr(&b, "{\"results\":[");
-	if (h.hours)
+	if (h.counts)
+		buf_printf(&r->log, ",\"rows\":%zu", count_rows(e, &h, &b));
+	else if (h.hours)
 		hour_rows(e, &h, &b);
 	else
 		buf_printf(&r->log, ",\"rows\":%zu", event_rows(e, &h, &b,
 		    &more));
+	pthread_rwlock_unlock(&((struct source *)e->src)->lock);
 	buf_addstr(&b, "],\"columns\":[],\"types\":[]");
 	/* The paginator is built only for a query without its own LIMIT. */
 	if (e->c.hasmore_null)
@@ -1130,4 +1304,139 @@ source_profile(struct emu_conf *c, const char *name)
 		return 0;
 	}
 	return -1;
+}
+
+/* --- events captured here, readable here -------------------------------- */
+
+/*
+ * A captured event in the shape the listing API returns
+ * (ClickhouseEventSerializer, posthog/models/event/util.py): the uuid
+ * as id, the timestamp as capture settles it (none: now; the offset and
+ * sent_at forms are not modelled: ph-send sends neither).  Its
+ * created_at is now: the ingestion time PostHog's plugin server stamps
+ * and HogQL's events table exposes as created_at
+ * (posthog/hogql/database/schema/events.py, 2024-26).
+ */
+static int
+captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
+{
+	struct jmembers m = { 0 };
+	const struct jmember *u, *ev, *did, *pr, *ts;
+	char t[ISOTIME_LEN];
+	struct buf tb = { 0 };
+	struct jerr er;
+	int64_t us = isotime_now();
+	int i, r = -1;
+
+	if (js_parse_object(p, n, &m, NULL, NULL, &er) == -1 ||
+	    (ev = js_get(&m, "event")) == NULL)
+		goto out;
+	if ((did = js_get(&m, "distinct_id")) == NULL)
+		did = js_get(&m, "$distinct_id");
+	pr = js_get(&m, "properties");
+	if ((ts = js_get(&m, "timestamp")) != NULL && ts->type == JT_STRING) {
+		js_unescape(&tb, ts->val, ts->vallen);
+		if (isotime_parse(tb.p, tb.len, &us) == -1)
+			us = isotime_now();
+	}
+	isotime_api(us, t);
+	buf_addstr(out, "{\"id\":");
+	if ((u = js_get(&m, "uuid")) != NULL && u->type == JT_STRING)
+		buf_add(out, u->val, u->vallen);
+	else {	/* capture makes a v7 when there is none */
+		buf_addc(out, '"');
+		for (i = 0; i < 32; i++) {
+			if (i == 8 || i == 12 || i == 16 || i == 20)
+				buf_addc(out, '-');
+			buf_addc(out, "0123456789abcdef"[(int)(emu_random(e) *
+			    16)]);
+		}
+		buf_addc(out, '"');
+	}
+	buf_addstr(out, ",\"distinct_id\":");
+	if (did != NULL)
+		buf_add(out, did->val, did->vallen);
+	else
+		buf_addstr(out, "null");
+	buf_addstr(out, ",\"properties\":");
+	if (pr != NULL)
+		buf_add(out, pr->val, pr->vallen);
+	else
+		buf_addstr(out, "{}");
+	buf_addstr(out, ",\"event\":");
+	buf_add(out, ev->val, ev->vallen);
+	buf_printf(out, ",\"timestamp\":\"%s\",\"elements_chain\":\"\"}", t);
+	r = 0;
+out:
+	js_members_free(&m);
+	buf_free(&tb);
+	return r;
+}
+
+/*
+ * Merge what capture appended into the sorted events, before a read:
+ * capture stays cheap however its events are ordered, and a read sees
+ * every event stored before it began.
+ */
+void
+source_settle(struct emu *e)
+{
+	struct source *s = e->src;
+	struct sevent *v;
+	size_t i = 0, j = 0, k = 0;
+
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->npend == 0) {
+		pthread_rwlock_unlock(&s->lock);
+		return;
+	}
+	qsort(s->pend, s->npend, sizeof(*s->pend), by_time_then_uuid);
+	v = xreallocarray(NULL, s->n + s->npend, sizeof(*v));
+	while (i < s->n || j < s->npend)
+		v[k++] = j == s->npend || (i < s->n &&
+		    by_time_then_uuid(&s->ev[i], &s->pend[j]) <= 0) ?
+		    s->ev[i++] : s->pend[j++];
+	free(s->ev);
+	s->ev = v;
+	s->n = s->cap = k;
+	s->npend = 0;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void
+source_ingest(struct emu *e, const char *lines, size_t len)
+{
+	struct source *s = e->src;
+	struct jmembers m = { 0 };
+	const char *p = lines, *end = lines + len, *nl;
+	struct buf b = { 0 };
+	struct sevent ev;
+
+	if (s == NULL)
+		return;
+	pthread_rwlock_wrlock(&s->lock);
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		b.len = 0;
+		if (nl == p || captured_line(e, p, (size_t)(nl - p), &b) == -1)
+			continue;
+		buf_addc(&b, '\0');
+		ev.own = xmalloc(b.len);
+		memcpy(ev.own, b.p, b.len);
+		if (load_one(&ev, ev.own, b.len - 1, &m, e->c.keep_quotes,
+		    listing_shifts(e)) == -1) {
+			free(ev.own);
+			continue;
+		}
+		ev.own = (char *)(uintptr_t)ev.line;
+		ev.created = isotime_now();
+		if (s->npend == s->cappend)
+			s->pend = xreallocarray(s->pend, s->cappend =
+			    s->cappend ? s->cappend * 2 : 1024, sizeof(*s->pend));
+		s->pend[s->npend++] = ev;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	js_members_free(&m);
+	buf_free(&b);
 }
