@@ -70,6 +70,8 @@ $GEN --count 4000 --seed 41 --clusters 3:300 | python3 "$T/shape.py" uuid \
 $GEN --count 4000 --seed 42 --clusters 3:300 --days 16.4 |
     python3 "$T/shape.py" pg >"$T/src-pg"
 
+partials=0
+
 # pipeline PROFILE SOURCE: the README's command, into a fresh 2026
 # destination with partial acceptance and 503s.
 pipeline() {
@@ -92,9 +94,8 @@ pipeline() {
 	again=$(sed -n 's/^ph-send: \([0-9]*\) events sent again;.*/\1/p' \
 	    "$T/send.err")
 	echo "# ph-send: ${again:-0} events sent again"
-	is "  the destination stored part of a failed batch" \
-	    "$(logq "$T/D.log" 'any(r["fault"] == "partial" and r["stored"] > 0 for r in L)')" \
-	    "True"
+	_n=$(logq "$T/D.log" 'sum(1 for r in L if r["fault"] == "partial" and r["stored"] > 0)')
+	partials=$((partials + _n))
 	echo "# destination faults: $(logq "$T/D.log" 'sorted(r["fault"] for r in L if r["fault"])')"
 	emu_stop S
 	emu_stop D
@@ -158,11 +159,19 @@ got = sum(1 for e in st if e["properties"].get("$elements_chain"))
 print(want > 0 and got >= want, any("elements" in e for e in st))' \
     "$T/src-pg" "$T/D.store")" "True False"
 
+# Some 5 batches a run, each failing part-way with probability 0.5: a run
+# may meet none, but not all four.
+check "the destination stored part of a failed batch $partials times" \
+    test "$partials" -gt 0
+
 # --- kill -9, then the same command, on a query-API source --------------------
 
-emu_start S --load "$T/src-uuid" --profile 2024 --personal-key phx_proof \
+# 20,000 events, so that the kill leaves batches behind it.
+$GEN --count 20000 --seed 43 --clusters 3:300 | python3 "$T/shape.py" uuid \
+    >"$T/src-kill"
+emu_start S --load "$T/src-kill" --profile 2024 --personal-key phx_proof \
     --latency 20
-emu_start D --project-key phc_proof --profile 2026 --latency 150
+emu_start D --project-key phc_proof --profile 2026 --latency 100
 rm -f "$T/st"
 cat >"$T/migrate" <<EOF
 "$PH_FETCH" --host "$S_URL" --after $AFTER --before $BEFORE \\
@@ -173,25 +182,26 @@ EOF
 setsid sh "$T/migrate" 2>"$T/k.err" &
 pid=$!
 i=0
-while [ "$(wc -l <"$T/D.store" 2>/dev/null || echo 0)" -lt 2000 ] &&
+while [ "$(wc -l <"$T/D.store" 2>/dev/null || echo 0)" -lt 6000 ] &&
     [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.01
 	i=$((i + 1))
 done
-stored=$(wc -l <"$T/D.store")
 kill -9 -$pid 2>/dev/null
 wait $pid 2>/dev/null
+killed=$?
+stored=$(wc -l <"$T/D.store")
 is "2024 source: the pipeline killed with SIGKILL mid-run" \
-    "$? $(test "$stored" -lt 4001 && echo midway)" "137 midway"
-echo "# killed with $stored of 4001 stored"
+    "$killed $(test "$stored" -lt 20001 && echo midway)" "137 midway"
+echo "# killed with $stored of 20001 stored"
 sh "$T/migrate" 2>>"$T/k.err"
 is "  the same command then runs to the end" "$?" "0"
-again=$(grep -c '"fault"' "$T/D.log")
-"$PH_CLEAN" "$T/src-uuid" >"$T/expected" 2>/dev/null
-check_store "  nothing lost, nothing altered, resends bounded" \
-    "$T/expected" "$T/D.store" --semantic --time-order --max-dups 4001
+has "  it resumed from the state file" "$T/k.err" "resuming"
+"$PH_CLEAN" "$T/src-kill" >"$T/expected" 2>/dev/null
+check_store "  nothing lost, nothing altered, not everything sent twice" \
+    "$T/expected" "$T/D.store" --semantic --time-order --max-dups 19999
 python3 "$PH_SRC/tests/check-store.py" "$T/expected" "$T/D.store" \
-    --semantic --time-order --max-dups 4001 --summary 2>/dev/null >"$T/k.summary"
+    --semantic --time-order --max-dups 1000000 --summary 2>/dev/null >"$T/k.summary"
 echo "# $(cat "$T/k.summary")"
 emu_stop S
 emu_stop D
