@@ -148,6 +148,24 @@ run "$PH_SEND" --host "$D_URL" --max-event 2M "$T/quotes700"
 is_status "--max-event 2M sends it: capture refuses it, exit 1" 1
 has "  ph-emu answers 413 by the same rule" "$T/err" \
     "413: maximum event size exceeded"
+# Row 9: capture cuts distinct_id to 200 characters in the message's own
+# distinct_id field (rust/common/types/src/event.rs), and keeps it whole
+# inside data.  A 100,000-character id counted twice would put this
+# 930,000-byte event over the limit; counted as capture does, it fits.
+python3 - "$EV" "$T/longid" <<'EOF2'
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+e["distinct_id"] = "d" * 100000
+e["properties"].pop("distinct_id", None)
+e["properties"]["blob"] = ""
+e["properties"]["blob"] = "x" * (930000 - len(json.dumps(e)))
+open(sys.argv[2], "w").write(json.dumps(e) + "\n")
+EOF2
+: >"$T/D.log"
+run "$PH_SEND" --host "$D_URL" "$T/longid"
+is_status "row 9: a 930,000-byte event, distinct_id of 100,000 characters: exit 0" 0
+is "  delivered: capture's copy of the id is cut to 200" \
+    "$(logq "$T/D.log" 'sum(r.get("stored", 0) for r in L)')" "1"
 emu_stop D
 
 # --- issue 11: partial acceptance ---------------------------------------------
