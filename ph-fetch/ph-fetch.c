@@ -504,7 +504,8 @@ fetch_range(struct fetcher *f)
 	f->query_missing = 1;
 	warnx("%s: no query API (404); reading through the listing API, which "
 	    "strips leading and trailing \" from string property values: "
-	    "those values arrive altered", f->url.p);
+	    "those values arrive altered (a Postgres-era install, before "
+	    "2022, keeps them)", f->url.p);
 	return fetch_events(f, f->o.after, f->o.before);
 }
 
