@@ -3,7 +3,7 @@
  * The pieces: request.c (one request, retried as its failure calls
  * for), events.c (the event-listing API), query.c (the query API),
  * window.c (the time window a query scans), split.c (--split), emit.c
- * (output and progress).
+ * (output and progress), jobs.c (--jobs: windows fetched side by side).
  */
 #ifndef PH_FETCH_H
 #define PH_FETCH_H
@@ -36,6 +36,7 @@ struct fetch_opts {
 	double		 retry_max_wait;
 	double		 timeout;
 	unsigned	 split;		/* print windows instead */
+	unsigned	 jobs;		/* windows fetched at once */
 	int		 quiet;
 	int		 force_progress;
 };
@@ -44,8 +45,11 @@ struct fetch_counts {
 	unsigned long long events, pages, retries, waits, repeats;
 };
 
+struct job;
+
 struct fetcher {
 	struct fetch_opts	 o;
+	struct job		*job;		/* a --jobs worker's, or NULL */
 	CURL			*h;
 	struct curl_slist	*headers;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -60,6 +64,9 @@ struct fetcher {
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
+	unsigned		 narrowed;	/* queries that ran out of time */
+	int64_t			 width;		/* a first window, or 0: a day */
+	int			 detached;	/* workers left running */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;
@@ -107,9 +114,15 @@ int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 	    400LL * 86400 * 1000000 ? 86400LL * 1000000 : 3600LL * 1000000)
 /* split.c */
 int	 fetch_split(struct fetcher *);
+/* jobs.c: [after, before) with o.jobs workers, written in order. */
+int	 fetch_jobs(struct fetcher *, int64_t after, int64_t before);
+void	 jobs_page_done(struct fetcher *);
+/* ph-fetch.c: the note when the source has no query API. */
+void	 warn_no_query_api(struct fetcher *);
 /* emit.c */
 void	 emit_event(struct fetcher *, const char *p, size_t n, int64_t ts);
 void	 emit_page_done(struct fetcher *);
+void	 fetch_progress(struct fetcher *);
 void	 fetch_summary(struct fetcher *);
 void	 note(struct fetcher *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

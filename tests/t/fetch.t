@@ -16,23 +16,33 @@ SRC=$T/source.ndjson
 $GEN --count 24000 --seed 21 --clusters 4:1500 >"$SRC"
 
 emu_start S --load "$SRC"
-run "$PH_FETCH" --host "$S_URL" $RANGE
-is_status "events API, 24000 events with clusters: exit 0" 0
+# The main checks with one job (the order of the requests) and with
+# several (windows fetched side by side, written in order).
+for J in 1 4; do
+: >"$T/S.log"
+run "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J
+is_status "events API, 24000 events with clusters, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, unchanged" "$SRC" "$T/out"
 is "  every request asks oldest first, with an explicit after" \
     "$(logq "$T/S.log" 'all("orderBy" in r["query"] and "after=" in r["query"] for r in L if r["path"].endswith("/events/"))')" \
     "True"
 is "  clusters larger than a page were read by uuid" \
     "$(logq "$T/S.log" 'sum(1 for r in L if r["path"].endswith("/query/")) > 0')" "True"
-has "  a summary at the end" "$T/err" "ph-fetch: 24000 events in"
+has "  a summary at the end, counting every event" "$T/err" \
+    "ph-fetch: 24000 events in"
 lacks "  the key is never printed" "$T/err" "phx_test"
 
 : >"$T/S.log"
-run "$PH_FETCH" --host "$S_URL" $RANGE --api query --page-size 5000
-is_status "query API, 5000 rows a page: exit 0" 0
+run "$PH_FETCH" --host "$S_URL" $RANGE --api query --page-size 5000 --jobs $J
+is_status "query API, 5000 rows a page, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, same content" "$SRC" "$T/out"
+has "  the summary counts every event" "$T/err" "ph-fetch: 24000 events in"
+done
+# One job widens its windows past 5000 events: a window of several pages.
 is "  keyset pages on (timestamp, uuid), in PostHog's OR form" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = " in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) > 0')" \
+    "$(: >"$T/S.log"; "$PH_FETCH" --host "$S_URL" $RANGE --api query \
+    --page-size 5000 --jobs 1 >/dev/null 2>&1
+    logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = " in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) > 0')" \
     "True"
 run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200
 has "--progress: events, pages, the current time, a rate" "$T/err" \
