@@ -100,6 +100,23 @@ is "  the server did throttle it" \
     "$(test "$(emu_stat S rate_limited)" -gt 0 && echo yes)" "yes"
 emu_stop S
 
+# A 429 holds back every job, not only the one that got it: after each
+# 429 (Retry-After: 1) came back, no request reached the server for the
+# second it named, but those already on the wire (100 ms each, so done
+# within 0.4 s).  Without the shared wait the other jobs go on asking.
+emu_start S --load "$SRC" --p429 0.05 --retry-after 1 --seed 3 --latency 100
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-15 \
+    --api events --page-size 100 --jobs 4
+is_status "429s with Retry-After, --jobs 4: exit 0" 0
+same_events "  every event once, oldest first" "$SRC" "$T/out" \
+    --after 2024-01-01 --before 2024-01-15
+is "  the server did throttle it" \
+    "$(logq "$T/S.log" 'sum(1 for r in L if r["status"] == 429) > 0')" "True"
+is "  every job waited out each 429" \
+    "$(logq "$T/S.log" '[round(r["t"] - a["t"], 2) for a in L if a["status"] == 429 for r in L if a["t"] + 0.4 < r["t"] < a["t"] + 0.95]')" \
+    "[]"
+emu_stop S
+
 emu_start S --load "$SRC" --p500 0.1 --p503 0.1 --preset 0.1 --pbad 0.1 \
     --p429 0.05 --retry-after 1 --pslow 0.05 --slow-ms 100 --seed 5
 run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 30 \
@@ -148,10 +165,28 @@ is_status "--key-file and --project 1: exit 0" 0
 same_events "  all events" "$SRC" "$T/out"
 
 # | head: a closed pipe ends it quietly.
-{ "$PH_FETCH" --host "$S_URL" $RANGE 2>"$T/err"; echo $? >"$T/st"; } |
-    head -1 >/dev/null
-is "| head -1: ends quietly (SIGPIPE)" "$(cat "$T/st") $(cat "$T/err")" \
-    "141 "
+for J in 1 4; do
+	{ "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J 2>"$T/err"
+	    echo $? >"$T/st"; } | head -1 >/dev/null
+	is "| head -1, --jobs $J: ends quietly (SIGPIPE)" \
+	    "$(cat "$T/st") $(cat "$T/err")" "141 "
+done
+
+# A reader that is behind holds the workers back: while it sleeps, no
+# more than 2 x --jobs windows are asked for (a window is more than a
+# pipe holds), and then all the rest arrives.
+: >"$T/S.log"
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 2 2>"$T/err" | {
+	sleep 2
+	logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/")))' >"$T/asked"
+	cat >"$T/out"
+}
+is "a reader behind: at most 4 windows asked for, --jobs 2" \
+    "$(test "$(cat "$T/asked")" -le 4 && echo yes)" "yes"
+same_events "  then every event, once, in order" "$SRC" "$T/out"
+is "  the range took more windows than that" \
+    "$(logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/"))) > 4')" \
+    "True"
 
 # --- resume and split ---------------------------------------------------------
 
