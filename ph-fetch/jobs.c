@@ -71,6 +71,10 @@ struct job {
 	pthread_t	 t;
 };
 
+/* Workers left in a request when a window failed still use these. */
+static struct jobs *left_jobs;
+static struct job *left_workers;
+
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
 temp_fd(const char *dir)
@@ -374,6 +378,8 @@ fetch_jobs(struct fetcher *f, int64_t after, int64_t before)
 		 * be written: leave them to the end of the process.
 		 */
 		f->detached = 1;
+		left_jobs = j;
+		left_workers = w;
 		return r;
 	}
 	for (i = 0; i < n; i++) {
