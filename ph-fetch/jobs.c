@@ -380,6 +380,8 @@ fetch_jobs(struct fetcher *f, int64_t after, int64_t before)
 		f->detached = 1;
 		left_jobs = j;
 		left_workers = w;
+		for (i = 0; i < n; i++)
+			pthread_detach(w[i].t);
 		return r;
 	}
 	for (i = 0; i < n; i++) {
