@@ -88,7 +88,8 @@ temp_fd(const char *dir)
 	/* A file system without O_TMPFILE: a name, unlinked at once. */
 	snprintf(path, sizeof(path), "%s/ph-fetch.XXXXXX", dir);
 	if ((fd = mkostemp(path, O_CLOEXEC)) == -1)
-		err(PH_EXIT_FATAL, "%s: a temporary file", dir);
+		err(PH_EXIT_FATAL, "%s: cannot make a temporary file for the "
+		    "windows read ahead (TMPDIR)", dir);
 	unlink(path);
 	return fd;
 }

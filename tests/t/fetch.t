@@ -44,9 +44,18 @@ is "  keyset pages on (timestamp, uuid), in PostHog's OR form" \
     --page-size 5000 --jobs 1 >/dev/null 2>&1
     logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = " in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) > 0')" \
     "True"
-run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200
+run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200 --jobs 1
 has "--progress: events, pages, the current time, a rate" "$T/err" \
     "ph-fetch: 200 events, 1 pages, at 2024-01-0"
+# Several jobs: counted as written, a window's pages at a time.
+run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200 --jobs 4
+is "  --jobs 4: events and pages as written, never more than the summary's" \
+    "$(python3 -c 'import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+p = [tuple(map(int, m.groups())) for m in (re.match(r"ph-fetch: (\d+) events, (\d+) pages, at 2024-01-", l) for l in lines) if m]
+s = re.search(r"ph-fetch: (\d+) events in (\d+) pages", lines[-1]).groups()
+print(len(p) > 0, p == sorted(p), all(e <= int(s[0]) and n <= int(s[1]) for e, n in p), s[0])' "$T/err")" \
+    "True True True 24000"
 run "$PH_FETCH" --host "$S_URL" $RANGE -q
 is "-q: nothing on stderr" "$(cat "$T/err")" ""
 run "$PH_FETCH" --host "$S_URL" $RANGE --event signed_up
@@ -187,6 +196,27 @@ same_events "  then every event, once, in order" "$SRC" "$T/out"
 is "  the range took more windows than that" \
     "$(logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/"))) > 4')" \
     "True"
+
+# Windows read ahead wait in files of TMPDIR that have no name: none is
+# ever seen there, even after kill -9 (and a TMPDIR that is not there is
+# said plainly).
+mkdir "$T/tmp"
+{ TMPDIR=$T/tmp "$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null &
+    echo $! >"$T/pid"; wait; } | {
+	sleep 1
+	ls -l "/proc/$(cat "$T/pid")/fd" >"$T/fds" 2>&1
+	ls -A "$T/tmp" >"$T/during"
+	kill -9 "$(cat "$T/pid")"
+	cat >/dev/null
+}
+is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
+    "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
+is "  no name there while it runs, nor after kill -9" \
+    "$(cat "$T/during")$(ls -A "$T/tmp")" ""
+TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 2
+is_status "  a TMPDIR that is not there: exit 3" 3
+has "  says so" "$T/err" \
+    "$T/not-there: cannot make a temporary file for the windows read ahead"
 
 # --- resume and split ---------------------------------------------------------
 
