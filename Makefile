@@ -25,7 +25,7 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 # Each program links only the libraries it calls (ldd shows no more).
 pkg_libs = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null))
 SEND_LIBS = $(call pkg_libs,libcurl json-c libdeflate) -lpthread
-FETCH_LIBS = $(call pkg_libs,libcurl json-c)
+FETCH_LIBS = $(call pkg_libs,libcurl json-c) -lpthread
 EMU_LIBS = $(call pkg_libs,libmicrohttpd json-c zlib) -lpthread
 
 CFLAGS ?= -g -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong

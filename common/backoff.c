@@ -22,7 +22,8 @@ backoff_delay(double base, double cap, unsigned attempt, double retry_after,
 double
 backoff_random(void)
 {
-	static uint64_t s;
+	/* One a thread: ph-fetch --jobs retries from several. */
+	static _Thread_local uint64_t s;
 
 	if (s == 0 && (getrandom(&s, sizeof(s), 0) != sizeof(s) || s == 0))
 		s = 0x9E3779B97F4A7C15ULL;

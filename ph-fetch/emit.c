@@ -38,8 +38,8 @@ emit_write(struct fetcher *f, const char *p, size_t n, int64_t ts)
 	f->at = ts;
 }
 
-static void
-progress(struct fetcher *f)
+void
+fetch_progress(struct fetcher *f)
 {
 	double now = clock_now(), t = now - f->started;
 	char line[256], at[ISOTIME_LEN];
@@ -59,7 +59,10 @@ emit_page_done(struct fetcher *f)
 	f->n.pages++;
 	/* Hand each page on at once: ph-send may be waiting for it. */
 	ow_flush(&f->out);
-	progress(f);
+	if (f->job != NULL)
+		jobs_page_done(f);
+	else
+		fetch_progress(f);
 }
 
 void

@@ -264,7 +264,7 @@ check_era(struct fetcher *f)
 	const struct jmember *id;
 	struct jerr e;
 
-	if (f->postgres || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
+	if (f->postgres || f->query_missing || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
 	    js_parse_object(f->items.v[0].p, f->items.v[0].len, &f->ev, NULL,
 	    NULL, &e) == -1 || (id = js_get(&f->ev, "id")) == NULL ||
 	    id->type != JT_NUMBER)
@@ -353,8 +353,10 @@ probe(struct fetcher *f, int64_t at, const char *how)
  * must answer t).  A shifted first event then shows in the last one,
  * unless the offset changes twice within the page, so the first event
  * is asked for alone only at the start of a range and when it is the
- * page's only timestamp.  Postgres-era installs predate it.  *ahead
- * tells that the next page waits in f->aside.
+ * page's only timestamp.  Postgres-era installs predate it, and so
+ * does every install without the query API (the HogQL listing came
+ * later): the checks cost two requests a window, spent only where the
+ * shift can happen.  *ahead tells that the next page waits in f->aside.
  */
 static int
 check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
@@ -364,7 +366,7 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 	int r;
 
 	*ahead = 0;
-	if (f->postgres || f->items.n == 0 ||
+	if (f->postgres || f->query_missing || f->items.n == 0 ||
 	    event_key(f, &f->items.v[0], &first) == -1 ||
 	    event_key(f, &f->items.v[f->items.n - 1], &last) == -1)
 		return 0;

@@ -3,7 +3,7 @@
  * The pieces: request.c (one request, retried as its failure calls
  * for), events.c (the event-listing API), query.c (the query API),
  * window.c (the time window a query scans), split.c (--split), emit.c
- * (output and progress).
+ * (output and progress), jobs.c (--jobs: windows fetched side by side).
  */
 #ifndef PH_FETCH_H
 #define PH_FETCH_H
@@ -36,6 +36,7 @@ struct fetch_opts {
 	double		 retry_max_wait;
 	double		 timeout;
 	unsigned	 split;		/* print windows instead */
+	unsigned	 jobs;		/* windows fetched at once */
 	int		 quiet;
 	int		 force_progress;
 	/* --count: one line a period (count.c) */
@@ -57,8 +58,11 @@ struct fetch_counts {
 	unsigned long long events, pages, retries, waits, repeats;
 };
 
+struct job;
+
 struct fetcher {
 	struct fetch_opts	 o;
+	struct job		*job;		/* a --jobs worker's, or NULL */
 	CURL			*h;
 	struct curl_slist	*headers;
 	char			 errbuf[CURL_ERROR_SIZE];
@@ -75,6 +79,9 @@ struct fetcher {
 	int			 next_noted;	/* a foreign next was reported */
 	int			 postgres;	/* Postgres-era: integer ids */
 	unsigned		 page;		/* listing limit, may shrink */
+	unsigned		 narrowed;	/* queries that ran out of time */
+	int64_t			 width;		/* a first window, or 0: a day */
+	int			 detached;	/* workers left running */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;
@@ -147,11 +154,17 @@ int	 fetch_count(struct fetcher *);
 int	 fetch_follow(struct fetcher *);
 /* split.c */
 int	 fetch_split(struct fetcher *);
+/* jobs.c: [after, before) with o.jobs workers, written in order. */
+int	 fetch_jobs(struct fetcher *, int64_t after, int64_t before);
+void	 jobs_page_done(struct fetcher *);
+/* ph-fetch.c: the note when the source has no query API. */
+void	 warn_no_query_api(struct fetcher *);
 /* emit.c */
 void	 emit_event(struct fetcher *, const char *p, size_t n, int64_t ts);
 /* The event to stdout, whatever sink is set. */
 void	 emit_write(struct fetcher *, const char *p, size_t n, int64_t ts);
 void	 emit_page_done(struct fetcher *);
+void	 fetch_progress(struct fetcher *);
 void	 fetch_summary(struct fetcher *);
 void	 note(struct fetcher *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

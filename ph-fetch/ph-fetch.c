@@ -32,7 +32,8 @@ static const char usage_text[] =
 "                [--event name] [--api events|query] [--legacy]\n"
 "                [--page-size n] [--max-retries n] [--retry-wait s]\n"
 "                [--retry-max-wait s] [--timeout s] [--split n]\n"
-"                [--progress] [--count [--by day|hour] [--by-event]\n"
+"                [--jobs n] [--progress]\n"
+"                [--count [--by day|hour] [--by-event]\n"
 "                [--tz zone] [--compare host [--compare-key-file file]]]\n"
 "                [--follow [--lag s]]\n";
 
@@ -57,6 +58,7 @@ static const char help_text[] =
 "      --retry-max-wait S  longest wait before a retry (30)\n"
 "      --timeout S         longest one request may take (120)\n"
 "      --split N           print N windows of the range instead\n"
+"      --jobs N            windows fetched at once, written in order (4)\n"
 "      --progress          progress on stderr even when not a terminal\n"
 "      --count             print events and distinct uuids a period instead\n"
 "      --by day|hour       --count's period (day)\n"
@@ -77,7 +79,8 @@ enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
 	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
 	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_COUNT, O_BY,
-	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG
+	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG,
+	O_JOBS
 };
 
 static const struct option longopts[] = {
@@ -94,6 +97,7 @@ static const struct option longopts[] = {
 	{ "event", required_argument, NULL, O_EVENT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "host", required_argument, NULL, O_HOST },
+	{ "jobs", required_argument, NULL, O_JOBS },
 	{ "key-file", required_argument, NULL, O_KEY_FILE },
 	{ "legacy", no_argument, NULL, O_LEGACY },
 	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
@@ -177,6 +181,9 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			break;
 		case O_SPLIT:
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
+			break;
+		case O_JOBS:
+			o->jobs = (unsigned)cli_number("--jobs", optarg, 1, 64);
 			break;
 		case O_PROGRESS: o->force_progress = 1; break;
 		case O_COUNT: o->count = 1; break;
@@ -446,6 +453,7 @@ defaults(struct fetch_opts *o)
 	o->retry_max_wait = 30;
 	o->timeout = 120;
 	o->lag = 300;
+	o->jobs = 4;
 }
 
 /* Options that belong to one mode only, and a zone that exists. */
@@ -492,20 +500,28 @@ check_modes(const struct fetch_opts *o, const struct args *a)
  * So the query API wherever the source has one: an install without it
  * answers its route with 404 (the route was added with HogQL, 2023).
  */
+void
+warn_no_query_api(struct fetcher *f)
+{
+	warnx("%s: no query API (404); reading through the listing API, which "
+	    "strips leading and trailing \" from string property values: "
+	    "those values arrive altered (a Postgres-era install, before "
+	    "2022, keeps them)", f->url.p);
+}
+
 static int
 fetch_range(struct fetcher *f)
 {
 	int r;
 
+	if (f->o.jobs > 1)
+		return fetch_jobs(f, f->o.after, f->o.before);
 	if (f->o.api == API_EVENTS)
 		return fetch_events(f, f->o.after, f->o.before);
 	if ((r = fetch_query(f, f->o.after, f->o.before)) != -1)
 		return r;
 	f->query_missing = 1;
-	warnx("%s: no query API (404); reading through the listing API, which "
-	    "strips leading and trailing \" from string property values: "
-	    "those values arrive altered (a Postgres-era install, before "
-	    "2022, keeps them)", f->url.p);
+	warn_no_query_api(f);
 	return fetch_events(f, f->o.after, f->o.before);
 }
 
@@ -546,6 +562,9 @@ main(int argc, char *argv[])
 	if (f.o.split == 0 && !f.o.count)
 		fetch_summary(&f);
 	fetch_cleanup(&f);
+	/* Workers still in a request when a window failed use both. */
+	if (f.detached)
+		return r;
 	secret_free(f.o.key);
 	free(f.o.base);
 	curl_global_cleanup();

@@ -276,6 +276,7 @@ rows_may_remain(struct fetcher *f, size_t n)
 static void
 narrow(struct fetcher *f, struct window *w, int *narrowable)
 {
+	f->narrowed++;
 	if (window_timed_out(w) == -1) {
 		note(f, "%s: a query of one second of events ran out of time; "
 		    "retrying it as a passing failure", f->url.p);
@@ -325,6 +326,9 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	int done, narrowable = 1, r = 0;
 
 	window_init(&w, f->o.timeout);
+	/* A --jobs window was cut as wide as the windows before allowed. */
+	if (f->width > 0)
+		w.width = f->width;
 	while (c.lo < before && r == 0) {
 		/* The rest of a window keeps its end: its scan stays inside. */
 		if (!c.set || c.lo >= hi)

@@ -4,16 +4,19 @@
  * in Retry-After or in the body's "Expected available in N seconds.";
  * 408, 5xx, resets, timeouts and replies that are not JSON back off and
  * retry up to --max-retries; 401 and 403 stop at once.  A reply that
- * succeeds is left parsed in f->top.
+ * succeeds is left parsed in f->top.  The rate limit is the source's,
+ * not one connection's: a 429's wait holds back every --jobs worker.
  */
 #include <err.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "backoff.h"
+#include "clock.h"
 #include "exitcode.h"
 #include "fetch.h"
 #include "http.h"
@@ -94,6 +97,35 @@ pause_for(double seconds)
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/* Until when (clock_now) the source asked every request to wait. */
+static pthread_mutex_t gate_lock = PTHREAD_MUTEX_INITIALIZER;
+static double gate_until;
+
+static void
+gate_raise(double until)
+{
+	pthread_mutex_lock(&gate_lock);
+	if (until > gate_until)
+		gate_until = until;
+	pthread_mutex_unlock(&gate_lock);
+}
+
+/* Wait out a 429 that this worker or any other received. */
+static void
+gate_wait(void)
+{
+	double until, now;
+
+	for (;;) {
+		pthread_mutex_lock(&gate_lock);
+		until = gate_until;
+		pthread_mutex_unlock(&gate_lock);
+		if ((now = clock_now()) >= until)
+			return;
+		pause_for(until - now);
+	}
 }
 
 /* The N of "Expected available in N seconds." in a 429's body, or 0. */
@@ -198,6 +230,7 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 	CURLcode rc;
 
 	for (;;) {
+		gate_wait();
 		rc = perform(f, url, body, &status, &retry_after);
 		if (rc == CURLE_OK && status == 200 && reply_is_json(f, why,
 		    sizeof(why)))
@@ -216,7 +249,7 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			note(f, "rate limited; waiting %.0f s as the server asks",
 			    wait);
 			f->n.waits++;
-			pause_for(wait);
+			gate_raise(clock_now() + wait);
 			continue;
 		}
 		if ((flags & FETCH_NARROW) && timed_out(f, rc, status))

@@ -28,6 +28,12 @@
  * quick windows in a row lift that ceiling (the history got sparser).
  */
 #define LIFT_AFTER	16
+/*
+ * --jobs: a window read in more pages than this narrows, so that the
+ * pages of a dense range are shared among the workers, not queued
+ * behind one of them.
+ */
+#define MOST_PAGES	4
 
 void
 window_init(struct window *w, double timeout)
@@ -76,4 +82,26 @@ window_took(struct window *w, double seconds, int finished)
 			w->width *= 2;
 	} else
 		w->quick_run = 0;
+}
+
+void
+window_read(struct window *w, double seconds, unsigned long long pages,
+    unsigned long long events, int timed_out)
+{
+	if (timed_out) {
+		(void)window_timed_out(w);
+		return;
+	}
+	if (pages > MOST_PAGES) {
+		if (w->width / 2 >= NARROWEST_US)
+			w->width /= 2;
+		w->quick_run = 0;
+		return;
+	}
+	/* An empty window says nothing of a scan's cost but its width. */
+	if (events == 0 && w->width * 2 <= w->ceiling) {
+		w->width *= 2;
+		return;
+	}
+	window_took(w, seconds, pages <= 1);
 }

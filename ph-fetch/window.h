@@ -29,5 +29,12 @@ int64_t	window_end(const struct window *, int64_t from, int64_t before);
 int	window_timed_out(struct window *);
 /* A page took seconds; finished: it was the last of its window. */
 void	window_took(struct window *, double seconds, int finished);
+/*
+ * --jobs: a whole window was read in pages, seconds a page, holding
+ * events; timed_out: a query of it ran out of time.  Windows fetched
+ * side by side are cut ahead by the width this leaves.
+ */
+void	window_read(struct window *, double seconds, unsigned long long pages,
+	    unsigned long long events, int timed_out);
 
 #endif

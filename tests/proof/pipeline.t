@@ -64,7 +64,8 @@ kills=0
 for i in 1 2 3 4 5; do
 	setsid sh "$T/migrate" 2>>"$T/k.err" &
 	pid=$!
-	sleep "$(python3 -c 'import random; print(random.uniform(0.5, 2.0))')"
+	# ph-fetch --jobs reads a run in a few seconds: kill early enough.
+	sleep "$(python3 -c 'import random; print(random.uniform(0.2, 0.6))')"
 	if kill -0 $pid 2>/dev/null; then
 		kill -9 -$pid
 		kills=$((kills + 1))

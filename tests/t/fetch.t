@@ -16,27 +16,46 @@ SRC=$T/source.ndjson
 $GEN --count 24000 --seed 21 --clusters 4:1500 >"$SRC"
 
 emu_start S --load "$SRC"
-run "$PH_FETCH" --host "$S_URL" $RANGE
-is_status "events API, 24000 events with clusters: exit 0" 0
+# The main checks with one job (the order of the requests) and with
+# several (windows fetched side by side, written in order).
+for J in 1 4; do
+: >"$T/S.log"
+run "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J
+is_status "events API, 24000 events with clusters, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, unchanged" "$SRC" "$T/out"
 is "  every request asks oldest first, with an explicit after" \
     "$(logq "$T/S.log" 'all("orderBy" in r["query"] and "after=" in r["query"] for r in L if r["path"].endswith("/events/"))')" \
     "True"
 is "  clusters larger than a page were read by uuid" \
     "$(logq "$T/S.log" 'sum(1 for r in L if r["path"].endswith("/query/")) > 0')" "True"
-has "  a summary at the end" "$T/err" "ph-fetch: 24000 events in"
+has "  a summary at the end, counting every event" "$T/err" \
+    "ph-fetch: 24000 events in"
 lacks "  the key is never printed" "$T/err" "phx_test"
 
 : >"$T/S.log"
-run "$PH_FETCH" --host "$S_URL" $RANGE --api query --page-size 5000
-is_status "query API, 5000 rows a page: exit 0" 0
+run "$PH_FETCH" --host "$S_URL" $RANGE --api query --page-size 5000 --jobs $J
+is_status "query API, 5000 rows a page, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, same content" "$SRC" "$T/out"
+has "  the summary counts every event" "$T/err" "ph-fetch: 24000 events in"
+done
+# One job widens its windows past 5000 events: a window of several pages.
 is "  keyset pages on (timestamp, uuid), in PostHog's OR form" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = " in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) > 0')" \
+    "$(: >"$T/S.log"; "$PH_FETCH" --host "$S_URL" $RANGE --api query \
+    --page-size 5000 --jobs 1 >/dev/null 2>&1
+    logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = " in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) > 0')" \
     "True"
-run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200
+run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200 --jobs 1
 has "--progress: events, pages, the current time, a rate" "$T/err" \
     "ph-fetch: 200 events, 1 pages, at 2024-01-0"
+# Several jobs: counted as written, a window's pages at a time.
+run "$PH_FETCH" --host "$S_URL" $RANGE --progress --page-size 200 --jobs 4
+is "  --jobs 4: events and pages as written, never more than the summary's" \
+    "$(python3 -c 'import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+p = [tuple(map(int, m.groups())) for m in (re.match(r"ph-fetch: (\d+) events, (\d+) pages, at 2024-01-", l) for l in lines) if m]
+s = re.search(r"ph-fetch: (\d+) events in (\d+) pages", lines[-1]).groups()
+print(len(p) > 0, p == sorted(p), all(e <= int(s[0]) and n <= int(s[1]) for e, n in p), s[0])' "$T/err")" \
+    "True True True 24000"
 run "$PH_FETCH" --host "$S_URL" $RANGE -q
 is "-q: nothing on stderr" "$(cat "$T/err")" ""
 run "$PH_FETCH" --host "$S_URL" $RANGE --event signed_up
@@ -90,6 +109,23 @@ is "  the server did throttle it" \
     "$(test "$(emu_stat S rate_limited)" -gt 0 && echo yes)" "yes"
 emu_stop S
 
+# A 429 holds back every job, not only the one that got it: after each
+# 429 (Retry-After: 1) came back, no request reached the server for the
+# second it named, but those already on the wire (100 ms each, so done
+# within 0.4 s).  Without the shared wait the other jobs go on asking.
+emu_start S --load "$SRC" --p429 0.05 --retry-after 1 --seed 3 --latency 100
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-15 \
+    --api events --page-size 100 --jobs 4
+is_status "429s with Retry-After, --jobs 4: exit 0" 0
+same_events "  every event once, oldest first" "$SRC" "$T/out" \
+    --after 2024-01-01 --before 2024-01-15
+is "  the server did throttle it" \
+    "$(logq "$T/S.log" 'sum(1 for r in L if r["status"] == 429) > 0')" "True"
+is "  every job waited out each 429" \
+    "$(logq "$T/S.log" '[round(r["t"] - a["t"], 2) for a in L if a["status"] == 429 for r in L if a["t"] + 0.4 < r["t"] < a["t"] + 0.95]')" \
+    "[]"
+emu_stop S
+
 emu_start S --load "$SRC" --p500 0.1 --p503 0.1 --preset 0.1 --pbad 0.1 \
     --p429 0.05 --retry-after 1 --pslow 0.05 --slow-ms 100 --seed 5
 run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 30 \
@@ -139,10 +175,49 @@ is_status "--key-file and --project 1: exit 0" 0
 same_events "  all events" "$SRC" "$T/out"
 
 # | head: a closed pipe ends it quietly.
-{ "$PH_FETCH" --host "$S_URL" $RANGE 2>"$T/err"; echo $? >"$T/st"; } |
-    head -1 >/dev/null
-is "| head -1: ends quietly (SIGPIPE)" "$(cat "$T/st") $(cat "$T/err")" \
-    "141 "
+for J in 1 4; do
+	{ "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J 2>"$T/err"
+	    echo $? >"$T/st"; } | head -1 >/dev/null
+	is "| head -1, --jobs $J: ends quietly (SIGPIPE)" \
+	    "$(cat "$T/st") $(cat "$T/err")" "141 "
+done
+
+# A reader that is behind holds the workers back: while it sleeps, no
+# more than 2 x --jobs windows are asked for (a window is more than a
+# pipe holds), and then all the rest arrives.
+: >"$T/S.log"
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 2 2>"$T/err" | {
+	sleep 2
+	logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/") and not r["query"].endswith("limit=1")))' >"$T/asked"
+	cat >"$T/out"
+}
+is "a reader behind: at most 4 windows asked for, --jobs 2" \
+    "$(test "$(cat "$T/asked")" -le 4 && echo yes)" "yes"
+same_events "  then every event, once, in order" "$SRC" "$T/out"
+is "  the range took more windows than that" \
+    "$(logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/") and not r["query"].endswith("limit=1"))) > 4')" \
+    "True"
+
+# Windows read ahead wait in files of TMPDIR that have no name: none is
+# ever seen there, even after kill -9 (and a TMPDIR that is not there is
+# said plainly).
+mkdir "$T/tmp"
+{ TMPDIR=$T/tmp "$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null &
+    echo $! >"$T/pid"; wait; } | {
+	sleep 1
+	ls -l "/proc/$(cat "$T/pid")/fd" >"$T/fds" 2>&1
+	ls -A "$T/tmp" >"$T/during"
+	kill -9 "$(cat "$T/pid")"
+	cat >/dev/null
+}
+is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
+    "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
+is "  no name there while it runs, nor after kill -9" \
+    "$(cat "$T/during")$(ls -A "$T/tmp")" ""
+TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 2
+is_status "  a TMPDIR that is not there: exit 3" 3
+has "  says so" "$T/err" \
+    "$T/not-there: cannot make a temporary file for the windows read ahead"
 
 # --- resume and split ---------------------------------------------------------
 

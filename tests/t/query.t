@@ -42,8 +42,11 @@ spans() {
 
 for p in 2026 2024; do
 	emu_start S --profile $p --load "$SRC"
+	run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 1
+	is_status "profile $p, no --api, --jobs 1: exit 0" 0
+	same_events "  every event once, unchanged" "$SRC" "$T/out"
 	run "$PH_FETCH" --host "$S_URL" $RANGE
-	is_status "profile $p, no --api: exit 0" 0
+	is_status "profile $p, no --api, --jobs 4 (the default): exit 0" 0
 	same_events "  every event once, unchanged" "$SRC" "$T/out"
 	is "  read through the query API only" \
 	    "$(logq "$T/S.log" 'sorted(set(r["path"] for r in L))')" \
@@ -104,6 +107,11 @@ emu_stop S
 
 emu_start S --profile 2024 --load "$BUSY"
 run "$PH_FETCH" --host "$S_URL" $RANGE
+is_status "row 6, --jobs 4: exit 0" 0
+same_events "  nothing lost, nothing twice" "$BUSY" "$T/out"
+# One job: the log then holds each window's pages one after the other.
+: >"$T/S.log"
+run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 1
 is_status "row 6: profile 2024 (10,000-row cap, hasMore null), a day of 25,400: exit 0" 0
 same_events "  nothing lost, nothing twice" "$BUSY" "$T/out"
 is "  pages were cut at 10,000 rows, asked for 50,000" \
@@ -119,6 +127,10 @@ emu_stop S
 # --- row 4: every query scans one bounded window -------------------------------
 
 emu_start S --profile 2026 --load "$BUSY" --scan-limit 5000
+run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 1
+is_status "row 4, --jobs 1: exit 0" 0
+same_events "  every event once, oldest first" "$BUSY" "$T/out"
+: >"$T/S.log"
 run "$PH_FETCH" --host "$S_URL" $RANGE
 is_status "row 4: a scan limit of 5000 events, 37,000 in the range: exit 0" 0
 same_events "  every event once, oldest first" "$BUSY" "$T/out"
@@ -145,7 +157,7 @@ emu_stop S
 
 emu_start S --profile 2026 --load "$SRC" --latency 600
 run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-03 \
-    --timeout 2
+    --timeout 2 --jobs 1
 is_status "slow pages (600 ms, --timeout 2): exit 0" 0
 same_events "  every event once" "$SRC" "$T/out" --after 2024-01-01 \
     --before 2024-01-03

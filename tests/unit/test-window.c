@@ -47,5 +47,25 @@ main(void)
 	window_init(&w, 2);
 	window_took(&w, 0.6, 1);
 	ok(w.width == D / 2, "with --timeout 2, a page of 0.6 s is slow");
+
+	/* --jobs: how whole windows read widen or narrow the next cut. */
+	window_init(&w, 120);
+	window_read(&w, 1.0, 1, 0, 0);
+	ok(w.width == 2 * D, "--jobs: an empty window, however slow: twice "
+	    "as wide");
+	window_read(&w, 1.0, 2, 3000, 0);
+	ok(w.width == 2 * D, "  a window of 2 pages of 1 s: the same");
+	window_read(&w, 0.1, 1, 500, 0);
+	ok(w.width == 4 * D, "  a window of one quick page: twice as wide");
+	window_read(&w, 0.1, 5, 5000, 0);
+	ok(w.width == 2 * D, "  a window of over 4 pages: half as wide, so "
+	    "that jobs share them");
+	window_read(&w, 0.1, 1, 10, 1);
+	ok(w.width == D / 2, "  a window whose query ran out of time: a "
+	    "quarter");
+	window_read(&w, 0.1, 1, 0, 0);
+	window_read(&w, 0.1, 1, 0, 0);
+	ok(w.width == D, "  widened again to half the width that failed, "
+	    "no further");
 	return done_testing();
 }
