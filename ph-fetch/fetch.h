@@ -36,6 +36,7 @@ struct fetch_opts {
 	unsigned	 split;		/* print windows instead */
 	int		 quiet;
 	int		 force_progress;
+	int		 persons;	/* --persons */
 };
 
 struct fetch_counts {
@@ -57,6 +58,7 @@ struct fetcher {
 	int			 query_missing;	/* the server has no query API */
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	int			 next_noted;	/* a foreign next was reported */
+	int			 array_ok;	/* a reply may be a JSON list */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;
@@ -97,6 +99,8 @@ int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 /* The width of query_hours' buckets for a range, in microseconds. */
 #define BUCKET_US(after, before) ((before) - (after) > \
 	    400LL * 86400 * 1000000 ? 86400LL * 1000000 : 3600LL * 1000000)
+/* persons.c */
+int	 fetch_persons(struct fetcher *);
 /* split.c */
 int	 fetch_split(struct fetcher *);
 /* emit.c */

@@ -29,7 +29,7 @@ static const char usage_text[] =
 "                [--event name] [--api events|query] [--legacy]\n"
 "                [--page-size n] [--max-retries n] [--retry-wait s]\n"
 "                [--retry-max-wait s] [--timeout s] [--split n]\n"
-"                [--progress]\n";
+"                [--progress] [--persons]\n";
 
 static const char help_text[] =
 "Read the events of [--after, --before) out of a PostHog instance, oldest\n"
@@ -52,6 +52,8 @@ static const char help_text[] =
 "      --timeout S         longest one request may take (120)\n"
 "      --split N           print N windows of the range instead\n"
 "      --progress          progress on stderr even when not a terminal\n"
+"      --persons           the persons and groups pass: write the events\n"
+"                          that give a destination the same ones\n"
 "  -q, --quiet             no progress, notes or summary\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
@@ -62,7 +64,7 @@ static const char help_text[] =
 enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
 	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
-	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS
+	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_PERSONS
 };
 
 static const struct option longopts[] = {
@@ -76,6 +78,7 @@ static const struct option longopts[] = {
 	{ "legacy", no_argument, NULL, O_LEGACY },
 	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
+	{ "persons", no_argument, NULL, O_PERSONS },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "project", required_argument, NULL, O_PROJECT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -156,6 +159,7 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
 		case O_PROGRESS: o->force_progress = 1; break;
+		case O_PERSONS: o->persons = 1; break;
 		default: cli_usage_error();
 		}
 	if (optind != argc) {
@@ -386,6 +390,26 @@ settle_source(struct fetcher *f, const struct args *a)
 		    f->o.project);
 }
 
+/*
+ * The persons pass reads the source's persons as they are now: it has no
+ * window, and a rerun replaces --resume (its events are the same).
+ */
+static void
+check_persons(const struct args *a, const struct fetch_opts *o)
+{
+	const char *bad = a->after != NULL ? "--after" : a->before != NULL ?
+	    "--before" : a->resume != NULL ? "--resume" : o->event != NULL ?
+	    "--event" : o->split > 0 ? "--split" : o->api == API_QUERY ?
+	    "--api query" : o->legacy ? "--legacy" : NULL;
+
+	if (bad != NULL) {
+		warnx("--persons reads persons and groups as they are now: "
+		    "%s does not apply (run the same command again to resume)",
+		    bad);
+		cli_usage_error();
+	}
+}
+
 static void
 defaults(struct fetch_opts *o)
 {
@@ -415,19 +439,24 @@ main(int argc, char *argv[])
 	parse_options(argc, argv, &f.o, &a);
 	progress_init(&f.prog, f.o.force_progress, f.o.quiet);
 	settle_source(&f, &a);
-	settle_range(&f, &a);
+	if (f.o.persons)
+		check_persons(&a, &f.o);
+	else
+		settle_range(&f, &a);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	ow_init(&f.out, 1, "stdout");
 	fetch_setup(&f);
 	f.started = clock_now();
-	if (f.o.split > 0)
+	if (f.o.persons)
+		r = fetch_persons(&f);
+	else if (f.o.split > 0)
 		r = fetch_split(&f);
 	else if (f.o.after < f.o.before)
 		r = f.o.api == API_QUERY ? fetch_query(&f, f.o.after,
 		    f.o.before) : fetch_events(&f, f.o.after, f.o.before);
 	ow_close(&f.out);
-	if (f.o.split == 0)
+	if (f.o.split == 0 && !f.o.persons)
 		fetch_summary(&f);
 	fetch_cleanup(&f);
 	secret_free(f.o.key);

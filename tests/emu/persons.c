@@ -92,6 +92,23 @@ state_init(void)
 	ps.groups = json_object_new_object();
 	ps.warnings = json_object_new_array();
 	ps.warn_counts = json_object_new_object();
+	ps.defs = json_object_new_object();
+}
+
+/*
+ * Ingestion records a person property definition for every key an event
+ * sets ($set, $set_once), and never removes one (property-defs, 2024-26).
+ */
+void
+define_keys(json_object *o)
+{
+	if (!jo_is_obj(o))
+		return;
+	json_object_object_foreach(o, k, v) {
+		(void)v;
+		if (!jo_has(ps.defs, k))
+			json_object_object_add(ps.defs, k, NULL);
+	}
 }
 
 /* --- small helpers ---------------------------------------------------- */
@@ -969,6 +986,8 @@ ingest_one(struct ev *e)
 	}
 	initial_and_utm(e);
 	process_person(e);
+	define_keys(jo_get(e->props, "$set"));
+	define_keys(jo_get(e->props, "$set_once"));
 	process_groups(e);
 }
 
