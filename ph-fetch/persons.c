@@ -56,15 +56,20 @@
 #define NO_PERSON_ID	"ph-groups"
 #define EPOCH		"1970-01-01T00:00:00Z"
 
+struct names {
+	json_object	*set;		/* name -> NULL */
+	const char	**v;		/* its names, sorted */
+	size_t		 n;
+};
+
 struct pass {
 	struct fetcher	*f;
-	json_object	*defs;		/* name -> NULL: person properties */
-	const char	**names;	/* defs' names, sorted */
-	size_t		 nnames;
+	struct names	 defs;		/* person property definitions */
+	struct names	 gdefs;		/* the current group type's */
 	char		*gdid;		/* the groups' distinct_id */
 	char		*gts;		/* and their registrations' timestamp */
 	unsigned long long persons, ids, groups, types, events;
-	unsigned long long oversize, gaps;
+	unsigned long long oversize, gaps, group_keep;
 	struct json_tokener *tok;
 };
 
@@ -148,29 +153,28 @@ by_name(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-/*
- * Every person property the project defined: what a replayed $set may
- * have left at the destination that the source no longer has.
- */
-static int
-read_definitions(struct pass *p)
+static void
+names_free(struct names *nm)
 {
-	struct fetcher *f = p->f;
+	json_object_put(nm->set);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+/* Every page from f->url on, into nm: 0, or an exit status. */
+static int
+read_names(struct pass *p, struct names *nm)
+{
 	json_object *page, *res, *name;
 	size_t i, n;
 	int r;
 
-	p->defs = json_object_new_object();
-	json_object_object_add(p->defs, "$creator_event_uuid", NULL);
-	url_start(f, "");
-	buf_printf(&f->url, "/api/projects/%s/property_definitions/",
-	    f->o.project);
-	url_param(f, "type", "person");
-	url_param(f, "limit", "1000");
+	if (nm->set == NULL)
+		nm->set = json_object_new_object();
 	for (;;) {
-		if ((r = get_json(p, f->url.p, &page)) != 0)
+		if ((r = get_json(p, p->f->url.p, &page)) != 0)
 			return r;
-		if ((res = results_of(page, f->url.p)) == NULL) {
+		if ((res = results_of(page, p->f->url.p)) == NULL) {
 			json_object_put(page);
 			return PH_EXIT_FATAL;
 		}
@@ -178,7 +182,7 @@ read_definitions(struct pass *p)
 		for (i = 0; i < n; i++) {
 			name = member(json_object_array_get_idx(res, i), "name");
 			if (json_object_is_type(name, json_type_string))
-				json_object_object_add(p->defs,
+				json_object_object_add(nm->set,
 				    json_object_get_string(name), NULL);
 		}
 		r = n == 0 ? 1 : next_page(p, page);
@@ -188,14 +192,51 @@ read_definitions(struct pass *p)
 		if (r != 0)
 			return r;
 	}
-	p->names = xreallocarray(NULL, (size_t)json_object_object_length(
-	    p->defs) + 1, sizeof(*p->names));
-	json_object_object_foreach(p->defs, k, v) {
+	nm->v = xreallocarray(NULL, (size_t)json_object_object_length(
+	    nm->set) + 1, sizeof(*nm->v));
+	json_object_object_foreach(nm->set, k, v) {
 		(void)v;
-		p->names[p->nnames++] = k;
+		nm->v[nm->n++] = k;
 	}
-	qsort(p->names, p->nnames, sizeof(*p->names), by_name);
+	qsort(nm->v, nm->n, sizeof(*nm->v), by_name);
 	return 0;
+}
+
+static void
+definitions_url(struct pass *p, const char *type, const char *index)
+{
+	url_start(p->f, "");
+	buf_printf(&p->f->url, "/api/projects/%s/property_definitions/",
+	    p->f->o.project);
+	url_param(p->f, "type", type);
+	if (index != NULL)
+		url_param(p->f, "group_type_index", index);
+	url_param(p->f, "limit", "1000");
+}
+
+/*
+ * Every person property the project defined: what a replayed $set may
+ * have left at the destination that the source no longer has.
+ */
+static int
+read_definitions(struct pass *p)
+{
+	p->defs.set = json_object_new_object();
+	json_object_object_add(p->defs.set, "$creator_event_uuid", NULL);
+	definitions_url(p, "person", NULL);
+	return read_names(p, &p->defs);
+}
+
+/* Names of nm that o lacks. */
+static unsigned long long
+lacking(const struct names *nm, json_object *o)
+{
+	unsigned long long n = 0;
+	size_t i;
+
+	for (i = 0; i < nm->n; i++)
+		n += o == NULL || !json_object_object_get_ex(o, nm->v[i], NULL);
+	return n;
 }
 
 /* --- writing ---------------------------------------------------------- */
@@ -318,16 +359,16 @@ unset_list(struct pass *p, json_object *props, size_t *from, size_t room)
 	json_object *l = json_object_new_array();
 	size_t size = 2;
 
-	for (; *from < p->nnames; (*from)++) {
+	for (; *from < p->defs.n; (*from)++) {
 		if (props != NULL && json_object_object_get_ex(props,
-		    p->names[*from], NULL))
+		    p->defs.v[*from], NULL))
 			continue;
-		if (size + strlen(p->names[*from]) + 4 > room &&
+		if (size + strlen(p->defs.v[*from]) + 4 > room &&
 		    json_object_array_length(l) > 0)
 			break;
-		size += strlen(p->names[*from]) + 4;
+		size += strlen(p->defs.v[*from]) + 4;
 		json_object_array_add(l,
-		    json_object_new_string(p->names[*from]));
+		    json_object_new_string(p->defs.v[*from]));
 	}
 	return l;
 }
@@ -354,7 +395,7 @@ write_properties(struct pass *p, const char *did, const char *ts,
 		}
 		write_event(p, "$set", did, ts, o);
 	} while (!chunker_done(&c));
-	while (from < p->nnames) {
+	while (from < p->defs.n) {
 		unset = unset_list(p, props, &from, EVENT_BUDGET);
 		if (json_object_array_length(unset) == 0) {
 			json_object_put(unset);
@@ -491,8 +532,10 @@ write_group(struct pass *p, json_object *g)
 	if (!json_object_is_type(key, json_type_string))
 		return -1;
 	props = member(g, "group_properties");
-	chunker_init(&c, json_object_is_type(props, json_type_object) ?
-	    props : NULL);
+	if (!json_object_is_type(props, json_type_object))
+		props = NULL;
+	p->group_keep += lacking(&p->gdefs, props);
+	chunker_init(&c, props);
 	do {
 		o = json_object_new_object();
 		json_object_object_add(o, "$group_type",
@@ -584,6 +627,10 @@ read_groups(struct pass *p)
 		current_type = json_object_get_string(member(t, "group_type"));
 		snprintf(idx, sizeof(idx), "%d", json_object_get_int(member(t,
 		    "group_type_index")));
+		names_free(&p->gdefs);
+		definitions_url(p, "group", idx);
+		if ((r = read_names(p, &p->gdefs)) != 0)
+			break;
 		url_start(f, "");
 		buf_printf(&f->url, "/api/projects/%s/groups/", f->o.project);
 		url_param(f, "group_type_index", idx);
@@ -610,8 +657,10 @@ persons_summary(struct pass *p)
 	    p->events, f->n.pages, f->n.retries, f->n.waits, t,
 	    t > 0 ? (double)p->persons / t : 0.0);
 	warnx("out of capture's reach: %llu group type index gaps, %llu "
-	    "values over capture's size; never: is_identified, removing a "
-	    "group property (see ph-fetch(1))", p->gaps, p->oversize);
+	    "values over capture's size, %llu group properties defined for "
+	    "the type and absent from the group (capture cannot remove "
+	    "one), is_identified (see ph-fetch(1))", p->gaps, p->oversize,
+	    p->group_keep);
 }
 
 int
@@ -628,8 +677,8 @@ fetch_persons(struct fetcher *f)
 	ow_flush(&f->out);
 	persons_summary(&p);
 	json_tokener_free(p.tok);
-	json_object_put(p.defs);
-	free(p.names);
+	names_free(&p.defs);
+	names_free(&p.gdefs);
 	free(p.gdid);
 	free(p.gts);
 	return r;

@@ -130,13 +130,14 @@ load_group(json_object *r)
 	free(key);
 	copy_members(jo_get(g, "group_properties"),
 	    jo_get(r, "group_properties"));
+	define_group_keys(idx, jo_get(r, "group_properties"));
 	return NULL;
 }
 
 static const char *
 load_record(json_object *r)
 {
-	json_object *t = jo_get(r, "group_type");
+	json_object *t = jo_get(r, "group_type"), *d;
 
 	if (!jo_is_obj(r))
 		return "not a JSON object";
@@ -146,8 +147,16 @@ load_record(json_object *r)
 		return load_group(r);
 	if (json_object_is_type(jo_get(r, "property_definition"),
 	    json_type_string)) {
-		json_object_object_add(ps.defs, json_object_get_string(
-		    jo_get(r, "property_definition")), NULL);
+		d = json_object_new_object();
+		json_object_object_add(d, json_object_get_string(jo_get(r,
+		    "property_definition")), NULL);
+		if (json_object_is_type(jo_get(r, "group_type_index"),
+		    json_type_int))
+			define_group_keys(json_object_get_int(jo_get(r,
+			    "group_type_index")), d);
+		else
+			define_keys(d);
+		json_object_put(d);
 		return NULL;
 	}
 	if (json_object_is_type(t, json_type_string) &&
@@ -889,12 +898,13 @@ by_name(const void *a, const void *b)
 }
 
 /*
- * property_definitions/?type=person (posthog/api/property_definition.py,
- * 2024-26): ordered by name, NotCountingLimitOffsetPaginator (limit
- * default 100, offset; count, next while offset + limit < count).  Only
- * person definitions are modelled: every key an event set ($set,
- * $set_once) or a loaded person or {"property_definition"} record holds,
- * kept when the property is gone from every person.
+ * property_definitions/?type=person, or ?type=group&group_type_index=N
+ * (posthog/api/property_definition.py, 2024-26): ordered by name,
+ * NotCountingLimitOffsetPaginator (limit default 100, offset; count, next
+ * while offset + limit < count).  A definition is every key an event set
+ * ($set, $set_once; a type's $group_set) or a loaded person, group or
+ * {"property_definition"} record holds, kept when the property is gone.
+ * Event definitions are not modelled: ?type=event lists none.
  */
 static enum MHD_Result
 property_definitions(struct MHD_Connection *c, const char *path)
@@ -903,13 +913,20 @@ property_definitions(struct MHD_Connection *c, const char *path)
 	long long offset = int_arg(c, "offset", 0);
 	json_object *out = json_object_new_object(), *res, *o;
 	const char *type = arg(c, "type");
+	long long gi = int_arg(c, "group_type_index", -1);
+	json_object *defs = NULL;
 	const char **names;
 	size_t n = 0, i;
 
-	names = xreallocarray(NULL, (size_t)json_object_object_length(ps.defs)
-	    + 1, sizeof(*names));
-	if (type == NULL || strcmp(type, "person") == 0) {
-		json_object_object_foreach(ps.defs, k, v) {
+	if (type != NULL && strcmp(type, "person") == 0)
+		defs = ps.defs;
+	else if (type != NULL && strcmp(type, "group") == 0 && gi >= 0 &&
+	    gi < MAX_GROUP_TYPES)
+		defs = ps.gdefs[gi];
+	names = xreallocarray(NULL, (size_t)(defs != NULL ?
+	    json_object_object_length(defs) : 0) + 1, sizeof(*names));
+	if (defs != NULL) {
+		json_object_object_foreach(defs, k, v) {
 			(void)v;
 			names[n++] = k;
 		}

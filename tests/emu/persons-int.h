@@ -38,6 +38,7 @@ struct pstate {
 	json_object	*warnings;	/* PostHog's ingestion warnings */
 	json_object	*warn_counts;	/* type -> count */
 	json_object	*defs;		/* person property names ever set */
+	json_object	*gdefs[MAX_GROUP_TYPES];	/* group ones, by type */
 	unsigned long	 events, dropped, personless;
 };
 
@@ -67,6 +68,8 @@ const char	*group_type_name(int i);
 int		 group_type_set(const char *name, int i);
 /* Record the keys of o (an object) as person property definitions. */
 void		 define_keys(json_object *o);
+/* The same for the group properties of type index i. */
+void		 define_group_keys(int i, json_object *o);
 /* The group of type index i and key, created empty if need be. */
 json_object	*group_get(int i, const char *key, int64_t created);
 

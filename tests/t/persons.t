@@ -263,4 +263,76 @@ is "  the 10,000 distinct_ids are one destination person" \
 emu_stop D
 emu_stop S
 
+# --- groups of two types; what capture cannot do to them -----------------------------
+
+cat >"$T/groups.ndjson" <<'EOF'
+{"distinct_ids":["g-user"],"properties":{},"created_at":"2024-01-01T00:00:00Z"}
+{"group_type":"company","group_type_index":0}
+{"group_type":"team","group_type_index":2}
+{"group_type_index":0,"group_key":"acme","group_properties":{"name":"Acme"},"created_at":"2024-01-05T00:00:00Z"}
+{"group_type_index":0,"group_key":"initech","group_properties":{"name":"Initech","seats":3},"created_at":"2024-01-06T00:00:00Z"}
+{"group_type_index":2,"group_key":"t1","group_properties":{"lead":"x"},"created_at":"2024-01-07T00:00:00Z"}
+{"property_definition":"legacy_id","group_type_index":0}
+EOF
+emu_start S --load-persons "$T/groups.ndjson"
+emu_start D --persons
+send "$D_URL" '{"event":"$groupidentify","distinct_id":"g-user","properties":{"$group_type":"company","$group_key":"acme","$group_set":{"legacy_id":7}}}'
+pass "$S_URL" "$D_URL"
+is_status "groups of two types, the second at index 2: exit 0" 0
+diff_ "$S_URL" "$D_URL"
+is_file "  every group arrives; the index gap and the removed property cannot" \
+    "$T/out" 'group company "acme": property legacy_id extra (destination: 7)
+group type team: index 2 at the source, 1 at the destination
+persons: 1 of 1 equal, groups: 2 of 3 equal'
+has "  ph-fetch says which type gets another index" "$T/fetch.err" \
+    "group type team: index 2 at the source; the destination gives it 1"
+has "  and counts both in its summary" "$T/fetch.err" \
+    "1 group type index gaps, 0 values over capture's size, 3 group properties defined for the type and absent from the group"
+is "  the groups' events carry the last person's distinct_id, in one lane" \
+    "$(grep -c '"event":"$groupidentify","distinct_id":"g-user"' "$T/pass.ndjson")" 5
+emu_stop D
+emu_stop S
+
+# --- kill -9 in the middle, then the same command -----------------------------------
+
+python3 - >"$T/crowd.ndjson" <<'EOF'
+import json
+for i in range(3000):
+    print(json.dumps({"distinct_ids": ["c%04d" % i, "anon-c%04d" % i],
+                      "properties": {"i": i, "email": "c%d@x" % i},
+                      "is_identified": True,
+                      "created_at": "2024-01-01T%02d:%02d:00Z" % (i // 60 % 24, i % 60)}))
+EOF
+emu_start S --load-persons "$T/crowd.ndjson"
+emu_start D --persons --latency 20
+( "$PH_FETCH" --host "$S_URL" --persons -q | "$PH_CLEAN" |
+    "$PH_SEND" --host "$D_URL" --batch-size 100 -q ) &
+pipe=$!
+n=0
+while [ "$($Q "$D_URL" 'len(P)')" -lt 100 ] && [ $n -lt 500 ]; do
+	sleep 0.05
+	n=$((n + 1))
+done
+pkill -9 -P $pipe 2>/dev/null
+kill -9 $pipe 2>/dev/null
+wait $pipe 2>/dev/null
+got=$($Q "$D_URL" 'len(P)')
+check "kill -9 in the middle: the destination has part of the persons ($got)" \
+    test "$got" -gt 0 -a "$got" -lt 3000
+pass "$S_URL" "$D_URL"
+is_status "  the same command again: exit 0" 0
+diff_ "$S_URL" "$D_URL"
+is_status "  and every person is equal" 0
+is "  all of them" "$(tail -n 1 "$T/out")" \
+    "persons: 3000 of 3000 equal, groups: 0 of 0 equal"
+emu_stop D
+emu_stop S
+
+# --- usage -------------------------------------------------------------------------
+
+run "$PH_FETCH" --host http://127.0.0.1:1 --persons --after 2024-01-01
+is_status "--persons with a window: exit 2" 2
+has "  the pass reads persons as they are now" "$T/err" \
+    "--persons reads persons and groups as they are now: --after does not apply"
+
 done_testing
