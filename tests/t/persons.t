@@ -306,7 +306,7 @@ EOF
 emu_start S --load-persons "$T/crowd.ndjson"
 emu_start D --persons --latency 20
 ( "$PH_FETCH" --host "$S_URL" --persons -q | "$PH_CLEAN" |
-    "$PH_SEND" --host "$D_URL" --batch-size 100 -q ) &
+    "$PH_SEND" --host "$D_URL" --batch-size 100 -q ) 2>/dev/null &
 pipe=$!
 n=0
 while [ "$($Q "$D_URL" 'len(P)')" -lt 100 ] && [ $n -lt 500 ]; do
