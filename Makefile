@@ -49,8 +49,10 @@ UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 UNIT_EXTRA_test-ledger = $(O)/ph-send/ledger.o $(O)/ph-fetch/idset.o
 UNIT_EXTRA_test-check = $(O)/ph-send/check.o
 UNIT_EXTRA_test-batch = $(O)/ph-send/batch.o
+UNIT_EXTRA_test-reply = $(O)/ph-send/reply.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
-	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-batch)
+	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-batch) \
+	$(UNIT_EXTRA_test-reply)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7

@@ -54,7 +54,9 @@ batch_add(struct batch *b, const char *ev, size_t len,
 		b->cap = b->cap ? b->cap * 2 : 64;
 		b->end = xreallocarray(b->end, b->cap, sizeof(*b->end));
 		b->line = xreallocarray(b->line, b->cap, sizeof(*b->line));
+		b->sent = xreallocarray(b->sent, b->cap, sizeof(*b->sent));
 	}
+	b->sent[b->n] = 0;
 	if (b->n > 0)
 		buf_addc(&b->data, ',');
 	buf_add(&b->data, ev, len);
@@ -71,6 +73,23 @@ batch_event(const struct batch *b, size_t i, size_t *len)
 	return b->data.p + start;
 }
 
+void
+batch_mark_sent(struct batch *b)
+{
+	if (b->n > 0)
+		memset(b->sent, 1, b->n);
+}
+
+size_t
+batch_sent_before(const struct batch *b)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < b->n; i++)
+		n += b->sent[i];
+	return n;
+}
+
 struct batch *
 batch_slice(const struct batch *b, size_t from, size_t to)
 {
@@ -81,6 +100,7 @@ batch_slice(const struct batch *b, size_t from, size_t to)
 	for (i = from; i < to; i++) {
 		ev = batch_event(b, i, &len);
 		batch_add(s, ev, len, b->line[i]);
+		s->sent[s->n - 1] = b->sent[i];
 	}
 	return s;
 }
@@ -118,5 +138,6 @@ batch_free(struct batch *b)
 	buf_free(&b->body);
 	free(b->end);
 	free(b->line);
+	free(b->sent);
 	free(b);
 }

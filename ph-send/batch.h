@@ -27,6 +27,7 @@ struct batch {
 	struct buf	 data;		/* the events, joined by commas */
 	size_t		*end;		/* where each event ends in data */
 	unsigned long long *line;	/* each event's input line */
+	unsigned char	*sent;		/* each event: sent in a failed try */
 	size_t		 n;
 	size_t		 cap;
 	double		 opened;	/* when its first event came */
@@ -37,6 +38,7 @@ struct batch {
 	int		 built;		/* body: 1 built, 0 not, -1 failed */
 	int		 building;	/* handed to a compressor thread */
 	unsigned	 attempts;	/* failed attempts so far */
+	char		 why[256];	/* a held refusal's reason */
 	struct batch	*next;		/* in its lane */
 	struct batch	*job_next;	/* in the compressor's queue */
 };
@@ -52,6 +54,13 @@ void		 batch_add(struct batch *, const char *ev, size_t len,
 		    unsigned long long line);
 /* Event i's text. */
 const char	*batch_event(const struct batch *, size_t i, size_t *len);
+/*
+ * The batch went out and failed in a way that may have stored part of
+ * it (capture stores events one by one): its events count as sent once.
+ */
+void		 batch_mark_sent(struct batch *);
+/* How many of its events went out before, in a failed try. */
+size_t		 batch_sent_before(const struct batch *);
 /* A new batch holding events [from, to). */
 struct batch	*batch_slice(const struct batch *, size_t from, size_t to);
 /*

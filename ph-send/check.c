@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "capsize.h"
 #include "check.h"
 #include "diag.h"
 #include "hash.h"
@@ -48,9 +49,6 @@ check_event(struct checker *c, const char *line, size_t len,
 	struct jerr e;
 	char key[64];
 
-	if (len > c->max_event)
-		return refusal(why, size, "event of %zu bytes, over the "
-		    "%zu-byte limit of capture", len, c->max_event);
 	if (js_parse_object(line, len, &c->top, "properties", &c->props,
 	    &e) == -1) {
 		js_strerror(&e, line, why, size);
@@ -70,6 +68,13 @@ check_event(struct checker *c, const char *line, size_t len,
 		return refusal(why, size, "no distinct_id");
 	if (check_uuid(c, js_get(&c->top, "uuid"), why, size) == -1)
 		return -1;
+	/* Capture's own rule: the Kafka message it makes of the event. */
+	info->message = capture_message_size(&c->top, &c->props,
+	    c->token_len);
+	if (info->message > c->max_event)
+		return refusal(why, size, "event of %zu bytes: capture makes "
+		    "a %zu-byte Kafka message of it, over the %zu-byte limit",
+		    len, info->message, c->max_event);
 	/* As capture sees it: "42" and 42, "a" and "\u0061" are one. */
 	c->tmp.len = 0;
 	if (did->type == JT_STRING)

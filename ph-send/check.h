@@ -17,10 +17,12 @@ struct event_info {
 	uint64_t	 person;	/* hash of the distinct_id, for lanes */
 	char		 uuid[64];	/* decoded, possibly cut; "" if none */
 	char		 ts[64];	/* decoded timestamp; "" if none */
+	size_t		 message;	/* bytes of capture's Kafka message */
 };
 
 struct checker {
-	size_t		 max_event;	/* bytes */
+	size_t		 max_event;	/* bytes of capture's Kafka message */
+	size_t		 token_len;	/* the API key's, as capture copies it */
 	struct jmembers	 top;
 	struct jmembers	 props;
 	struct buf	 tmp;

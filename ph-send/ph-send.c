@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "capsize.h"
 #include "cli.h"
 #include "exitcode.h"
 #include "http.h"
@@ -45,12 +46,14 @@ static const char help_text[] =
 "      --batch-size N       events per request (1000)\n"
 "      --batch-bytes SIZE   bytes per request before gzip (5M)\n"
 "      --parallel N         requests in flight (4)\n"
-"      --rate N             at most N events a second\n"
+"      --rate N             at most N events a second (PostHog Cloud:\n"
+"                           166; other hosts and 0: no limit)\n"
 "      --max-retries N      retries of one batch before giving up (10)\n"
 "      --retry-wait S       first wait before a retry, seconds (1)\n"
 "      --retry-max-wait S   longest wait before a retry (30)\n"
 "      --timeout S          longest one request may take (60)\n"
-"      --max-event SIZE     refuse larger events locally (900K)\n"
+"      --max-event SIZE     refuse events whose Kafka message in capture\n"
+"                           is larger (1000000)\n"
 "      --no-gzip            send uncompressed bodies\n"
 "      --no-historical      leave historical_migration out\n"
 "  -n, --dry-run            do everything but send\n"
@@ -106,7 +109,8 @@ defaults(struct send_opts *o)
 	o->retry_max_wait = 30;
 	o->timeout = 60;
 	o->flush_after = 1;
-	o->max_event = 900 * 1024;
+	o->max_event = CAPTURE_KAFKA_MAX;
+	o->rate = -1;		/* by the host: see set_rate */
 }
 
 /* Options into *o; returns the host given, or NULL. */
@@ -139,7 +143,7 @@ parse_options(int argc, char *argv[], struct send_opts *o,
 			o->parallel = (int)cli_number("--parallel", optarg, 1, 64);
 			break;
 		case O_RATE:
-			o->rate = (double)cli_number("--rate", optarg, 1, 10000000);
+			o->rate = (double)cli_number("--rate", optarg, 0, 10000000);
 			break;
 		case O_MAX_RETRIES:
 			o->max_retries = (unsigned)cli_number("--max-retries", optarg,

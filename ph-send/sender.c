@@ -13,12 +13,20 @@
 #include "exitcode.h"
 #include "http.h"
 #include "jscan.h"
+#include "reply.h"
 #include "sender.h"
 #include "signals.h"
 #include "xalloc.h"
 
 /* Ready batches a lane may hold beside the one on the wire. */
 #define LANE_QUEUE_MAX	2
+
+/* Batches a lane may be ahead of the gap-free prefix, as ph-send(1) says. */
+#define WINDOW_BATCHES	4
+
+/* Refusals of single events in a row, none delivered between, to stop. */
+#define REFUSAL_STREAK	((int)(sizeof(((struct sender *)0)->held) / \
+			    sizeof(((struct sender *)0)->held[0])))
 
 static void
 set_status(struct sender *s, int status)
@@ -60,6 +68,23 @@ abort_transfers(struct sender *s)
 			curl_multi_remove_handle(s->multi, s->lanes[i].h);
 			s->lanes[i].busy = 0;
 		}
+}
+
+/* A stop whose cause every lane would meet: said once per run. */
+static void __attribute__((format(printf, 2, 3)))
+stop_once(struct sender *s, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (!s->stop_said) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof(msg), fmt, ap);
+		va_end(ap);
+		say(s, "%s", msg);
+		s->stop_said = 1;
+	}
+	begin_stop(s, PH_EXIT_FATAL);
 }
 
 /* "1000 events, stdin:1 to stdin:3997" */
@@ -250,6 +275,18 @@ take_line(struct sender *s, struct line *l)
 	s->has_pending = 1;
 }
 
+/*
+ * Whether reading must wait for the gap-free prefix to advance: the lines
+ * tracked past it are the ones a rerun would send again, and the memory
+ * they hold.
+ */
+static int
+window_full(const struct sender *s)
+{
+	return s->led.count >= (size_t)s->o.parallel * WINDOW_BATCHES *
+	    s->o.batch_size;
+}
+
 /* What read_input leaves to do. */
 enum { INPUT_IDLE, INPUT_POLL, INPUT_MORE };
 
@@ -264,7 +301,7 @@ read_input(struct sender *s)
 	int n, r;
 
 	for (n = 0; n < 20000; n++) {
-		if (s->stopping)
+		if (s->stopping || window_full(s))
 			return INPUT_IDLE;
 		if (s->has_pending) {
 			if (!lane_take(s, lane_of(s, &s->pending_info),
@@ -291,7 +328,7 @@ read_input(struct sender *s)
 static void
 close_batches(struct sender *s, double now)
 {
-	int drained = s->input_done && !s->has_pending, i;
+	int drained = (s->input_done && !s->has_pending) || window_full(s), i;
 	struct lane *l;
 
 	for (i = 0; i < s->o.parallel; i++) {
@@ -309,36 +346,74 @@ close_batches(struct sender *s, double now)
 
 /* --- results ------------------------------------------------------------ */
 
+/* Capture refused these one by one, and delivered others: settle them. */
 static void
-delivered(struct sender *s, struct lane *l)
+release_held(struct sender *s)
+{
+	struct batch *b;
+	const char *ev;
+	int grew = 0, i;
+	size_t len;
+
+	for (i = 0; i < s->nheld; i++) {
+		b = s->held[i];
+		ev = batch_event(b, 0, &len);
+		reject_line(s, b->line[0], ev, len, b->why, &grew);
+		batch_free(b);
+	}
+	s->nheld = 0;
+	if (grew)
+		write_state(s);
+}
+
+static void
+note_reply(struct sender *s, enum reply_kind k)
+{
+	if (k == REPLY_OK_QUOTA && !s->quota_warned) {
+		say(s, "%s: the destination says its quota is used up: "
+		    "PostHog drops such events while answering 200",
+		    s->o.url);
+		s->quota_warned = 1;
+	}
+	if (k == REPLY_OK_DJANGO && !s->django_warned) {
+		say(s, "%s: the destination answers as Django-era capture "
+		    "({\"status\": 1}), which gives each event a new uuid: "
+		    "an event sent twice cannot be merged there", s->o.url);
+		s->django_warned = 1;
+	}
+}
+
+static void
+delivered(struct sender *s, struct lane *l, enum reply_kind k)
 {
 	struct batch *b = l->cur;
 	int grew = 0;
 	size_t i;
 
 	s->n.sent += b->n;
+	s->n.again += batch_sent_before(b);
 	s->n.batches++;
 	s->n.raw_bytes += b->rawlen;
 	s->n.wire_bytes += b->body.len;
-	if (!s->quota_warned && l->reply.len > 0 &&
-	    memmem(l->reply.p, l->reply.len, "quota_limited", 13) != NULL) {
-		say(s, "%s: the destination says its quota is used up: "
-		    "PostHog drops such events while answering 200",
-		    s->o.url);
-		s->quota_warned = 1;
-	}
+	note_reply(s, k);
 	for (i = 0; i < b->n; i++)
 		settle(s, b->line[i], &grew);
 	batch_free(b);
 	l->cur = NULL;
 	l->retry_at = 0;
+	/* Capture is what answers: its refusals were its own. */
+	release_held(s);
 	if (grew)
 		write_state(s);
 }
 
+/*
+ * Retry the lane's batch after a wait; when retries are used up, stop
+ * with giveup: 5 for what may pass, 3 for a reply that is not capture's.
+ */
 static void
 retry_later(struct sender *s, struct lane *l, const char *why,
-    curl_off_t retry_after)
+    curl_off_t retry_after, int giveup)
 {
 	struct batch *b = l->cur;
 	char where[600];
@@ -349,6 +424,13 @@ retry_later(struct sender *s, struct lane *l, const char *why,
 	batch_where(s, b, where, sizeof(where));
 	if (s->stopping)
 		return;
+	if (b->attempts > s->o.max_retries && giveup == PH_EXIT_FATAL) {
+		stop_once(s, "%s: %s; giving up after %u retries: this is not "
+		    "PostHog's capture answering (a proxy, a login page, or "
+		    "--host naming another server); nothing was counted as "
+		    "delivered", where, why, s->o.max_retries);
+		return;
+	}
 	if (b->attempts > s->o.max_retries) {
 		say(s, "%s: %s; giving up after %u retries", where, why,
 		    s->o.max_retries);
@@ -364,22 +446,45 @@ retry_later(struct sender *s, struct lane *l, const char *why,
 		    b->attempts, s->o.max_retries, delay);
 }
 
+/*
+ * A single event capture refused: settled as refused once a delivery
+ * shows that capture is what answers.  A long run of them with none
+ * delivered between is no bad data but something else answering.
+ */
+static void
+hold_refusal(struct sender *s, struct batch *b, const char *why)
+{
+	size_t n = strlen(why);
+
+	if (s->nheld >= REFUSAL_STREAK) {
+		batch_free(b);		/* stopping already: never settled */
+		return;
+	}
+	/* Cut to fit: the server's reason is a line of stderr. */
+	if (n >= sizeof(b->why))
+		n = sizeof(b->why) - 1;
+	memcpy(b->why, why, n);
+	b->why[n] = '\0';
+	s->held[s->nheld++] = b;
+	if (s->nheld < REFUSAL_STREAK)
+		return;
+	stop_once(s, "%s: %d events in a row refused one by one, none "
+	    "delivered between, for reasons no local check finds (last: "
+	    "%s): likely not PostHog's capture answering, or a --host that "
+	    "is not the destination's; none of them was settled",
+	    s->o.url, REFUSAL_STREAK, why);
+}
+
 /* 400 or 413: one event spoils the batch; halve until it stands alone. */
 static void
 split_or_reject(struct sender *s, struct lane *l, const char *why)
 {
 	struct batch *b = l->cur;
-	size_t half, len;
-	const char *ev;
-	int grew = 0;
+	size_t half;
 
 	l->cur = NULL;
 	if (b->n == 1) {
-		ev = batch_event(b, 0, &len);
-		reject_line(s, b->line[0], ev, len, why, &grew);
-		batch_free(b);
-		if (grew)
-			write_state(s);
+		hold_refusal(s, b, why);
 		return;
 	}
 	half = b->n / 2;
@@ -398,33 +503,75 @@ refused_key(struct sender *s, const char *why)
 	abort_transfers(s);
 }
 
+/* A 3xx: capture never redirects, so --host is not its final URL. */
+static void
+redirected(struct sender *s, struct lane *l, long status)
+{
+	char *loc = NULL, where[512];
+
+	curl_easy_getinfo(l->h, CURLINFO_REDIRECT_URL, &loc);
+	stop_once(s, "%s: %ld: a redirect to %s; give the final URL as --host "
+	    "(ph-send follows none, so that the key goes nowhere else)",
+	    s->o.url, status, loc != NULL ? printable(loc, strlen(loc),
+	    where, sizeof(where)) : "(no Location)");
+}
+
+/* A failure after which capture may hold part of the batch. */
+static int
+may_have_stored(CURLcode rc, long status, const struct buf *reply)
+{
+	if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
+	    rc == CURLE_COULDNT_RESOLVE_PROXY)
+		return 0;
+	if (rc == CURLE_OK && status == 413)
+		return !reply_body_refused(reply->p, reply->len);
+	return rc != CURLE_OK || status >= 500;
+}
+
 static void
 finished(struct sender *s, struct lane *l, CURLcode rc)
 {
 	curl_off_t retry_after = -1;
+	enum reply_kind k;
 	char why[512];
 	long status = 0;
 
 	curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_getinfo(l->h, CURLINFO_RETRY_AFTER, &retry_after);
 	if (rc == CURLE_OK && status >= 200 && status <= 299) {
-		delivered(s, l);
+		k = reply_success(status, l->reply.p, l->reply.len);
+		if (k != REPLY_FOREIGN) {
+			delivered(s, l, k);
+			return;
+		}
+		/* Retried: a proxy may pass the next one through. */
+		batch_mark_sent(l->cur);
+		snprintf(why, sizeof(why), "%ld with %s", status,
+		    reply_what(l->reply.p, l->reply.len));
+		retry_later(s, l, why, retry_after, PH_EXIT_FATAL);
 		return;
 	}
 	http_failure(rc, status, l->errbuf, &l->reply, why, sizeof(why));
+	if (may_have_stored(rc, status, &l->reply))
+		batch_mark_sent(l->cur);
 	if (http_transient(rc, status))
-		retry_later(s, l, why, retry_after);
+		retry_later(s, l, why, retry_after, PH_EXIT_TEMPFAIL);
+	else if (rc == CURLE_OK && (status == 400 || status == 413) &&
+	    !reply_is_capture_error(l->reply.p, l->reply.len) &&
+	    (status == 400 || l->cur->n == 1))
+		stop_once(s, "%s: %ld with %s: not PostHog's capture answering "
+		    "(HTTP sent to an HTTPS port, or a proxy in the way?); "
+		    "none of its events settled", s->o.url, status,
+		    reply_what(l->reply.p, l->reply.len));
 	else if (rc == CURLE_OK && (status == 400 || status == 413))
 		split_or_reject(s, l, why);
 	else if (rc == CURLE_OK && (status == 401 || status == 403))
 		refused_key(s, why);
-	else {
-		say(s, "%s: %s%s", s->o.url, why, rc == CURLE_OK &&
-		    status < 400 ? " (a redirect: give the final URL as "
-		    "--host)" : rc == CURLE_OK && status == 404 ?
-		    " (is --host a PostHog capture host?)" : "");
-		begin_stop(s, PH_EXIT_FATAL);
-	}
+	else if (rc == CURLE_OK && status >= 300 && status <= 399)
+		redirected(s, l, status);
+	else
+		stop_once(s, "%s: %s%s", s->o.url, why, rc == CURLE_OK &&
+		    status == 404 ? " (is --host a PostHog capture host?)" : "");
 }
 
 /* --- the wire ----------------------------------------------------------- */
@@ -463,7 +610,7 @@ start(struct sender *s, struct lane *l, double now)
 		s->next_start = (s->next_start > now ? s->next_start : now) +
 		    (double)b->n / s->o.rate;
 	if (s->o.dry_run) {
-		delivered(s, l);
+		delivered(s, l, REPLY_OK);
 		return;
 	}
 	l->reply.len = 0;
@@ -526,6 +673,22 @@ lanes_idle(const struct sender *s)
 
 		if (l->busy || (!s->stopping && (l->cur != NULL ||
 		    l->head != NULL || (l->fill != NULL && l->fill->n > 0))))
+			return 0;
+	}
+	return 1;
+}
+
+/* Nothing in flight, waiting or filling in any lane. */
+static int
+lanes_idle_all(const struct sender *s)
+{
+	int i;
+
+	for (i = 0; i < s->o.parallel; i++) {
+		const struct lane *l = &s->lanes[i];
+
+		if (l->busy || l->cur != NULL || l->head != NULL ||
+		    (l->fill != NULL && l->fill->n > 0))
 			return 0;
 	}
 	return 1;
@@ -626,10 +789,15 @@ sender_run(struct sender *s)
 		start_transfers(s, now);
 		done = collect(s);
 		show_progress(s, now);
+		/* No delivery can come now to show the refusals are real. */
+		if (s->nheld > 0 && !s->stopping && lanes_idle_all(s))
+			release_held(s);
 		if (!all_done(s))
 			wait_for_work(s, input == INPUT_POLL && !s->stopping,
 			    done > 0 || input == INPUT_MORE, now);
 	}
+	if (s->nheld < REFUSAL_STREAK)
+		release_held(s);
 	write_state(s);
 	return s->status;
 }

@@ -29,7 +29,8 @@ struct send_opts {
 	size_t		 batch_size;
 	size_t		 batch_bytes;
 	int		 parallel;
-	double		 rate;		/* events a second; 0: no limit */
+	double		 rate;		/* events a second; 0: no limit;
+					   < 0: the default for the host */
 	unsigned	 max_retries;
 	double		 retry_wait;	/* first backoff, seconds */
 	double		 retry_max_wait;
@@ -58,6 +59,7 @@ struct lane {
 
 struct counts {
 	unsigned long long sent, rejected, batches, retries;
+	unsigned long long again;	/* delivered, sent before too */
 	unsigned long long raw_bytes, wire_bytes;
 };
 
@@ -91,6 +93,15 @@ struct sender {
 	int			 status;	/* the exit status so far */
 	int			 quota_warned;
 	int			 uuid_warned;
+	int			 django_warned;
+	int			 stop_said;	/* the cause of a stop, once */
+
+	/*
+	 * Events capture refused one by one since the last delivery, not
+	 * settled yet: a long run of them means something else answers.
+	 */
+	struct batch		*held[16];
+	int			 nheld;
 	double			 next_start;	/* --rate: earliest next send */
 	double			 started;
 };

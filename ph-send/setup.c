@@ -15,9 +15,18 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "http.h"
+#include "reply.h"
 #include "sender.h"
 #include "signals.h"
 #include "xalloc.h"
+
+/*
+ * PostHog asks migrations into its cloud to stay at 10k events a minute
+ * unless its team agreed to more: "contact sales@posthog.com if you plan
+ * to migrate more than 20M events (or 10k events per minute) to avoid
+ * being rate-limited" (posthog.com/docs/migrate).
+ */
+#define CLOUD_RATE	(10000.0 / 60)
 
 #ifndef PH_VERSION
 #define PH_VERSION "unknown"
@@ -110,6 +119,18 @@ take_state(struct sender *s)
 	return 0;
 }
 
+/* No --rate: PostHog Cloud's figure for migrations, else no limit. */
+static void
+set_rate(struct sender *s)
+{
+	if (s->o.rate >= 0)
+		return;
+	s->o.rate = reply_is_cloud(s->o.url) ? CLOUD_RATE : 0;
+	if (s->o.rate > 0 && !s->o.quiet)
+		warnx("%s is PostHog Cloud: at most 10000 events a minute, as "
+		    "PostHog asks of migrations; --rate 0 lifts it", s->o.url);
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
@@ -119,7 +140,9 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 	    input_init(&s->in, paths, npaths) == -1 || take_state(s) == -1)
 		return PH_EXIT_FATAL;
 	s->pipe = !input_is_replayable(&s->in);
+	set_rate(s);
 	s->chk.max_event = s->o.max_event;
+	s->chk.token_len = s->o.key != NULL ? strlen(s->o.key) : 0;
 	envelope_init(&s->env, s->o.key != NULL ? s->o.key : "",
 	    s->o.historical, s->o.gzip_level);
 	if (s->o.reject_path != NULL &&
@@ -329,6 +352,10 @@ sender_summary(struct sender *s)
 	    megabytes(s->n.raw_bytes), megabytes(s->n.wire_bytes),
 	    s->o.gzip_level > 0 ? "gzip" : "on the wire", t,
 	    t > 0 ? (double)s->n.sent / t : 0.0);
+	if (s->n.again > 0)
+		warnx("%llu events sent again; %s", s->n.again,
+		    s->django_warned ? "this destination cannot merge them" :
+		    "PostHog merges them by uuid");
 }
 
 void
@@ -353,6 +380,8 @@ sender_free(struct sender *s)
 		}
 		buf_free(&l->reply);
 	}
+	for (i = 0; i < s->nheld; i++)
+		batch_free(s->held[i]);
 	free(s->lanes);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);

@@ -93,10 +93,23 @@ enum MHD_Result
 reply_error(struct emu *e, struct MHD_Connection *c, unsigned status,
     const char *code, const char *msg)
 {
+	return reply_error_as(e, c, e->c.error_format, status, code, msg);
+}
+
+/* An error in the form given: ERR_TEXT, ERR_JSON, ERR_DJANGO, ... */
+enum MHD_Result
+reply_error_as(struct emu *e, struct MHD_Connection *c, int format,
+    unsigned status, const char *code, const char *msg)
+{
 	struct buf b = { 0 };
 	enum MHD_Result r;
 
-	switch (e->c.error_format) {
+	switch (format) {
+	case ERR_DJANGO_2021:	/* posthog/api/capture.py, 2021 */
+		buf_addstr(&b, "{\"code\":\"validation\",\"message\":");
+		js_escape(&b, msg, strlen(msg));
+		buf_addc(&b, '}');
+		break;
 	case ERR_JSON:		/* newest Rust capture */
 		buf_printf(&b, "{\"status\":%u,\"code\":\"%s\",\"error\":", status,
 		    code);
@@ -112,7 +125,7 @@ reply_error(struct emu *e, struct MHD_Connection *c, unsigned status,
 	default:		/* older Rust capture: plain text */
 		buf_addstr(&b, msg);
 	}
-	r = reply(c, status, e->c.error_format == ERR_TEXT ? "text/plain" :
+	r = reply(c, status, format == ERR_TEXT ? "text/plain" :
 	    "application/json", b.p, b.len);
 	buf_free(&b);
 	pthread_mutex_lock(&e->lock);
@@ -244,10 +257,11 @@ stats(struct emu *e, struct MHD_Connection *c)
 	pthread_mutex_lock(&e->lock);
 	buf_printf(&b, "{\"requests\":%lu,\"capture_ok\":%lu,\"events\":%lu,"
 	    "\"rejected_requests\":%lu,\"faults\":%lu,\"foreign_hits\":%lu,"
-	    "\"source_pages\":%lu,\"rate_limited\":%lu}\n", e->st.requests,
+	    "\"source_pages\":%lu,\"rate_limited\":%lu,"
+	    "\"max_in_flight\":%lu}\n", e->st.requests,
 	    e->st.capture_ok, e->st.events, e->st.rejected_requests,
 	    e->st.faults, e->st.foreign_hits, e->st.source_pages,
-	    e->st.rate_limited);
+	    e->st.rate_limited, e->st.max_in_flight);
 	pthread_mutex_unlock(&e->lock);
 	r = reply(c, 200, "application/json", b.p, b.len);
 	buf_free(&b);
@@ -276,16 +290,24 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 		return ret;
 	pthread_mutex_lock(&e->lock);
 	e->st.requests++;
+	/* Overlap as the server sees it: no clock in the tests' facts. */
+	if (++e->st.in_flight > e->st.max_in_flight)
+		e->st.max_in_flight = e->st.in_flight;
 	pthread_mutex_unlock(&e->lock);
 	if (inject_fault(e, c, r, &ret))
-		return ret;
-	if (is_capture_path(url) && strcmp(method, "POST") == 0)
-		return capture(e, c, r, url);
-	if (persons_api(e, c, r, url, method, &ret))
-		return ret;
-	if (is_source_path(url))
-		return source(e, c, r, url, method);
-	return reply_error(e, c, 404, "not_found", "Not found.");
+		;
+	else if (is_capture_path(url) && strcmp(method, "POST") == 0)
+		ret = capture(e, c, r, url);
+	else if (persons_api(e, c, r, url, method, &ret))
+		;
+	else if (is_source_path(url))
+		ret = source(e, c, r, url, method);
+	else
+		ret = reply_error(e, c, 404, "not_found", "Not found.");
+	pthread_mutex_lock(&e->lock);
+	e->st.in_flight--;
+	pthread_mutex_unlock(&e->lock);
+	return ret;
 }
 
 static enum MHD_Result
@@ -421,6 +443,7 @@ static const char usage_text[] =
 "              [--max-event BYTES] [--auth-status 401|403]\n"
 "              [--error-format text|json|django] [--quota-limited]\n"
 "              [--legacy-status] [--refuse-event NAME] [--seed N]\n"
+"              [--refuse-status 400|503] [--pmid P] [--no-partial]\n"
 "              [--page-cap N] [--query-cap N] [--rate-per-min N]\n"
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
@@ -435,7 +458,8 @@ enum {
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
-	O_PROFILE, O_PERSONS, O_LOAD_PERSONS
+	O_PROFILE, O_PERSONS, O_LOAD_PERSONS, O_REFUSE_STATUS, O_PMID,
+	O_NO_PARTIAL
 };
 
 static const struct option longopts[] = {
@@ -474,6 +498,9 @@ static const struct option longopts[] = {
 	{ "profile", required_argument, NULL, O_PROFILE },
 	{ "persons", no_argument, NULL, O_PERSONS },
 	{ "load-persons", required_argument, NULL, O_LOAD_PERSONS },
+	{ "refuse-status", required_argument, NULL, O_REFUSE_STATUS },
+	{ "pmid", required_argument, NULL, O_PMID },
+	{ "no-partial", no_argument, NULL, O_NO_PARTIAL },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -549,6 +576,7 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_ERROR_FORMAT:
 			c->error_format = strcmp(optarg, "json") == 0 ? ERR_JSON :
 			    strcmp(optarg, "django") == 0 ? ERR_DJANGO : ERR_TEXT;
+			c->capture_format = -1;
 			break;
 		case O_QUOTA: c->quota_limited = 1; break;
 		case O_LEGACY: c->legacy_status = 1; break;
@@ -569,6 +597,10 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_PROFILE: set_profile(c, optarg); break;
 		case O_PERSONS: persons_enable(); break;
 		case O_LOAD_PERSONS: persons_path = optarg; break;
+		case O_REFUSE_STATUS: c->refuse_status = (int)num(optarg, 599);
+			break;
+		case O_PMID: c->pmid = prob(optarg); break;
+		case O_NO_PARTIAL: c->partial = 0; break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);
@@ -593,6 +625,9 @@ set_defaults(void)
 	c->max_event = 1000000;
 	c->max_decompressed = 100 << 20;
 	c->auth_status = 401;
+	c->refuse_status = 400;
+	c->partial = 1;
+	c->capture_format = -1;
 	c->seed = 1;
 	c->page_cap = 1000;
 	c->query_cap = 50000;

@@ -33,7 +33,12 @@ struct emu_conf {
 	int		 error_format;	/* ERR_TEXT, ERR_JSON, ERR_DJANGO */
 	int		 quota_limited;	/* 200 but drop, as billing does */
 	int		 legacy_status;	/* {"status": 1}, old Django */
-	const char	*refuse_event;	/* 400 for batches holding it */
+	const char	*refuse_event;	/* refuse batches holding it */
+	int		 refuse_status;	/* 400 (checks) or 503 (the sink) */
+	double		 pmid;		/* 503 half-way through a batch */
+	int		 partial;	/* a sink failure keeps those before */
+	int		 capture_format;	/* a profile's; -1: error_format */
+	int		 ignore_uuid;	/* Django 2021: a new uuid each */
 	uint64_t	 seed;
 
 	/* Source API. */
@@ -48,7 +53,7 @@ struct emu_conf {
 	const char	*profile;	/* PostHog version copied; NULL: 2026 */
 };
 
-enum { ERR_TEXT, ERR_JSON, ERR_DJANGO };
+enum { ERR_TEXT, ERR_JSON, ERR_DJANGO, ERR_DJANGO_2021 };
 
 struct emu_stats {
 	unsigned long	 requests;
@@ -59,6 +64,8 @@ struct emu_stats {
 	unsigned long	 foreign_hits;
 	unsigned long	 source_pages;
 	unsigned long	 rate_limited;
+	unsigned long	 in_flight;		/* requests being answered */
+	unsigned long	 max_in_flight;		/* the most at once */
 };
 
 struct emu {
@@ -91,6 +98,9 @@ enum MHD_Result	 reply_str(struct MHD_Connection *, unsigned status,
 		    const char *json);
 enum MHD_Result	 reply_error(struct emu *, struct MHD_Connection *,
 		    unsigned status, const char *code, const char *msg);
+enum MHD_Result	 reply_error_as(struct emu *, struct MHD_Connection *,
+		    int format, unsigned status, const char *code,
+		    const char *msg);
 double		 emu_random(struct emu *);
 void		 emu_sleep_ms(unsigned);
 const char	*header(struct MHD_Connection *, const char *name);

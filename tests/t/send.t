@@ -11,6 +11,17 @@ FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 
 EV=$(clean_events 3000 11)
 
+# wait_stored NAME N: until the emulator stored N events (at most 20 s),
+# so that a signal lands mid-run however loaded the machine is.
+wait_stored() {
+	_i=0
+	while [ "$(wc -l <"$T/$1.store" 2>/dev/null || echo 0)" -lt "$2" ] &&
+	    [ $_i -lt 2000 ]; do
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+}
+
 # --- delivery ------------------------------------------------------------
 
 emu_start D
@@ -49,22 +60,22 @@ emu_stop D
 # --- parallel lanes and the rate cap -----------------------------------------
 
 emu_start D --latency 100
-start=$(date +%s.%N)
 run "$PH_SEND" --host "$D_URL" --batch-size 100 --parallel 8 -q "$EV"
-t8=$(python3 -c "import time; print(time.time() - $start)")
 is_status "--parallel 8 with 100 ms latency: exit 0" 0
-check "  30 requests overlap: well under 30 x 100 ms" \
-    python3 -c "import sys; sys.exit(not $t8 < 2.0)"
+# The emulator counts requests being answered at once: no clock.
+is "  8 requests in flight at once, as many as lanes, no more" \
+    "$(emu_stat D max_in_flight)" "8"
 check_store "  and order per distinct_id holds" "$EV" "$T/D.store"
 emu_stop D
 
 emu_start D
-start=$(date +%s.%N)
 run "$PH_SEND" --host "$D_URL" --batch-size 100 --rate 1000 -q "$EV"
-t=$(python3 -c "import time; print(time.time() - $start)")
 is_status "--rate 1000: exit 0" 0
-check "  3000 events take about 3 s, not less than 2.7 ($t)" \
-    python3 -c "import sys; sys.exit(not $t >= 2.7)"
+# The first batch goes at once, the rest spaced by their size: the
+# server sees the last one no sooner than (3000 - its size) / 1000 s.
+is "  the server saw them spread over 3000 events / 1000 a second" \
+    "$(logq "$T/D.log" 'max(r["t"] for r in L) - min(r["t"] for r in L) >= (3000 - max(r["events"] for r in L)) / 1000 - 0.05')" \
+    "True"
 emu_stop D
 
 # --- the server fails ---------------------------------------------------------
@@ -113,11 +124,14 @@ emu_start D --max-body 60K --max-event 12000
 run "$PH_SEND" --host "$D_URL" --no-gzip -r "$T/rej413" "$T/big-in"
 is_status "413s: exit 1, one event rejected" 1
 is "  the over-size event is named by line" \
-    "$(grep -c "ph-send: $T/big-in:11: 413: event too big" "$T/err")" "1"
+    "$(grep -c "ph-send: $T/big-in:11: 413: maximum event size exceeded" "$T/err")" "1"
 sed -n 11p "$T/big-in" >"$T/want413"
 check "  and written unchanged to --reject" cmp -s "$T/rej413" "$T/want413"
-check_store "  all the others arrive once, in order" "$T/big-in" "$T/D.store" \
-    --expect-missing "$T/want413"
+# Capture stored the events before the big one in each batch it refused.
+again=$(sed -n 's/^ph-send: \([0-9]*\) events sent again; .*/\1/p' "$T/err")
+check_store "  all the others arrive, resent no more than counted ($again)" \
+    "$T/big-in" "$T/D.store" --expect-missing "$T/want413" \
+    --max-dups "${again:-0}"
 is "  bodies over the limit were split, not retried whole" \
     "$(logq "$T/D.log" 'any(r["status"] == 413 for r in L) and max(r["bytes"] for r in L if r["status"] == 200) <= 61440')" \
     "True"
@@ -142,8 +156,8 @@ for fmt in text json django; do
 	grep '400:' "$T/err" | sort >"$T/rejects-$fmt"
 	is "  each refused event named with its line and the reason" \
 	    "$(cat "$T/rejects-$fmt")" \
-	    "ph-send: $T/bad-in:1500: 400: event refused by validation
-ph-send: $T/bad-in:2222: 400: event refused by validation"
+	    "ph-send: $T/bad-in:1500: 400: failed to decode request: event refused by validation
+ph-send: $T/bad-in:2222: 400: failed to decode request: event refused by validation"
 	sort "$T/rej400-$fmt" >"$T/rej400-sorted"
 	sort "$T/want400" >"$T/want400-sorted"
 	check "  both written unchanged to --reject" \
@@ -224,7 +238,7 @@ ph-send: $T/local:6: no distinct_id
 ph-send: $T/local:7: no distinct_id
 ph-send: $T/local:8: \"uuid\" is not a UUID
 ph-send: $T/local:9: duplicate key \"event\"
-ph-send: $T/local:11: event of 3053 bytes, over the 3000-byte limit of capture"
+ph-send: $T/local:11: event of 3053 bytes: capture makes a 3312-byte Kafka message of it, over the 3000-byte limit"
 check "  and kept in --reject, unchanged" cmp -s "$T/rej-local" "$T/want-local"
 is "  none of them was sent: no request was refused" \
     "$(logq "$T/D.log" 'sorted(set(r["status"] for r in L)), sum(r["events"] for r in L)')" \
@@ -294,7 +308,7 @@ is "--rate 1 on 3 events waits 2 s without spinning the CPU" \
 emu_start D --latency 30
 "$PH_SEND" --host "$D_URL" --batch-size 500 --state "$T/k9" -q "$EV50" &
 pid=$!
-sleep 0.7
+wait_stored D 10000
 kill -9 $pid
 wait $pid 2>/dev/null
 before=$(wc -l <"$T/D.store")
@@ -314,7 +328,7 @@ for sig in TERM INT; do
 	"$PH_SEND" --host "$D_URL" --batch-size 200 --state "$T/sig" \
 	    "$EV50" 2>"$T/err" &
 	pid=$!
-	sleep 0.6
+	wait_stored D 4000
 	kill -$sig $pid
 	wait $pid 2>/dev/null
 	status=$?
