@@ -1,6 +1,8 @@
 # ph: move PostHog events with three Unix filters.
 #
 #   make            build the programs (warnings are errors)
+#   make unit       the unit tests alone (about a second)
+#   make test -j    unit and program tests, prove running files side by side
 #   make check      install missing Debian packages, then run every test,
 #                   once plainly and once under ASan and UBSan
 #   make bench      benchmarks, side by side with the alternatives
@@ -20,6 +22,11 @@ PKG_CONFIG ?= pkg-config
 PKGS = libcurl json-c zlib libdeflate libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+# Each program links only the libraries it calls (ldd shows no more).
+pkg_libs = $(if $(1),$(shell $(PKG_CONFIG) --libs $(1) 2>/dev/null))
+SEND_LIBS = $(call pkg_libs,libcurl json-c libdeflate) -lpthread
+FETCH_LIBS = $(call pkg_libs,libcurl json-c)
+EMU_LIBS = $(call pkg_libs,libmicrohttpd json-c zlib) -lpthread
 
 CFLAGS ?= -g -O2 -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 # curl's picky set, kept even when a user sets CFLAGS.
@@ -48,11 +55,12 @@ UNIT_BINS = $(UNIT_SRCS:%.c=$(O)/%)
 UNIT_EXTRA_test-clean = $(O)/ph-clean/clean.o
 UNIT_EXTRA_test-ledger = $(O)/ph-send/ledger.o $(O)/ph-fetch/idset.o
 UNIT_EXTRA_test-check = $(O)/ph-send/check.o
-UNIT_EXTRA_test-batch = $(O)/ph-send/batch.o
+UNIT_EXTRA_test-batch = $(O)/ph-send/batch.o $(O)/tests/emu/gunzip.o
 UNIT_EXTRA_test-reply = $(O)/ph-send/reply.o
+UNIT_EXTRA_test-gzip = $(O)/tests/emu/gunzip.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
 	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-batch) \
-	$(UNIT_EXTRA_test-reply)
+	$(UNIT_EXTRA_test-reply) $(UNIT_EXTRA_test-gzip)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7
@@ -77,20 +85,18 @@ $(O)/ph-clean/ph-clean: $(CLEAN_OBJS) $(LIBPH)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLEAN_OBJS) $(LIBPH) $(LDLIBS)
 
 $(O)/ph-send/ph-send: $(SEND_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(PKG_LIBS) \
-	    -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(SEND_OBJS) $(LIBPH) $(SEND_LIBS)
 
 $(O)/ph-fetch/ph-fetch: $(FETCH_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FETCH_OBJS) $(LIBPH) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(FETCH_OBJS) $(LIBPH) $(FETCH_LIBS)
 
 $(EMU): $(EMU_OBJS) $(LIBPH)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) \
-	    $(PKG_LIBS) -lpthread
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(EMU_OBJS) $(LIBPH) $(EMU_LIBS)
 
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/tap.h $(LIBPH) \
     $(UNIT_MODULES)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iph-clean -Iph-send -Iph-fetch $(CFLAGS) \
+	$(CC) $(CPPFLAGS) -Iph-clean -Iph-send -Iph-fetch -Itests/emu $(CFLAGS) \
 	    $(LDFLAGS) -o $@ $< $(UNIT_EXTRA_$*) $(LIBPH) $(PKG_LIBS)
 
 # Every test prints TAP; prove reads it and ends with "Result: PASS".
@@ -98,8 +104,18 @@ TEST_ENV = PH_BIN="$(abspath $(O))" PH_SRC="$(CURDIR)" \
 	ASAN_OPTIONS=exitcode=86:detect_leaks=1 \
 	UBSAN_OPTIONS=exitcode=87:halt_on_error=1:print_stacktrace=1
 
+# prove runs PROVE_JOBS test files at once: make's own -jN, 4 for a
+# bare -j, else 1.  Each file works in its own mktemp directory and its
+# emulators take free ports, so files may run side by side.
+MAKE_JOBS = $(patsubst -j%,%,$(filter -j%,$(MAKEFLAGS)))
+PROVE_JOBS ?= $(if $(filter -j,$(MAKEFLAGS)),4,$(or $(MAKE_JOBS),1))
+
+unit: $(UNIT_BINS)
+	$(TEST_ENV) prove -e '' $(UNIT_BINS) </dev/null
+
 test: all $(UNIT_BINS)
-	$(TEST_ENV) prove -e '' $(UNIT_BINS) tests/t/*.t </dev/null
+	$(TEST_ENV) prove -j$(PROVE_JOBS) -e '' $(UNIT_BINS) tests/t/*.t \
+	    </dev/null
 
 lint: $(MANS) $(GUIDE)
 	mandoc -Tlint -Wwarning $(MANS) $(GUIDE)
@@ -107,13 +123,16 @@ lint: $(MANS) $(GUIDE)
 SAN_CFLAGS = -g -O1 -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 
-# The sanitizer run goes last, so the output ends with prove's summary.
+# The sanitizer run goes last, so the output ends with prove's summary
+# (no "Leaving directory" line after it).
+SUBMAKE = $(MAKE) --no-print-directory
+
 check: deps
 	@sh tests/deps.sh fuzz
-	$(MAKE) test lint
-	$(MAKE) proof
-	$(MAKE) fuzz
-	$(MAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
+	$(SUBMAKE) test lint
+	$(SUBMAKE) proof
+	$(SUBMAKE) fuzz
+	$(SUBMAKE) O=build-san CFLAGS='$(SAN_CFLAGS)' \
 	    LDFLAGS='-fsanitize=address,undefined' test
 
 # Fuzzing: libFuzzer with ASan and UBSan, a bounded run from the
@@ -157,10 +176,11 @@ demo: deps
 
 # zlib against libdeflate on the bodies ph-send builds.
 GZBENCH = $(O)/tests/bench/gzbench
-$(GZBENCH): tests/bench/gzbench.c $(O)/ph-send/batch.o $(LIBPH)
+$(GZBENCH): tests/bench/gzbench.c $(O)/ph-send/batch.o \
+    $(O)/tests/emu/gunzip.o $(LIBPH)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Iph-send $(CFLAGS) $(LDFLAGS) -o $@ $< \
-	    $(O)/ph-send/batch.o $(LIBPH) $(PKG_LIBS)
+	$(CC) $(CPPFLAGS) -Iph-send -Itests/emu $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(O)/ph-send/batch.o $(O)/tests/emu/gunzip.o $(LIBPH) $(PKG_LIBS)
 
 bench: all $(GZBENCH)
 	@sh tests/deps.sh bench
@@ -178,4 +198,4 @@ clean:
 	    $(LIBPH) $(EMU) \
 	    $(UNIT_BINS) $(GZBENCH) tests/bench/data
 
-.PHONY: all bench check clean demo deps fuzz install lint proof test
+.PHONY: all bench check clean demo deps fuzz install lint proof test unit

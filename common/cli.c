@@ -8,10 +8,7 @@
 #include "exitcode.h"
 #include "numparse.h"
 #include "output.h"
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
+#include "version.h"
 
 static const char *usage_text = "";
 static const char *help_text = "";

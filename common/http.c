@@ -34,33 +34,37 @@ http_collect(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/*
+ * A list of what may go away, not of what will not: an error curl adds
+ * later, a TLS failure or a 501 stops the run at once instead of being
+ * tried again for minutes.  After retrycheck() in curl's
+ * src/tool_operate.c, with connection failures and resets added (a
+ * capture host behind a load balancer drops connections while it
+ * restarts).
+ */
 int
 http_transient(CURLcode rc, long status)
 {
 	switch (rc) {
 	case CURLE_OK:
-		return status == 408 || status == 429 ||
-		    (status >= 500 && status <= 599);
-	/* A mistake in the URL or the TLS set-up will not go away. */
-	case CURLE_UNSUPPORTED_PROTOCOL:
-	case CURLE_URL_MALFORMAT:
-	case CURLE_NOT_BUILT_IN:
-	case CURLE_OUT_OF_MEMORY:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-	case CURLE_SSL_CERTPROBLEM:
-	case CURLE_SSL_CIPHER:
-	case CURLE_SSL_ENGINE_NOTFOUND:
-	case CURLE_BAD_FUNCTION_ARGUMENT:
-	case CURLE_WRITE_ERROR:
-		return 0;
-	default:
-		/* Resets, timeouts, refused connections, DNS trouble. */
+		return status == 408 || status == 429 || status == 500 ||
+		    status == 502 || status == 503 || status == 504;
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:		/* a reset while sending */
+	case CURLE_RECV_ERROR:		/* a reset while receiving */
+	case CURLE_GOT_NOTHING:		/* closed before a status line */
+	case CURLE_PARTIAL_FILE:	/* closed inside the body */
 		return 1;
+	default:
+		return 0;
 	}
 }
 
-const char *
+/* Text for a failed transfer: the error buffer, else curl's message. */
+static const char *
 http_error(CURLcode rc, const char errbuf[CURL_ERROR_SIZE])
 {
 	return errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc);

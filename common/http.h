@@ -1,7 +1,7 @@
 /*
  * What ph-fetch and ph-send share about HTTP: handle defaults, which
- * failures are worth a retry (curl's own list: timeouts, resets, 408,
- * 429, 5xx), and a server's reason made fit for one line of stderr.
+ * failures are worth a retry (curl's own list: timeouts, resolve and
+ * connect failures, resets, 408, 429, 500, 502, 503, 504), and a server's reason made fit for one line of stderr.
  */
 #ifndef PH_HTTP_H
 #define PH_HTTP_H
@@ -26,9 +26,6 @@ size_t	http_collect(char *p, size_t size, size_t n, void *buf);
 
 /* Whether a transfer that failed this way may succeed if tried again. */
 int	http_transient(CURLcode, long status);
-
-/* Text for a failed transfer: the error buffer, else curl's message. */
-const char *http_error(CURLcode, const char errbuf[CURL_ERROR_SIZE]);
 
 /*
  * What went wrong with a transfer, for one line of stderr: curl's

@@ -312,8 +312,8 @@ bad_separator(const char *p, const char *end, const char *msg,
 	return fail(e, p, JE_SYNTAX, msg);
 }
 
-void
-js_items_push(struct jitems *it, const char *p, size_t len, enum jtype t)
+static void
+items_push(struct jitems *it, const char *p, size_t len, enum jtype t)
 {
 	if (it->n == it->cap) {
 		it->cap = it->cap ? it->cap * 2 : 64;
@@ -341,7 +341,7 @@ items_at(const char *p, const char *end, unsigned depth,
 		if ((q = value_at(p, end, depth, &t, e)) == NULL)
 			return NULL;
 		if (items != NULL)
-			js_items_push(items, p, (size_t)(q - p), t);
+			items_push(items, p, (size_t)(q - p), t);
 		p = js_ws(q, end);
 		if (p < end && *p == ',')
 			p = js_ws(p + 1, end);

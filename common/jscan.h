@@ -69,10 +69,6 @@ struct jitems {
 /* Skip JSON white space. */
 const char	*js_ws(const char *p, const char *end);
 
-/* Append a span to items, as js_array does for each element. */
-void		 js_items_push(struct jitems *, const char *p, size_t len,
-		    enum jtype);
-
 /* The array at p, each element's span into items. */
 const char	*js_array(const char *p, const char *end,
 		    struct jitems *items, struct jerr *e);

@@ -137,3 +137,13 @@ lr_getline(struct lreader *r, struct line *l)
 			return -1;
 	}
 }
+
+size_t
+lr_drop_bom(struct line *l)
+{
+	if (l->len < 3 || memcmp(l->p, "\xEF\xBB\xBF", 3) != 0)
+		return 0;
+	l->p += 3;
+	l->len -= 3;
+	return 3;
+}

@@ -38,6 +38,12 @@ int	lr_next(struct lreader *, struct line *l);
 /* One read(2): bytes read, 0 at end of file, -1 with errno on error. */
 long	lr_fill(struct lreader *);
 
+/*
+ * Drop the UTF-8 byte order mark that may open a file (JSON has none):
+ * its length, 3, or 0 when l does not start with one.
+ */
+size_t	lr_drop_bom(struct line *l);
+
 /* Blocking read of the next line: 1, 0 at end of file, -1 on error. */
 int	lr_getline(struct lreader *, struct line *l);
 

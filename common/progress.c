@@ -1,3 +1,4 @@
+#include <err.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -45,4 +46,24 @@ progress_end(struct progress *p)
 		fputc('\n', stderr);
 		p->shown = 0;
 	}
+}
+
+void
+progress_vwarnx(struct progress *p, const char *fmt, va_list ap)
+{
+	char msg[1024];
+
+	progress_end(p);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	warnx("%s", msg);
+}
+
+void
+progress_warnx(struct progress *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	progress_vwarnx(p, fmt, ap);
+	va_end(ap);
 }

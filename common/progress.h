@@ -5,6 +5,8 @@
 #ifndef PH_PROGRESS_H
 #define PH_PROGRESS_H
 
+#include <stdarg.h>
+
 struct progress {
 	int	 on;		/* print at all */
 	int	 tty;		/* stderr is a terminal */
@@ -22,5 +24,11 @@ void	progress_show(struct progress *, const char *line);
 
 /* End the line on screen, before other output to stderr. */
 void	progress_end(struct progress *);
+
+/* A message in warnx(3)'s form, on a line of its own. */
+void	progress_warnx(struct progress *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	progress_vwarnx(struct progress *, const char *fmt, va_list)
+	    __attribute__((format(printf, 2, 0)));
 
 #endif

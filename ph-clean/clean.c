@@ -37,11 +37,11 @@ static const struct {
 	ROLE("$distinct_id", R_DOLLAR_DISTINCT_ID),
 	ROLE("properties", R_PROPERTIES),
 	ROLE("elements_chain", R_ELEMENTS_CHAIN),
-	/* Output of the listing API, not input to capture (section 6). */
+	/* Listing API output, not capture input (doc/posthog.md section 6). */
 	ROLE("person", R_DROP),
 	ROLE("elements", R_ELEMENTS),
 	ROLE("team_id", R_DROP),
-	/* They would shift every timestamp by the send delay (section 5). */
+	/* They would shift every timestamp (doc/posthog.md section 5). */
 	ROLE("sent_at", R_DROP),
 	ROLE("offset", R_DROP),
 	ROLE("now", R_DROP),

@@ -98,9 +98,8 @@ clean_line(struct run *r, const struct lreader *lr, struct line *l)
 	size_t bom = 0;
 	char why[256];
 
-	/* A UTF-8 byte order mark may open a file; JSON has none. */
-	if (l->no == 1 && l->len >= 3 && memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
-		l->p += 3, l->len -= 3, bom = 3;
+	if (l->no == 1)
+		bom = lr_drop_bom(l);
 	if (js_ws(l->p, l->p + l->len) == l->p + l->len)
 		return;		/* blank */
 	if (clean_event(&r->c, l->p, l->len, why, sizeof(why)) == -1) {

@@ -56,16 +56,13 @@ emit_page_done(struct fetcher *f)
 void
 note(struct fetcher *f, const char *fmt, ...)
 {
-	char msg[1024];
 	va_list ap;
 
 	if (f->o.quiet)
 		return;
-	progress_end(&f->prog);
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	progress_vwarnx(&f->prog, fmt, ap);
 	va_end(ap);
-	warnx("%s", msg);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * ph-fetch: the event-listing API (posthog-api.md section 1), oldest
+ * ph-fetch: the event-listing API (doc/posthog.md section 1), oldest
  * first.  Its after and before are strict and it pages by timestamp
  * alone, so each page is asked for again from its last timestamp,
  * inclusively, and the ids already written at that timestamp are

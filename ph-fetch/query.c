@@ -1,5 +1,5 @@
 /*
- * ph-fetch: the query API (posthog-api.md section 2), HogQL with keyset
+ * ph-fetch: the query API (doc/posthog.md section 2), HogQL with keyset
  * pagination on (timestamp, uuid), as PostHog's own migration tool
  * pages: no ties to lose, pages up to 50,000 rows, timestamps in UTC.
  * Each row is written in the event-listing API's shape, its properties

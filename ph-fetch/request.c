@@ -1,6 +1,6 @@
 /*
  * ph-fetch: one request to the source, retried as its failure calls for
- * (posthog-api.md section 3): a 429 waits as long as the server says,
+ * (doc/posthog.md section 3): a 429 waits as long as the server says,
  * in Retry-After or in the body's "Expected available in N seconds.";
  * 408, 5xx, resets, timeouts and replies that are not JSON back off and
  * retry up to --max-retries; 401 and 403 stop at once.  A reply that
@@ -18,11 +18,8 @@
 #include "fetch.h"
 #include "http.h"
 #include "jscan.h"
+#include "version.h"
 #include "xalloc.h"
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
 
 void
 fetch_setup(struct fetcher *f)

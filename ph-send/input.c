@@ -54,12 +54,9 @@ input_next(struct input *in, struct line *l)
 		if (in->done)
 			return -1;
 		if (lr_next(&in->lr, l)) {
-			/* A UTF-8 byte order mark may open a file; JSON has
-			 * none.  Dropped here, so every reader hashes alike. */
-			if (in->lr.lineno == 1 && l->len >= 3 &&
-			    memcmp(l->p, "\xEF\xBB\xBF", 3) == 0)
-				l->p += 3, l->len -= 3, in->bom_line =
-				    in->line + 1;
+			/* Dropped here, so every reader hashes alike. */
+			if (in->lr.lineno == 1 && lr_drop_bom(l) > 0)
+				in->bom_line = in->line + 1;
 			l->no = ++in->line;
 			return 1;
 		}

@@ -37,18 +37,7 @@ set_status(struct sender *s, int status)
 		s->status = status;
 }
 
-static void __attribute__((format(printf, 2, 3)))
-say(struct sender *s, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	progress_end(&s->prog);
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	warnx("%s", msg);
-}
+#define say(s, ...)	progress_warnx(&(s)->prog, __VA_ARGS__)
 
 /* Stop reading and starting requests; finish what is on the wire. */
 static void

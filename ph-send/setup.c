@@ -18,6 +18,7 @@
 #include "reply.h"
 #include "sender.h"
 #include "signals.h"
+#include "version.h"
 #include "xalloc.h"
 
 /*
@@ -27,10 +28,6 @@
  * being rate-limited" (posthog.com/docs/migrate).
  */
 #define CLOUD_RATE	(10000.0 / 60)
-
-#ifndef PH_VERSION
-#define PH_VERSION "unknown"
-#endif
 
 /* Every input must be readable before the first event goes out. */
 static int

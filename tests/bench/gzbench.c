@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "batch.h"
+#include "gunzip.h"
 #include "gzip.h"
 #include "hash.h"
 #include "jscan.h"

@@ -1,6 +1,6 @@
 /*
  * ph-emu: the capture endpoint, as PostHog's Rust capture behaves
- * (rust/capture/src/v0_request.rs, api.rs; posthog-api.md sections 4
+ * (rust/capture/src/v0_request.rs, api.rs; doc/posthog.md sections 4
  * and 5).  gzip by hint or magic bytes; a single event, an array, or the
  * {"api_key", "historical_migration", "batch"} envelope, whose token is
  * the only one read; one bad event refuses the whole request; body
@@ -17,10 +17,11 @@
 
 #include "capsize.h"
 #include "emu.h"
-#include "gzip.h"
+#include "gunzip.h"
 #include "jscan.h"
 #include "persons.h"
 #include "uuid.h"
+#include "xalloc.h"
 
 static const char *const capture_paths[] = {
 	"/batch", "/e", "/i/v0/e", "/capture", "/track", "/engage", NULL
@@ -124,7 +125,9 @@ parse_request(struct capreq *q, const char *p, size_t n, struct refusal *f)
 	while (end > s && (end[-1] == ' ' || end[-1] == '\n' ||
 	    end[-1] == '\r' || end[-1] == '\t'))
 		end--;
-	js_items_push(&q->events, s, (size_t)(end - s), JT_OBJECT);
+	q->events.v = xmalloc(sizeof(*q->events.v));
+	q->events.v[0] = (struct jitem){ s, (size_t)(end - s), JT_OBJECT };
+	q->events.n = q->events.cap = 1;
 	return 0;
 }
 

@@ -1,7 +1,7 @@
 /*
  * ph-emu: a local PostHog for tests, benchmarks and the demo.  It speaks
  * the capture API (the destination) and the event-listing and query APIs
- * (the source) as ../shared/docs/posthog-api.md describes them, stores
+ * (the source) as doc/posthog.md describes them, stores
  * what it accepts, and injects faults on request.
  */
 #ifndef PH_EMU_H

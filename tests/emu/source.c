@@ -1,5 +1,5 @@
 /*
- * ph-emu: the source API, as posthog-api.md sections 1 to 3 describe it.
+ * ph-emu: the source API, as doc/posthog.md sections 1 to 3 describe it.
  *
  * The event-listing routes (/api/event/, /api/projects/ID/events/,
  * /api/environments/ID/events/): strict after and before, the limit cap,

@@ -17,4 +17,16 @@ run "$T/root/opt/ph/bin/ph-send" --version
 is "  and run" "$(cat "$T/out")" "ph-send 0.1.0"
 check "  nothing outside DESTDIR" test ! -e /opt/ph/bin/ph-send
 
+# Each program links only the libraries it calls.
+needs() {
+	readelf -d "$1" | sed -n 's/.*(NEEDED).*\[\(lib[a-z-]*\).*/\1/p' |
+	    grep -E '^lib(curl|json-c|z|deflate|microhttpd)$' | tr '\n' ' '
+}
+is "ph-clean needs none of libcurl, json-c, zlib, libdeflate, libmicrohttpd" \
+    "$(needs "$PH_CLEAN")" ""
+is "ph-fetch needs libcurl and json-c" "$(needs "$PH_FETCH")" \
+    "libcurl libjson-c "
+is "ph-send needs libcurl, json-c and libdeflate" "$(needs "$PH_SEND")" \
+    "libcurl libjson-c libdeflate "
+
 done_testing

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "batch.h"
+#include "gunzip.h"
 #include "gzip.h"
 #include "tap.h"
 

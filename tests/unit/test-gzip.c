@@ -1,10 +1,11 @@
-/* Unit tests of common/gzip.c and common/secret.c. */
+/* Unit tests of common/gzip.c, tests/emu/gunzip.c and common/secret.c. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "gunzip.h"
 #include "gzip.h"
 #include "secret.h"
 #include "tap.h"

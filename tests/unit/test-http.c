@@ -17,8 +17,31 @@ reason(const char *body, const char *want)
 int
 main(void)
 {
-	static const long retried[] = { 408, 429, 500, 502, 503, 504, 599 };
-	static const long final[] = { 200, 301, 400, 401, 403, 404, 413 };
+	/* curl's retrycheck: 408, 429, 500, 502, 503 and 504 only. */
+	static const long retried[] = { 408, 429, 500, 502, 503, 504 };
+	static const long final[] = { 200, 301, 400, 401, 403, 404, 413,
+	    501, 505, 599 };
+	static const struct { CURLcode rc; const char *what; } again[] = {
+		{ CURLE_OPERATION_TIMEDOUT, "a timeout" },
+		{ CURLE_COULDNT_RESOLVE_HOST, "no DNS answer" },
+		{ CURLE_COULDNT_RESOLVE_PROXY, "no DNS answer for the proxy" },
+		{ CURLE_COULDNT_CONNECT, "no connection" },
+		{ CURLE_SEND_ERROR, "a reset while sending" },
+		{ CURLE_RECV_ERROR, "a reset while receiving" },
+		{ CURLE_GOT_NOTHING, "an empty reply" },
+		{ CURLE_PARTIAL_FILE, "a reply cut short" },
+	}, stop[] = {
+		{ CURLE_PEER_FAILED_VERIFICATION, "a bad certificate" },
+		{ CURLE_SSL_CACERT_BADFILE, "a bad CA file" },
+		{ CURLE_SSL_CONNECT_ERROR, "a TLS handshake failure" },
+		{ CURLE_URL_MALFORMAT, "a bad URL" },
+		{ CURLE_UNSUPPORTED_PROTOCOL, "a protocol not built in" },
+		{ CURLE_WRITE_ERROR, "a reply over the cap" },
+		{ CURLE_TOO_MANY_REDIRECTS, "a redirect loop" },
+		{ CURLE_OUT_OF_MEMORY, "no memory" },
+		{ CURLE_WEIRD_SERVER_REPLY, "not HTTP" },
+		{ CURLE_FAILED_INIT, "any other error" },
+	};
 	char *u;
 	size_t i;
 
@@ -28,13 +51,12 @@ main(void)
 	for (i = 0; i < sizeof(final) / sizeof(final[0]); i++)
 		ok(!http_transient(CURLE_OK, final[i]), "%ld is not retried",
 		    final[i]);
-	ok(http_transient(CURLE_COULDNT_CONNECT, 0), "no connection: retried");
-	ok(http_transient(CURLE_OPERATION_TIMEDOUT, 0), "timeout: retried");
-	ok(http_transient(CURLE_RECV_ERROR, 0), "reset: retried");
-	ok(http_transient(CURLE_GOT_NOTHING, 0), "empty reply: retried");
-	ok(!http_transient(CURLE_URL_MALFORMAT, 0), "a bad URL: not retried");
-	ok(!http_transient(CURLE_PEER_FAILED_VERIFICATION, 0),
-	    "a bad certificate: not retried");
+	for (i = 0; i < sizeof(again) / sizeof(again[0]); i++)
+		ok(http_transient(again[i].rc, 0), "%s: retried",
+		    again[i].what);
+	for (i = 0; i < sizeof(stop) / sizeof(stop[0]); i++)
+		ok(!http_transient(stop[i].rc, 0), "%s: not retried",
+		    stop[i].what);
 
 	reason("{\"type\":\"validation_error\",\"detail\":\"Bad \\\"x\\\".\"}",
 	    "Bad \"x\".");

@@ -95,11 +95,85 @@ test_idset(void)
 	ok(!idset_has(&s, "x", 1), "freed: empty");
 }
 
+/*
+ * Lines added while others settle, out of order, as ph-send's lanes do:
+ * the ring's head goes round it many times, and it grows while wrapped.
+ * Every fifth line is blank (no timestamp, no uuid) and the last line
+ * is one of them.  A model says what done and the timestamp must be.
+ */
+enum { RING_LINES = 20000 };
+
+static void
+ring_add(struct ledger *l, unsigned long long no, int *grew_wrapped)
+{
+	char line[32], ts[32], uuid[32];
+
+	snprintf(line, sizeof(line), "line %llu", no);
+	snprintf(ts, sizeof(ts), "t%llu", no);
+	snprintf(uuid, sizeof(uuid), "u%llu", no);
+	if (l->count == l->cap && l->head != 0)
+		*grew_wrapped = 1;
+	if (no % 5 == 0)
+		ledger_add(l, line, strlen(line), 0, "", "");
+	else
+		ledger_add(l, line, strlen(line), 0, ts, uuid);
+}
+
+static void
+test_ring(void)
+{
+	static char settled[RING_LINES + 2];
+	struct ledger l;
+	unsigned long long added = 0, done = 0, no;
+	uint32_t r = 12345;
+	uint64_t h = 0;
+	char want[32] = "", line[32];
+	int wrapped = 0, grew_wrapped = 0, same_done = 1, same_ts = 1;
+	size_t window;
+
+	memset(&l, 0, sizeof(l));
+	while (done < RING_LINES) {
+		/* Past half way the window outgrows the first 1024 slots. */
+		window = done < RING_LINES / 2 ? 1000 : 1500;
+		while (added < RING_LINES && added - done < window)
+			ring_add(&l, ++added, &grew_wrapped);
+		r = r * 1103515245 + 12345;
+		no = done + 1 + (r >> 8) % (added - done);
+		while (settled[no])	/* the next unsettled, round */
+			no = no == added ? done + 1 : no + 1;
+		settled[no] = 1;
+		ledger_settle(&l, no);
+		while (done < added && settled[done + 1])
+			if (++done % 5 != 0)
+				snprintf(want, sizeof(want), "t%llu", done);
+		wrapped |= l.count > 0 && l.head + l.count > l.cap;
+		same_done &= l.done == done;
+		same_ts &= strcmp(l.ts, want) == 0;
+	}
+	ok(wrapped, "the ring wrapped round");
+	ok(grew_wrapped && l.cap == 2048, "and grew while wrapped (to %zu)",
+	    l.cap);
+	ok(same_done, "after each settle, done is the gap-free prefix");
+	ok(same_ts, "and the timestamp that of its last event");
+	ok(l.done == RING_LINES && l.count == 0, "all %d lines settled",
+	    RING_LINES);
+	ok(strcmp(l.ts, "t19999") == 0 && strcmp(l.uuid, "u19999") == 0,
+	    "a trailing blank line keeps the previous timestamp: %s", l.ts);
+	for (no = 1; no <= RING_LINES; no++) {
+		snprintf(line, sizeof(line), "line %llu", no);
+		h = ledger_extend(h, line, strlen(line));
+	}
+	ok(h == l.hash, "fingerprint equals the lines read again");
+	ok(!ledger_settle(&l, RING_LINES + 1), "a line never added: no change");
+	ledger_free(&l);
+}
+
 int
 main(void)
 {
 	test_ledger();
 	test_rejects();
 	test_idset();
+	test_ring();
 	return done_testing();
 }

@@ -99,6 +99,20 @@ test_nonblocking_use(void)
 	close_feed(&r);
 }
 
+static void
+test_bom(void)
+{
+	char with[] = "\xEF\xBB\xBF{}", without[] = "{}", half[] = "\xEF\xBB";
+	struct line a = { with, 5, 0, 1 }, b = { without, 2, 0, 1 },
+	    c = { half, 2, 0, 1 };
+
+	ok(lr_drop_bom(&a) == 3, "a BOM is dropped: 3 bytes");
+	is_mem(a.p, a.len, "{}", "  what is left");
+	ok(lr_drop_bom(&b) == 0 && b.p == without && b.len == 2,
+	    "no BOM: the line as it was");
+	ok(lr_drop_bom(&c) == 0 && c.len == 2, "part of a BOM: kept");
+}
+
 int
 main(void)
 {
@@ -107,5 +121,6 @@ main(void)
 	test_endings(4096);
 	test_long_line();
 	test_nonblocking_use();
+	test_bom();
 	return done_testing();
 }
