@@ -110,12 +110,12 @@ def person_diffs(sp, dst, owner_dst, owner_src, ignore):
     dp = dst[held.pop()]
     out = []
     extra = set(dp["distinct_ids"]) - ids
-    if extra & set(owner_src):
+    if extra & owner_src.keys():
         out.append("merged with another source person (%s)" %
-                   show(sorted(extra & set(owner_src))[0]))
-    if extra - set(owner_src):
+                   show(sorted(extra & owner_src.keys())[0]))
+    if extra - owner_src.keys():
         out.append("%d distinct_ids only at the destination" %
-                   len(extra - set(owner_src)))
+                   len(extra - owner_src.keys()))
     if ids - set(dp["distinct_ids"]):
         out.append("%d distinct_ids not at the destination" %
                    len(ids - set(dp["distinct_ids"])))

@@ -67,3 +67,6 @@ sh "$SRC/tests/bench/fetch.sh" "$B" "$D"
 
 echo
 sh "$SRC/tests/bench/pipeline.sh" "$B" "$D"
+
+echo
+sh "$SRC/tests/bench/persons.sh" "$B" "$D"
