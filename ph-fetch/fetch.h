@@ -79,6 +79,7 @@ struct fetcher {
 #define FETCH_QUIET_404	1
 #define FETCH_SHRINK	2
 int	 fetch_get(struct fetcher *, const char *url);
+int	 fetch_get_flags(struct fetcher *, const char *url, int flags);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
 /* The reply's "results" list into f->items: 0, or an exit status. */

@@ -41,6 +41,7 @@
 #include "clock.h"
 #include "exitcode.h"
 #include "fetch.h"
+#include "http.h"
 #include "isotime.h"
 #include "uuid.h"
 #include "xalloc.h"
@@ -75,20 +76,50 @@ struct pass {
 
 /* --- reading ------------------------------------------------------------ */
 
-/* GET url, the reply parsed into *out: 0, or an exit status. */
+/*
+ * Halve the limit= of f->url, for a reply over HTTP_BODY_MAX (persons
+ * with megabytes of properties): 0, or -1 when it is 1 already.
+ */
 static int
-get_json(struct pass *p, const char *url, json_object **out)
+shrink_limit(struct pass *p)
+{
+	struct fetcher *f = p->f;
+	char *at = strstr(f->url.p, "limit="), *end;
+	struct buf u = { 0 };
+	unsigned long n;
+
+	if (at == NULL || (n = strtoul(at + 6, &end, 10)) <= 1)
+		return -1;
+	buf_add(&u, f->url.p + strlen(f->o.base),
+	    (size_t)(at - f->url.p) - strlen(f->o.base));
+	buf_printf(&u, "limit=%lu%s", n / 2, end);
+	note(f, "%s: the reply is over %d MB: asking for %lu a page",
+	    f->url.p, HTTP_BODY_MAX >> 20, n / 2);
+	url_start(f, u.p);
+	buf_free(&u);
+	return 0;
+}
+
+/* GET f->url, the reply parsed into *out: 0, or an exit status. */
+static int
+get_json(struct pass *p, json_object **out)
 {
 	struct fetcher *f = p->f;
 	int r;
 
-	if ((r = fetch_get(f, url)) != 0)
+	while ((r = fetch_get_flags(f, f->url.p, FETCH_SHRINK)) == -2)
+		if (shrink_limit(p) == -1) {
+			warnx("%s: the reply is over %d MB even one item a "
+			    "page", f->url.p, HTTP_BODY_MAX >> 20);
+			return PH_EXIT_FATAL;
+		}
+	if (r != 0)
 		return r;
 	f->n.pages++;
 	json_tokener_reset(p->tok);
 	*out = json_tokener_parse_ex(p->tok, f->reply.p, (int)f->reply.len);
 	if (*out == NULL) {
-		warnx("%s: the reply is not JSON", url);
+		warnx("%s: the reply is not JSON", f->url.p);
 		return PH_EXIT_FATAL;
 	}
 	return 0;
@@ -172,7 +203,7 @@ read_names(struct pass *p, struct names *nm)
 	if (nm->set == NULL)
 		nm->set = json_object_new_object();
 	for (;;) {
-		if ((r = get_json(p, p->f->url.p, &page)) != 0)
+		if ((r = get_json(p, &page)) != 0)
 			return r;
 		if ((res = results_of(page, p->f->url.p)) == NULL) {
 			json_object_put(page);
@@ -482,7 +513,7 @@ each_item(struct pass *p, int (*fn)(struct pass *, json_object *))
 	int r;
 
 	for (;;) {
-		if ((r = get_json(p, f->url.p, &page)) != 0)
+		if ((r = get_json(p, &page)) != 0)
 			return r;
 		if ((res = results_of(page, f->url.p)) == NULL) {
 			json_object_put(page);
@@ -609,7 +640,7 @@ read_groups(struct pass *p)
 	url_start(f, "");
 	buf_printf(&f->url, "/api/projects/%s/groups_types/", f->o.project);
 	f->array_ok = 1;
-	r = get_json(p, f->url.p, &types);
+	r = get_json(p, &types);
 	f->array_ok = 0;
 	if (r != 0)
 		return r;

@@ -245,6 +245,12 @@ fetch_get(struct fetcher *f, const char *url)
 }
 
 int
+fetch_get_flags(struct fetcher *f, const char *url, int flags)
+{
+	return request(f, url, NULL, flags);
+}
+
+int
 fetch_post(struct fetcher *f, const char *url, const char *body, int flags)
 {
 	return request(f, url, body, flags);

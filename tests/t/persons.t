@@ -263,6 +263,20 @@ is "  the 10,000 distinct_ids are one destination person" \
 emu_stop D
 emu_stop S
 
+python3 - >"$T/heavy.ndjson" <<'EOF'
+import json
+for i in range(14):
+    print(json.dumps({"distinct_ids": ["h%02d" % i],
+                      "properties": {"p%02d" % k: "v" * 100000 for k in range(50)}}))
+EOF
+emu_start S --load-persons "$T/heavy.ndjson"
+run "$PH_FETCH" --host "$S_URL" --persons --page-size 14
+is_status "a page of persons over 64 MB: exit 0" 0
+has "  the page is asked for again, half as large" "$T/err" \
+    "the reply is over 64 MB: asking for 7 a page"
+has "  and every person is read" "$T/err" "14 persons (14 distinct_ids)"
+emu_stop S
+
 # --- groups of two types; what capture cannot do to them -----------------------------
 
 cat >"$T/groups.ndjson" <<'EOF'
