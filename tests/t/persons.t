@@ -342,6 +342,24 @@ is "  all of them" "$(tail -n 1 "$T/out")" \
 emu_stop D
 emu_stop S
 
+# --- faults on both sides -----------------------------------------------------------
+
+head -n 300 "$T/crowd.ndjson" >"$T/few.ndjson"
+emu_start S --load-persons "$T/few.ndjson" --p503 0.3 --p429 0.2 \
+    --retry-after 0 --seed 3
+emu_start D --persons --p503 0.2 --seed 4
+"$PH_FETCH" --host "$S_URL" --persons --page-size 50 --retry-wait 0.01 \
+    --retry-max-wait 0.05 2>"$T/fetch.err" | "$PH_CLEAN" |
+    "$PH_SEND" --host "$D_URL" --batch-size 40 --retry-wait 0.01 \
+    --retry-max-wait 0.05 2>"$T/send.err"
+status=$?
+is_status "503s and 429s from the source and the destination: exit 0" 0
+check "  ph-fetch retried" grep -q "retry 1 of 10" "$T/fetch.err"
+diff_ "$S_URL" "$D_URL"
+is_status "  and every person is equal" 0
+emu_stop D
+emu_stop S
+
 # --- usage -------------------------------------------------------------------------
 
 run "$PH_FETCH" --host http://127.0.0.1:1 --persons --after 2024-01-01
