@@ -58,9 +58,11 @@ UNIT_EXTRA_test-check = $(O)/ph-send/check.o
 UNIT_EXTRA_test-batch = $(O)/ph-send/batch.o $(O)/tests/emu/gunzip.o
 UNIT_EXTRA_test-reply = $(O)/ph-send/reply.o
 UNIT_EXTRA_test-gzip = $(O)/tests/emu/gunzip.o
+UNIT_EXTRA_test-window = $(O)/ph-fetch/window.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
 	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-batch) \
-	$(UNIT_EXTRA_test-reply) $(UNIT_EXTRA_test-gzip)
+	$(UNIT_EXTRA_test-reply) $(UNIT_EXTRA_test-gzip) \
+	$(UNIT_EXTRA_test-window)
 
 MANS = man/ph-clean.1 man/ph-send.1 man/ph-fetch.1
 GUIDE = man/ph.7

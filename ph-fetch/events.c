@@ -6,6 +6,16 @@
  * dropped.  A full page that holds one timestamp only cannot be paged
  * past: those events are read by uuid through the query API, or, on an
  * old install without one, with a larger page.
+ *
+ * A Postgres-era install (integer ids, posthog/api/event.py of 2021)
+ * first runs each request from this Monday on and answers with that page
+ * when it is full, whatever after says: a window that starts before
+ * Monday would lose its events up to Monday.  So on such a source a
+ * full page that starts later than asked is not trusted: the range up
+ * to its first event is read first, on its own.  That range holds none
+ * of the events since the server's Monday, so the shortcut cannot fire
+ * there: the window is cut where the server's Monday begins, to the
+ * microsecond and by its own clock.
  */
 #include <err.h>
 #include <stdio.h>
@@ -13,6 +23,7 @@
 
 #include "exitcode.h"
 #include "fetch.h"
+#include "http.h"
 #include "isotime.h"
 
 /* Windows under the one-year range the current API accepts. */
@@ -75,6 +86,38 @@ parse_page(struct fetcher *f, int *has_next)
 	if (*has_next)
 		check_next(f, next);
 	return 0;
+}
+
+/*
+ * A page of [from, before) into f->items: 0, or an exit status.  A reply
+ * over the cap (big events, a large page) can never come through: it
+ * is asked for again with half the limit, down to one event, and the
+ * limit grows back while replies stay well under the cap.
+ */
+static int
+get_page(struct fetcher *f, int64_t from, int64_t before, int *has_next)
+{
+	int r;
+
+	for (;;) {
+		page_url(f, from, before, f->page);
+		if ((r = fetch_get_page(f, f->url.p)) != -2)
+			break;
+		if (f->page == 1) {
+			warnx("%s: one event makes a reply over the %d MiB "
+			    "ph-fetch accepts", f->url.p, HTTP_BODY_MAX >> 20);
+			return PH_EXIT_FATAL;
+		}
+		f->page /= 2;
+		note(f, "a page passed %d MiB; asking for %u events a page",
+		    HTTP_BODY_MAX >> 20, f->page);
+	}
+	if (r != 0)
+		return r;
+	if (f->page < f->o.page_size && f->reply.len < HTTP_BODY_MAX / 4)
+		f->page = f->page * 2 < f->o.page_size ? f->page * 2 :
+		    f->o.page_size;
+	return parse_page(f, has_next);
 }
 
 /* An event's id, as text, into f->tmp, and its timestamp. */
@@ -176,7 +219,13 @@ grow_page(struct fetcher *f, int64_t at)
 	for (;;) {
 		limit = limit < (1u << 24) ? limit * 2 : limit;
 		page_url(f, at, at + 1, limit);
-		if ((r = fetch_get(f, f->url.p)) != 0 ||
+		if ((r = fetch_get_page(f, f->url.p)) == -2) {
+			warnx("%s: the events of one timestamp make a reply over "
+			    "the %d MiB ph-fetch accepts", f->url.p,
+			    HTTP_BODY_MAX >> 20);
+			return PH_EXIT_FATAL;
+		}
+		if (r != 0 ||
 		    (r = parse_page(f, &has_next)) != 0 ||
 		    (r = write_page(f, at, at + 1, &boundary, &one, &past,
 		    &wrote)) != 0)
@@ -208,21 +257,181 @@ read_cluster(struct fetcher *f, int64_t at)
 	return grow_page(f, at);
 }
 
+/* Note a Postgres-era source by its first event's integer id. */
+static void
+check_era(struct fetcher *f)
+{
+	const struct jmember *id;
+	struct jerr e;
+
+	if (f->postgres || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
+	    js_parse_object(f->items.v[0].p, f->items.v[0].len, &f->ev, NULL,
+	    NULL, &e) == -1 || (id = js_get(&f->ev, "id")) == NULL ||
+	    id->type != JT_NUMBER)
+		return;
+	f->postgres = 1;
+	f->query_missing = 1;
+	note(f, "a Postgres-era source (integer ids): each window is cut where "
+	    "the server's week begins, which its listing API answers first");
+}
+
+/*
+ * Whether a Postgres-era page may be the server's "this Monday" page
+ * rather than the one asked for: full, and starting later than from.
+ */
+static int
+may_skip(struct fetcher *f, int64_t from, int has_next, int64_t *first)
+{
+	if (!f->postgres || !has_next || f->items.n == 0 ||
+	    event_key(f, &f->items.v[0], first) == -1)
+		return 0;
+	return *first > from;
+}
+
+/* Refuse a listing whose timestamps are not the events' instants. */
+static int
+shifted(struct fetcher *f, int64_t at, const char *how)
+{
+	char t[ISOTIME_LEN];
+
+	isotime_api(at, t);
+	warnx("%s: the listing API labels events with times they do not have "
+	    "(%s %s): this PostHog version writes a project's own timezone "
+	    "as UTC (PostHog issue #67175); read with --api query, or set the "
+	    "project's timezone to UTC while ph-fetch runs", f->url.p, how, t);
+	return PH_EXIT_FATAL;
+}
+
+/* The page set aside (its reply, url and parse), or brought back. */
+static void
+swap_pages(struct fetcher *f)
+{
+	struct buf r = f->reply, u = f->url;
+	struct jmembers t = f->top;
+	struct jitems i = f->items;
+
+	f->reply = f->aside.reply;
+	f->url = f->aside.url;
+	f->top = f->aside.top;
+	f->items = f->aside.items;
+	f->aside.reply = r;
+	f->aside.url = u;
+	f->aside.top = t;
+	f->aside.items = i;
+}
+
+/*
+ * Whether an event the page lists at "at" is there: asked for alone,
+ * [at, at + 1 us) must answer that timestamp.  The page is set aside
+ * meanwhile.
+ */
+static int
+probe(struct fetcher *f, int64_t at, const char *how)
+{
+	int64_t ts;
+	int has_next, r;
+
+	swap_pages(f);
+	page_url(f, at, at + 1, 1);
+	if ((r = fetch_get(f, f->url.p)) == 0 && (r = parse_page(f,
+	    &has_next)) == 0 && (f->items.n == 0 || event_key(f,
+	    &f->items.v[0], &ts) == -1 || ts != at))
+		r = shifted(f, at, how);
+	swap_pages(f);
+	return r;
+}
+
+/*
+ * Whether the page's events are where their timestamps say, before any
+ * is written.  The 2026 listing API of a project outside UTC labels
+ * each event with the project's wall-clock time and +00:00, while after
+ * and before still select true instants; the offset may change inside
+ * a page (summer time).  A page asked from the last timestamp written
+ * must begin there.  Its last event is checked by asking for the next
+ * page, from it, now: that page must begin there, and it is the one
+ * read next (on a last page the event is asked for alone, [t, t + 1 us)
+ * must answer t).  A shifted first event then shows in the last one,
+ * unless the offset changes twice within the page, so the first event
+ * is asked for alone only at the start of a range and when it is the
+ * page's only timestamp.  Postgres-era installs predate it.  *ahead
+ * tells that the next page waits in f->aside.
+ */
+static int
+check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
+    int64_t before, int has_next, int *ahead)
+{
+	int64_t first, last;
+	int r;
+
+	*ahead = 0;
+	if (f->postgres || f->items.n == 0 ||
+	    event_key(f, &f->items.v[0], &first) == -1 ||
+	    event_key(f, &f->items.v[f->items.n - 1], &last) == -1)
+		return 0;
+	if (goes_on && first != from)
+		return shifted(f, from, "a page asked from the last timestamp "
+		    "written does not begin there:");
+	if (!goes_on && (at_start || first == last) && (r = probe(f, first,
+	    "no event is found at the time of the first one listed,")) != 0)
+		return r;
+	if (last == first)
+		return 0;
+	if (!has_next || last >= before)
+		return probe(f, last, "no event is found at the time of the "
+		    "last one listed,");
+	swap_pages(f);
+	if ((r = get_page(f, last, before, &f->aside.has_next)) == 0 &&
+	    (f->items.n == 0 || event_key(f, &f->items.v[0], &first) == -1 ||
+	    first != last))
+		r = shifted(f, last, "the page asked from the last time listed "
+		    "does not begin there:");
+	swap_pages(f);
+	*ahead = r == 0;
+	return r;
+}
+
+static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *);
+
 static int
 fetch_window(struct fetcher *f, int64_t after, int64_t before)
 {
-	int64_t from = after, boundary = INT64_MIN;
-	int has_next, one_time, past, r;
-	size_t wrote;
+	int64_t boundary = INT64_MIN;
 
 	idset_clear(&f->seen);
+	return read_range(f, after, before, &boundary);
+}
+
+/* Read [after, before) on from *boundary, the last timestamp written. */
+static int
+read_range(struct fetcher *f, int64_t after, int64_t before,
+    int64_t *boundary_p)
+{
+	int64_t from = after, first, boundary = *boundary_p;
+	int has_next, one_time, past, r, ahead = 0;
+	size_t wrote;
+
 	for (;;) {
-		page_url(f, from, before, f->o.page_size);
-		if ((r = fetch_get(f, f->url.p)) != 0 ||
-		    (r = parse_page(f, &has_next)) != 0 ||
-		    (r = write_page(f, after, before, &boundary, &one_time,
+		if (ahead) {
+			/* The page asked for ahead, from the boundary. */
+			swap_pages(f);
+			has_next = f->aside.has_next;
+		} else if ((r = get_page(f, from, before, &has_next)) != 0)
+			return r;
+		check_era(f);
+		if (may_skip(f, from, has_next, &first)) {
+			/* What lies before its first event, on its own first. */
+			if ((r = read_range(f, from, first, &boundary)) != 0)
+				return r;
+			from = first;
+			continue;
+		}
+		if ((r = check_times(f, from, from == boundary, from == after,
+		    before, has_next, &ahead)) != 0)
+			return r;
+		if ((r = write_page(f, after, before, &boundary, &one_time,
 		    &past, &wrote)) != 0)
 			return r;
+		*boundary_p = boundary;
 		if (f->items.n == 0 || !has_next || past)
 			return 0;
 		if (wrote == 0 && !one_time) {
@@ -247,6 +456,8 @@ fetch_events(struct fetcher *f, int64_t after, int64_t before)
 	int64_t from, to;
 	int r;
 
+	if (f->page == 0)
+		f->page = f->o.page_size;
 	for (from = after; from < before; from = to) {
 		to = before - from > WINDOW_US ? from + WINDOW_US : before;
 		if ((r = fetch_window(f, from, to)) != 0)

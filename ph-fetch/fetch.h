@@ -2,7 +2,8 @@
  * ph-fetch: events out of a PostHog instance, oldest first, each once.
  * The pieces: request.c (one request, retried as its failure calls
  * for), events.c (the event-listing API), query.c (the query API),
- * split.c (--split), emit.c (output and progress).
+ * window.c (the time window a query scans), split.c (--split), emit.c
+ * (output and progress).
  */
 #ifndef PH_FETCH_H
 #define PH_FETCH_H
@@ -17,7 +18,8 @@
 #include "output.h"
 #include "progress.h"
 
-enum api { API_EVENTS, API_QUERY };
+/* API_AUTO: the query API where the source has one, else the listing. */
+enum api { API_AUTO, API_EVENTS, API_QUERY };
 
 struct fetch_opts {
 	char		*base;		/* https://host, no trailing slash */
@@ -57,8 +59,11 @@ struct fetcher {
 	int64_t			 at;		/* newest timestamp written */
 	int			 query_missing;	/* the server has no query API */
 	unsigned		 qpage;		/* query rows a page, may shrink */
+	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
 	int			 array_ok;	/* a reply may be a JSON list */
+	int			 postgres;	/* Postgres-era: integer ids */
+	unsigned		 page;		/* listing limit, may shrink */
 
 	/* Scratch for parsing replies. */
 	struct jmembers		 top;
@@ -67,19 +72,34 @@ struct fetcher {
 	struct jitems		 row;
 	struct buf		 tmp;
 	struct idset		 seen;		/* ids at the boundary time */
+	struct {			/* a page set aside */
+		struct buf	 reply;
+		struct buf	 url;
+		struct jmembers	 top;
+		struct jitems	 items;
+		int		 has_next;	/* of the page read ahead */
+	}			 aside;
 };
 
 /*
- * request.c: 0 with a 200 reply parsed in f->top, else an exit status.
- * fetch_post's flags: FETCH_QUIET_404 answers -1 for a server without
- * the route (404, 405, or 400 for a query kind it does not know);
+ * request.c: 0 with a 200 reply parsed in f->top, else an exit status
+ * or, as its flags ask, a negative answer.  FETCH_QUIET_404 answers -1
+ * for a server without the route (404, 405, or 400 for a query kind it
+ * does not know);
  * FETCH_SHRINK answers -2 for a reply too large, or failures that a
  * smaller page may avoid.
  */
 #define FETCH_QUIET_404	1
 #define FETCH_SHRINK	2
+/* -1 for a 404 only: the route is missing (an install without HogQL). */
+#define FETCH_NO_ROUTE	4
+/* -3 for a query that ran out of time: its window should narrow. */
+#define FETCH_NARROW	8
+/* -2 for a reply over the cap, only. */
+#define FETCH_TOO_LARGE	16
 int	 fetch_get(struct fetcher *, const char *url);
-int	 fetch_get_flags(struct fetcher *, const char *url, int flags);
+/* A listing page: -2 if the reply passed the cap, else as fetch_get. */
+int	 fetch_get_page(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
 /* The reply's "results" list into f->items: 0, or an exit status. */
@@ -92,7 +112,7 @@ void	 fetch_cleanup(struct fetcher *);
 
 /* events.c */
 int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
-/* query.c */
+/* query.c; fetch_query answers -1 for a source without a query API. */
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);
 int	 query_hours(struct fetcher *, int64_t after, int64_t before,

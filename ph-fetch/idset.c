@@ -6,19 +6,26 @@
 #include "xalloc.h"
 
 static uint64_t
-key(const char *id, size_t len)
+key(const struct idset *s, const char *id, size_t len)
 {
-	uint64_t h = hash64(id, len, 0x5EED);
-
-	return h != 0 ? h : 1;
+	return s->hash != NULL ? s->hash(id, len) : hash64(id, len, 0x5EED);
 }
 
-static size_t
-find(const struct idset *s, uint64_t k)
+static int
+same(const struct idset *s, const struct idslot *e, uint64_t h,
+    const char *id, size_t len)
 {
-	size_t i = (size_t)k & (s->cap - 1);
+	return e->hash == h && e->len == len &&
+	    memcmp(s->ids.p + e->off - 1, id, len) == 0;
+}
 
-	while (s->slot[i] != 0 && s->slot[i] != k)
+/* The slot holding id, or the empty slot where it would go. */
+static size_t
+find(const struct idset *s, uint64_t h, const char *id, size_t len)
+{
+	size_t i = (size_t)h & (s->cap - 1);
+
+	while (s->slot[i].off != 0 && !same(s, &s->slot[i], h, id, len))
 		i = (i + 1) & (s->cap - 1);
 	return i;
 }
@@ -26,31 +33,38 @@ find(const struct idset *s, uint64_t k)
 static void
 grow(struct idset *s)
 {
-	struct idset bigger = { 0 };
-	size_t i;
+	struct idslot *old = s->slot;
+	size_t oldcap = s->cap, i, j;
 
-	bigger.cap = s->cap ? s->cap * 2 : 64;
-	bigger.slot = xcalloc(bigger.cap, sizeof(*bigger.slot));
-	for (i = 0; i < s->cap; i++)
-		if (s->slot[i] != 0)
-			bigger.slot[find(&bigger, s->slot[i])] = s->slot[i];
-	bigger.n = s->n;
-	free(s->slot);
-	*s = bigger;
+	s->cap = s->cap ? s->cap * 2 : 64;
+	s->slot = xcalloc(s->cap, sizeof(*s->slot));
+	for (i = 0; i < oldcap; i++) {
+		if (old[i].off == 0)
+			continue;
+		/* Ids in the set are distinct: the first empty slot will do. */
+		for (j = (size_t)old[i].hash & (s->cap - 1); s->slot[j].off != 0;
+		    j = (j + 1) & (s->cap - 1))
+			;
+		s->slot[j] = old[i];
+	}
+	free(old);
 }
 
 int
 idset_add(struct idset *s, const char *id, size_t len)
 {
-	uint64_t k = key(id, len);
+	uint64_t h = key(s, id, len);
 	size_t i;
 
 	if ((s->n + 1) * 2 > s->cap)
 		grow(s);
-	i = find(s, k);
-	if (s->slot[i] == k)
+	i = find(s, h, id, len);
+	if (s->slot[i].off != 0)
 		return 0;
-	s->slot[i] = k;
+	s->slot[i].hash = h;
+	s->slot[i].off = s->ids.len + 1;
+	s->slot[i].len = len;
+	buf_add(&s->ids, id, len);
 	s->n++;
 	return 1;
 }
@@ -58,23 +72,29 @@ idset_add(struct idset *s, const char *id, size_t len)
 int
 idset_has(const struct idset *s, const char *id, size_t len)
 {
-	return s->cap > 0 && s->slot[find(s, key(id, len))] != 0;
+	return s->cap > 0 &&
+	    s->slot[find(s, key(s, id, len), id, len)].off != 0;
 }
 
 void
 idset_clear(struct idset *s)
 {
+	uint64_t (*h)(const char *, size_t) = s->hash;
+
 	/* After a big cluster, a fresh small table beats wiping a big one. */
-	if (s->cap > 4096)
+	if (s->cap > 4096) {
 		idset_free(s);
-	else if (s->n > 0)
+		s->hash = h;
+	} else if (s->n > 0)
 		memset(s->slot, 0, s->cap * sizeof(*s->slot));
 	s->n = 0;
+	s->ids.len = 0;
 }
 
 void
 idset_free(struct idset *s)
 {
 	free(s->slot);
+	buf_free(&s->ids);
 	memset(s, 0, sizeof(*s));
 }

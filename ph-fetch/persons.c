@@ -107,7 +107,7 @@ get_json(struct pass *p, json_object **out)
 	struct fetcher *f = p->f;
 	int r;
 
-	while ((r = fetch_get_flags(f, f->url.p, FETCH_SHRINK)) == -2)
+	while ((r = fetch_get_page(f, f->url.p)) == -2)
 		if (shrink_limit(p) == -1) {
 			warnx("%s: the reply is over %d MB even one item a "
 			    "page", f->url.p, HTTP_BODY_MAX >> 20);

@@ -43,7 +43,8 @@ static const char help_text[] =
 "      --resume FILE       start at the timestamp a ph-send --state FILE\n"
 "                          records, if it exists\n"
 "      --event NAME        only events of this name\n"
-"      --api events|query  the event-listing API (default), or HogQL\n"
+"      --api events|query  the listing API or HogQL (the query API where\n"
+"                          the source has one, else the listing API)\n"
 "      --legacy            /api/event/, for old installs\n"
 "      --page-size N       events a request (events 1000, query 50000)\n"
 "      --max-retries N     retries of one request (10)\n"
@@ -380,10 +381,14 @@ settle_source(struct fetcher *f, const struct args *a)
 		cli_bad_value("--host", "not an http:// or https:// URL", host);
 	f->o.key = secret_require("PH_FETCH_KEY", a->key_file);
 	secret_check_url(f->o.base);
-	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size :
-	    f->o.api == API_QUERY ? 50000 : 1000;
+	/* A given page size is for the API read; the default suits each. */
+	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size : 1000;
 	/* Timestamp clusters are read by query in large pages either way. */
-	f->qpage = f->o.api == API_QUERY ? f->o.page_size : 50000;
+	f->qpage = a->page_size > 0 && f->o.api != API_EVENTS ?
+	    (unsigned)a->page_size : 50000;
+	/* --legacy names an old install: its listing route, no probing. */
+	if (f->o.legacy && f->o.api == API_AUTO)
+		f->o.api = API_EVENTS;
 	if (strcmp(f->o.project, "@current") != 0 &&
 	    strspn(f->o.project, "0123456789") != strlen(f->o.project))
 		cli_bad_value("--project", "not a number or @current",
@@ -421,6 +426,29 @@ defaults(struct fetch_opts *o)
 	o->timeout = 120;
 }
 
+/*
+ * The query API returns values as stored; the listing API strips
+ * leading and trailing quotes from every string property value
+ * (posthog/models/event/util.py, parse_properties: section 8, row 1).
+ * So the query API wherever the source has one: an install without it
+ * answers its route with 404 (the route was added with HogQL, 2023).
+ */
+static int
+fetch_range(struct fetcher *f)
+{
+	int r;
+
+	if (f->o.api == API_EVENTS)
+		return fetch_events(f, f->o.after, f->o.before);
+	if ((r = fetch_query(f, f->o.after, f->o.before)) != -1)
+		return r;
+	f->query_missing = 1;
+	warnx("%s: no query API (404); reading through the listing API, which "
+	    "strips leading and trailing \" from string property values: "
+	    "those values arrive altered", f->url.p);
+	return fetch_events(f, f->o.after, f->o.before);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -453,8 +481,7 @@ main(int argc, char *argv[])
 	else if (f.o.split > 0)
 		r = fetch_split(&f);
 	else if (f.o.after < f.o.before)
-		r = f.o.api == API_QUERY ? fetch_query(&f, f.o.after,
-		    f.o.before) : fetch_events(&f, f.o.after, f.o.before);
+		r = fetch_range(&f);
 	ow_close(&f.out);
 	if (f.o.split == 0 && !f.o.persons)
 		fetch_summary(&f);

@@ -1,7 +1,8 @@
 /*
- * ph-fetch: the query API (doc/posthog.md section 2), HogQL with keyset
- * pagination on (timestamp, uuid), as PostHog's own migration tool
- * pages: no ties to lose, pages up to 50,000 rows, timestamps in UTC.
+ * ph-fetch: the query API (doc/posthog.md section 2), HogQL in time
+ * windows (window.c), each read by keyset pages on (timestamp, uuid) as
+ * PostHog's own runners page: no ties to lose, no query that scans more
+ * than its window, timestamps in UTC whatever the project's timezone.
  * Each row is written in the event-listing API's shape, its properties
  * (a JSON string here) as the object they hold.
  */
@@ -10,10 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "exitcode.h"
 #include "fetch.h"
 #include "isotime.h"
+#include "window.h"
 #include "xalloc.h"
+
+/* Where a read stands: from lo on, past uuid at lo if set. */
+struct cursor {
+	int64_t		 lo;
+	struct buf	 uuid;
+	int		 set;
+};
 
 enum { C_UUID, C_EVENT, C_DISTINCT_ID, C_PROPERTIES, C_TIMESTAMP, C_CHAIN,
 	NCOLUMNS };
@@ -40,23 +50,32 @@ sql_time(struct buf *b, int64_t us)
 	buf_printf(b, "toDateTime64('%s', 6, 'UTC')", t);
 }
 
-/* The rows of [after, before) past the cursor (from_ts, from_uuid). */
+/*
+ * The rows of [lo, hi) past the cursor (lo, from_uuid), oldest first.
+ * The keyset is written as PostHog's own runners write it: a tuple
+ * compared with toUUID(), which is accurateCastOrNull, compares against
+ * Nullable(UUID) (doc/posthog.md section 8, row 5).  The timestamp is
+ * converted to UTC in the SQL, so no modifier is needed for a project
+ * in another timezone (rows 3 and 10).
+ */
 static void
-events_sql(struct fetcher *f, struct buf *q, int64_t after, int64_t before,
-    int64_t from_ts, const char *from_uuid, unsigned limit)
+events_sql(struct fetcher *f, struct buf *q, int64_t lo, int64_t hi,
+    const char *from_uuid, unsigned limit)
 {
 	buf_addstr(q, "SELECT uuid, event, distinct_id, properties, "
 	    "toString(toTimeZone(timestamp, 'UTC')), elements_chain "
 	    "FROM events WHERE timestamp >= ");
-	sql_time(q, after);
+	sql_time(q, lo);
 	buf_addstr(q, " AND timestamp < ");
-	sql_time(q, before);
+	sql_time(q, hi);
 	if (from_uuid != NULL) {
-		buf_addstr(q, " AND (timestamp, uuid) > (");
-		sql_time(q, from_ts);
-		buf_addstr(q, ", toUUID(");
+		buf_addstr(q, " AND (timestamp > ");
+		sql_time(q, lo);
+		buf_addstr(q, " OR (timestamp = ");
+		sql_time(q, lo);
+		buf_addstr(q, " AND uuid > toUUID(");
 		sql_string(q, from_uuid);
-		buf_addstr(q, "))");
+		buf_addstr(q, ")))");
 	}
 	if (f->o.event != NULL) {
 		buf_addstr(q, " AND event = ");
@@ -66,9 +85,10 @@ events_sql(struct fetcher *f, struct buf *q, int64_t after, int64_t before,
 }
 
 /*
- * POST the HogQL query: 0 with the reply, -1 if there is no query API
- * (with FETCH_QUIET_404), -2 when the page should shrink (FETCH_SHRINK),
- * else an exit status.
+ * POST the HogQL query: 0 with the reply, or what fetch_post answers.
+ * The body holds the query and nothing else: 2024-era schemas refuse
+ * any field they do not know (pydantic extra="forbid"), and fields
+ * were added since (section 8, row 3).
  */
 static int
 post_query(struct fetcher *f, const struct buf *sql, int flags)
@@ -78,8 +98,7 @@ post_query(struct fetcher *f, const struct buf *sql, int flags)
 
 	buf_addstr(&body, "{\"query\":{\"kind\":\"HogQLQuery\",\"query\":");
 	js_escape(&body, sql->p, sql->len);
-	buf_addstr(&body, ",\"modifiers\":{\"convertToProjectTimezone\":false}"
-	    "},\"refresh\":\"blocking\",\"name\":\"ph-fetch\"}");
+	buf_addstr(&body, "}}");
 	buf_addc(&body, '\0');
 	buf_printf(&path, "/api/projects/%s/query/", f->o.project);
 	url_start(f, path.p);
@@ -87,21 +106,6 @@ post_query(struct fetcher *f, const struct buf *sql, int flags)
 	buf_free(&body);
 	buf_free(&path);
 	return r;
-}
-
-/* The reply's rows into f->items; *more from hasMore (1 if absent). */
-static int
-parse_rows(struct fetcher *f, int *more)
-{
-	const struct jmember *has;
-	int r;
-
-	if ((r = reply_results(f)) != 0)
-		return r;
-	/* Old versions have no hasMore: read on until a page is empty. */
-	has = js_get(&f->top, "hasMore");
-	*more = has == NULL || has->type != JT_FALSE;
-	return 0;
 }
 
 /* A column's string value decoded into out; -1 if not a string. */
@@ -168,10 +172,25 @@ emit_row(struct fetcher *f, const struct jitem *row, struct buf *ev,
 	return 0;
 }
 
-/* Write one page of rows; *last_ts and last_uuid: the keyset cursor. */
+/*
+ * A row outside the window, or older than the one before, is a server
+ * that does not answer the SQL as asked (one that shifted timestamps
+ * into the project's timezone would): nothing it returns can be trusted.
+ */
 static int
-write_rows(struct fetcher *f, int skip_seen, int64_t *last_ts,
-    struct buf *last_uuid)
+out_of_order(struct fetcher *f, const struct cursor *c, int64_t hi,
+    int64_t ts, size_t i)
+{
+	if (ts >= c->lo && ts < hi)
+		return 0;
+	warnx("%s: row %zu has a timestamp outside the window asked for, or "
+	    "older than the row before", f->url.p, i + 1);
+	return 1;
+}
+
+/* Write one page of rows, and move the cursor to its last row. */
+static int
+write_rows(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen)
 {
 	struct buf ev = { 0 };
 	int64_t ts;
@@ -179,78 +198,164 @@ write_rows(struct fetcher *f, int skip_seen, int64_t *last_ts,
 	int r = 0;
 
 	for (i = 0; i < f->items.n && r == 0; i++) {
-		switch (emit_row(f, &f->items.v[i], &ev, &ts, last_uuid,
+		switch (emit_row(f, &f->items.v[i], &ev, &ts, &c->uuid,
 		    skip_seen)) {
 		case 0:
+			if (out_of_order(f, c, hi, ts, i)) {
+				r = PH_EXIT_FATAL;
+				continue;
+			}
 			emit_event(f, ev.p, ev.len, ts);
-			*last_ts = ts;
 			break;
 		case 1:
 			f->n.repeats++;
-			*last_ts = ts;
 			break;
 		default:
 			warnx("%s: row %zu is not [uuid, event, distinct_id, "
 			    "properties, timestamp, elements_chain]", f->url.p,
 			    i + 1);
 			r = PH_EXIT_FATAL;
+			continue;
 		}
+		c->lo = ts;
+		c->set = 1;
 	}
 	buf_free(&ev);
 	emit_page_done(f);
 	return r;
 }
 
-/* A page too large for the reply cap or the server: ask for half. */
+/*
+ * A page too large for the reply cap, or failing: ask for half, down to
+ * a floor where failures are retried up to --max-retries instead.
+ */
+#define QUERY_PAGE_FLOOR	100
+
 static int
 shrink(struct fetcher *f)
 {
-	if (f->qpage <= 100) {
-		warnx("%s: even 100 rows a page fail; giving up", f->url.p);
-		return PH_EXIT_TEMPFAIL;
-	}
 	f->qpage /= 2;
-	note(f, "%s: the reply to a query page is too large or too slow; "
-	    "asking for %u rows a page", f->url.p, f->qpage);
+	if (f->qpage < QUERY_PAGE_FLOOR)
+		f->qpage = QUERY_PAGE_FLOOR;
+	note(f, "%s: the reply to a query page is too large, or it keeps "
+	    "failing; asking for %u rows a page", f->url.p, f->qpage);
 	return 0;
 }
 
 /*
- * Every event of [after, before), by keyset pages; -1 when the server
- * has no query API (only with FETCH_QUIET_404).
+ * Whether rows may remain past a page of n rows.  PostHog caps LIMIT
+ * silently (MAX_SELECT_RETURNED_ROWS in posthog/hogql/constants.py:
+ * 10,000 in 2023-24, 50,000 since) and its hasMore is null when the
+ * query has a LIMIT (section 8, row 6), so the cap applied is learnt: it
+ * is at least 10,000, and at least the most rows any page held.  A page
+ * short of both that and what was asked is the last of its window; one
+ * that reaches either may have been cut, and the next query says.
+ */
+#define LEAST_CAP	10000
+
+static int
+rows_may_remain(struct fetcher *f, size_t n)
+{
+	int more;
+
+	if (f->most_rows < LEAST_CAP)
+		f->most_rows = LEAST_CAP;
+	more = n > 0 && (n >= f->qpage || n >= f->most_rows);
+	if (n > f->most_rows)
+		f->most_rows = n;
+	return more;
+}
+
+/*
+ * The window ran out of time: narrow it.  At a second it cannot narrow
+ * further: the query is then retried as any failure is (*narrowable
+ * cleared), up to --max-retries, in case the server was only busy.
+ */
+static void
+narrow(struct fetcher *f, struct window *w, int *narrowable)
+{
+	if (window_timed_out(w) == -1) {
+		note(f, "%s: a query of one second of events ran out of time; "
+		    "retrying it as a passing failure", f->url.p);
+		*narrowable = 0;
+		return;
+	}
+	note(f, "%s: the query ran out of time; reading %.0f s at a time",
+	    f->url.p, (double)w->width / 1e6);
+}
+
+/*
+ * One query of the window [c->lo, hi) past the cursor: 0 with *done
+ * set when the window is read to its end, -1 (no query API, as flags
+ * ask), -2 (too large), -3 (out of time), or an exit status.
+ */
+static int
+query_page(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen,
+    int flags, int *done)
+{
+	struct buf sql = { 0 };
+	int r;
+
+	events_sql(f, &sql, c->lo, hi, c->set ? c->uuid.p : NULL, f->qpage);
+	/* At the floor a failing page is retried as any failure is. */
+	r = post_query(f, &sql, flags |
+	    (f->qpage > QUERY_PAGE_FLOOR ? FETCH_SHRINK : 0));
+	buf_free(&sql);
+	if (r != 0 || (r = reply_results(f)) != 0)
+		return r;
+	*done = !rows_may_remain(f, f->items.n);
+	return write_rows(f, c, hi, skip_seen);
+}
+
+/*
+ * Every event of [after, before), window by window (window.c), each
+ * window by keyset pages; -1 when the server has no query API (as flags
+ * ask, and only before anything is written).
  */
 static int
 query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
     int flags)
 {
-	struct buf sql = { 0 }, cursor = { 0 };
-	int64_t last_ts = 0;
-	int more = 1, r = 0;
+	struct cursor c = { after, { 0 }, 0 };
+	struct window w;
+	int64_t hi = after;
+	double t0;
+	int done, narrowable = 1, r = 0;
 
-	while (more && r == 0) {
-		sql.len = 0;
-		events_sql(f, &sql, after, before, last_ts,
-		    cursor.len > 0 ? cursor.p : NULL, f->qpage);
-		r = post_query(f, &sql, flags | FETCH_SHRINK);
-		if (r == -2) {
+	window_init(&w, f->o.timeout);
+	while (c.lo < before && r == 0) {
+		/* The rest of a window keeps its end: its scan stays inside. */
+		if (!c.set || c.lo >= hi)
+			hi = window_end(&w, c.lo, before);
+		t0 = clock_now();
+		r = query_page(f, &c, hi, skip_seen, flags |
+		    (narrowable ? FETCH_NARROW : 0), &done);
+		/* The first reply settled whether the route exists. */
+		flags &= ~FETCH_NO_ROUTE;
+		if (r == -2)
 			r = shrink(f);
-			continue;
+		else if (r == -3) {
+			narrow(f, &w, &narrowable);
+			hi = window_end(&w, c.lo, hi);
+			r = 0;
+		} else if (r == 0) {
+			narrowable = 1;
+			window_took(&w, clock_now() - t0, done);
+			if (done) {
+				c.lo = hi;
+				c.set = 0;
+			}
 		}
-		if (r != 0 || (r = parse_rows(f, &more)) != 0)
-			break;
-		if (f->items.n == 0)
-			break;
-		r = write_rows(f, skip_seen, &last_ts, &cursor);
 	}
-	buf_free(&sql);
-	buf_free(&cursor);
+	buf_free(&c.uuid);
 	return r;
 }
 
 int
 fetch_query(struct fetcher *f, int64_t after, int64_t before)
 {
-	return query_range(f, after, before, 0, 0);
+	return query_range(f, after, before, 0,
+	    f->o.api == API_AUTO ? FETCH_NO_ROUTE : 0);
 }
 
 int
@@ -259,52 +364,79 @@ query_cluster(struct fetcher *f, int64_t at)
 	return query_range(f, at, at + 1, 1, FETCH_QUIET_404);
 }
 
+/* The events a bucket of [lo, hi), as count() by the bucket. */
+static void
+count_sql(struct fetcher *f, struct buf *sql, int64_t lo, int64_t hi,
+    int by_day)
+{
+	buf_printf(sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
+	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
+	    by_day ? "toStartOfDay" : "toStartOfHour");
+	sql_time(sql, lo);
+	buf_addstr(sql, " AND timestamp < ");
+	sql_time(sql, hi);
+	if (f->o.event != NULL) {
+		buf_addstr(sql, " AND event = ");
+		sql_string(sql, f->o.event);
+	}
+	buf_addstr(sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
+}
+
+/* Append the reply's [bucket, count] rows: 0, or -1 for a bad row. */
+static int
+add_counts(struct fetcher *f, int64_t **hours, unsigned long long **counts,
+    size_t *n)
+{
+	struct jerr e;
+	size_t i;
+
+	*hours = xreallocarray(*hours, *n + f->items.n + 1, sizeof(**hours));
+	*counts = xreallocarray(*counts, *n + f->items.n + 1,
+	    sizeof(**counts));
+	for (i = 0; i < f->items.n; i++, (*n)++) {
+		const struct jitem *row = &f->items.v[i];
+
+		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
+		    &f->row, &e) == NULL || f->row.n != 2 ||
+		    column_text(&f->row.v[0], &f->tmp) == -1 ||
+		    isotime_parse(f->tmp.p, f->tmp.len, &(*hours)[*n]) == -1)
+			return -1;
+		/* A 64-bit count may come quoted. */
+		if (column_text(&f->row.v[1], &f->tmp) == 0)
+			(*counts)[*n] = strtoull(f->tmp.p, NULL, 10);
+		else
+			(*counts)[*n] = strtoull(f->row.v[1].p, NULL, 10);
+	}
+	return 0;
+}
+
 /*
- * Events a bucket (an hour, or a day for ranges of over 400 days, which
- * keeps the rows under the 10,000 older servers return) in [after,
- * before), for --split: 0, -1 (no query API), or an exit status.
+ * Events a bucket (an hour, or a day for ranges of over 400 days) in
+ * [after, before), for --split: 0, -1 (no query API), or an exit
+ * status.  One query a month at most, so that a count too scans a
+ * bounded range (doc/posthog.md section 8, row 4), and its rows stay
+ * under the 10,000 that 2023-24 servers return.
  */
+#define COUNT_SPAN_US	(32LL * 86400 * 1000000)
+
 int
 query_hours(struct fetcher *f, int64_t after, int64_t before,
     int64_t **hours, unsigned long long **counts, size_t *n)
 {
 	int by_day = before - after > 400LL * 86400 * 1000000;
 	struct buf sql = { 0 };
-	struct jerr e;
-	int more, r;
-	size_t i;
+	int64_t lo, hi;
+	int r = 0;
 
-	buf_printf(&sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
-	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
-	    by_day ? "toStartOfDay" : "toStartOfHour");
-	sql_time(&sql, after);
-	buf_addstr(&sql, " AND timestamp < ");
-	sql_time(&sql, before);
-	if (f->o.event != NULL) {
-		buf_addstr(&sql, " AND event = ");
-		sql_string(&sql, f->o.event);
+	*n = 0;
+	for (lo = after; lo < before && r == 0; lo = hi) {
+		hi = before - lo > COUNT_SPAN_US ? lo + COUNT_SPAN_US : before;
+		sql.len = 0;
+		count_sql(f, &sql, lo, hi, by_day);
+		r = post_query(f, &sql, lo == after ? FETCH_QUIET_404 : 0);
+		if (r == 0 && (r = reply_results(f)) == 0)
+			r = add_counts(f, hours, counts, n);
 	}
-	buf_addstr(&sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
-	r = post_query(f, &sql, FETCH_QUIET_404);
 	buf_free(&sql);
-	if (r != 0 || (r = parse_rows(f, &more)) != 0)
-		return r;
-	*hours = xcalloc(f->items.n + 1, sizeof(**hours));
-	*counts = xcalloc(f->items.n + 1, sizeof(**counts));
-	for (i = 0; i < f->items.n; i++) {
-		const struct jitem *row = &f->items.v[i];
-
-		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
-		    &f->row, &e) == NULL || f->row.n != 2 ||
-		    column_text(&f->row.v[0], &f->tmp) == -1 ||
-		    isotime_parse(f->tmp.p, f->tmp.len, &(*hours)[i]) == -1)
-			return -1;
-		/* A 64-bit count may come quoted. */
-		if (column_text(&f->row.v[1], &f->tmp) == 0)
-			(*counts)[i] = strtoull(f->tmp.p, NULL, 10);
-		else
-			(*counts)[i] = strtoull(f->row.v[1].p, NULL, 10);
-	}
-	*n = f->items.n;
-	return 0;
+	return r;
 }

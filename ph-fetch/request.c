@@ -54,6 +54,10 @@ fetch_cleanup(struct fetcher *f)
 	buf_free(&f->url);
 	buf_free(&f->reply);
 	buf_free(&f->tmp);
+	buf_free(&f->aside.reply);
+	buf_free(&f->aside.url);
+	js_members_free(&f->aside.top);
+	js_items_free(&f->aside.items);
 	js_members_free(&f->top);
 	js_members_free(&f->ev);
 	js_items_free(&f->items);
@@ -170,6 +174,27 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 	return 0;
 }
 
+/*
+ * The query ran out of time: PostHog answers 504 when ClickHouse stops
+ * it at max_execution_time (TIMEOUT_EXCEEDED, code 159, becomes
+ * ClickHouseQueryTimeOut: "Query has hit the max execution time before
+ * completing"), 512 when ClickHouse estimates it would (TOO_SLOW, code
+ * 160: "Estimated query execution time ... is too long"); see
+ * posthog/errors.py and posthog/exceptions.py.  A proxy's 504 and our
+ * own --timeout say the same.
+ */
+static int
+timed_out(struct fetcher *f, CURLcode rc, long status)
+{
+	curl_off_t connected = 0;
+
+	/* A connection that never came is not a slow query. */
+	if (rc == CURLE_OPERATION_TIMEDOUT)
+		return curl_easy_getinfo(f->h, CURLINFO_CONNECT_TIME_T,
+		    &connected) == CURLE_OK && connected > 0;
+	return rc == CURLE_OK && (status == 504 || status == 512);
+}
+
 static int
 request(struct fetcher *f, const char *url, const char *body, int flags)
 {
@@ -189,7 +214,8 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			http_failure(rc, status, f->errbuf, &f->reply, why,
 			    sizeof(why));
 		/* Only http_collect fails a write: the reply passed its cap. */
-		if (rc == CURLE_WRITE_ERROR && (flags & FETCH_SHRINK))
+		if (rc == CURLE_WRITE_ERROR &&
+		    (flags & (FETCH_SHRINK | FETCH_TOO_LARGE)))
 			return -2;
 		wait = retry_after > 0 ? (double)retry_after : rc == CURLE_OK &&
 		    status == 429 ? expected_in(&f->reply) : 0;
@@ -201,6 +227,10 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			pause_for(wait);
 			continue;
 		}
+		if ((flags & FETCH_NARROW) && timed_out(f, rc, status))
+			return -3;
+		if ((flags & FETCH_NO_ROUTE) && rc == CURLE_OK && status == 404)
+			return -1;
 		if (status != 200 && !http_transient(rc, status)) {
 			if ((flags & FETCH_QUIET_404) && rc == CURLE_OK &&
 			    (status == 404 || status == 405 || status == 400))
@@ -245,9 +275,9 @@ fetch_get(struct fetcher *f, const char *url)
 }
 
 int
-fetch_get_flags(struct fetcher *f, const char *url, int flags)
+fetch_get_page(struct fetcher *f, const char *url)
 {
-	return request(f, url, NULL, flags);
+	return request(f, url, NULL, FETCH_TOO_LARGE);
 }
 
 int

@@ -42,8 +42,8 @@ PY
 }
 
 echo "== ph-fetch: $N events, 50 ms added to every request =="
-one "ph-fetch (events API, 1000 a page)" "$B/ph-fetch/ph-fetch" \
-    --host "$url" --after 2024-01-01 --before 2024-03-01 -q
+one "ph-fetch --api events (1000 a page)" "$B/ph-fetch/ph-fetch" \
+    --host "$url" --after 2024-01-01 --before 2024-03-01 --api events -q
 one "ph-fetch --api query (50000 a page)" "$B/ph-fetch/ph-fetch" \
     --host "$url" --after 2024-01-01 --before 2024-03-01 --api query -q
 one "original: 100 a page, newest first, serial" python3 \

@@ -460,7 +460,7 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
  *   batch's events one by one (sinks/kafka.rs), so a failure part-way
  *   keeps the ones before.
  * - 2026: Rust capture, newest: JSON errors {"status", "code", "error"},
- *   403 for an unknown key (posthog-api.md section 4), partial as 2024.
+ *   403 for an unknown key (doc/posthog.md section 4), partial as 2024.
  */
 int
 capture_profile(struct emu_conf *c, const char *name)

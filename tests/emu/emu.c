@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "emu.h"
+#include "isotime.h"
 #include "jscan.h"
 #include "numparse.h"
 #include "persons.h"
@@ -49,6 +50,12 @@ emu_random(struct emu *e)
 	pthread_mutex_unlock(&e->lock);
 	return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) /
 	    9007199254740992.0;
+}
+
+int64_t
+emu_now(const struct emu *e)
+{
+	return e->c.now_us != 0 ? e->c.now_us : isotime_now();
 }
 
 void
@@ -448,6 +455,7 @@ static const char usage_text[] =
 "              [--rate-window S] [--foreign-next] [--no-query]\n"
 "              [--no-hasmore] [--default-24h] [--profile NAME]\n"
 "              [--persons] [--load-persons F]\n"
+"              [--scan-limit N] [--project-tz ZONE] [--now TIME]\n"
 "profiles: postgres-2021, clickhouse-2022, 2024, 2026 (the default)\n";
 
 enum {
@@ -459,7 +467,7 @@ enum {
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
 	O_DEFAULT_24H,
 	O_PROFILE, O_PERSONS, O_LOAD_PERSONS, O_REFUSE_STATUS, O_PMID,
-	O_NO_PARTIAL
+	O_NO_PARTIAL, O_SCAN_LIMIT, O_PROJECT_TZ, O_NOW
 };
 
 static const struct option longopts[] = {
@@ -501,6 +509,9 @@ static const struct option longopts[] = {
 	{ "refuse-status", required_argument, NULL, O_REFUSE_STATUS },
 	{ "pmid", required_argument, NULL, O_PMID },
 	{ "no-partial", no_argument, NULL, O_NO_PARTIAL },
+	{ "scan-limit", required_argument, NULL, O_SCAN_LIMIT },
+	{ "now", required_argument, NULL, O_NOW },
+	{ "project-tz", required_argument, NULL, O_PROJECT_TZ },
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -601,6 +612,18 @@ parse_options(int argc, char *argv[], const char **port_file,
 			break;
 		case O_PMID: c->pmid = prob(optarg); break;
 		case O_NO_PARTIAL: c->partial = 0; break;
+		case O_SCAN_LIMIT: c->scan_limit = (unsigned long)num(optarg,
+		    1LL << 40); break;
+		case O_PROJECT_TZ:
+			/* The source renders local times with localtime_r. */
+			c->project_tz = optarg;
+			setenv("TZ", optarg, 1);
+			tzset();
+			break;
+		case O_NOW:
+			if (isotime_parse(optarg, strlen(optarg), &c->now_us) == -1)
+				errx(2, "--now %s: not an ISO 8601 time", optarg);
+			break;
 		default:
 			fputs(usage_text, stderr);
 			exit(2);

@@ -50,6 +50,13 @@ struct emu_conf {
 	int		 no_query;	/* old install: no query API */
 	int		 no_hasmore;	/* 2023 query API: no hasMore */
 	int		 default_24h;	/* no after: after = before - 24 h */
+	int		 hasmore_null;	/* hasMore null when the query has LIMIT */
+	int		 modifiers_2024; /* no convertToProjectTimezone: 400 */
+	unsigned long	 scan_limit;	/* a query scanning more events: 504 */
+	const char	*project_tz;	/* the project's timezone, or NULL */
+	int64_t		 now_us;	/* --now: the server's clock; 0 real */
+	int		 keep_quotes;	/* listing: no parse_properties */
+	int		 this_monday;	/* Postgres-era list(): Monday first */
 	const char	*profile;	/* PostHog version copied; NULL: 2026 */
 };
 
@@ -102,6 +109,8 @@ enum MHD_Result	 reply_error_as(struct emu *, struct MHD_Connection *,
 		    int format, unsigned status, const char *code,
 		    const char *msg);
 double		 emu_random(struct emu *);
+/* The server's now, in microseconds: --now if given, else the clock. */
+int64_t		 emu_now(const struct emu *);
 void		 emu_sleep_ms(unsigned);
 const char	*header(struct MHD_Connection *, const char *name);
 

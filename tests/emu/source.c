@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json.h>
@@ -28,8 +29,10 @@
 
 struct sevent {
 	int64_t		 ts;
-	const char	*line;		/* the event as the API returns it */
+	const char	*line;		/* the event as stored */
 	size_t		 len;
+	char		*listed;	/* as the listing API serves it, or NULL */
+	size_t		 listedlen;
 	char		*uuid;		/* its id, decoded, lower case */
 	char		*name;		/* its event name, decoded */
 	const char	*did, *props, *chain;	/* values, as written */
@@ -64,25 +67,225 @@ lower_text(const struct jmember *v)
 	return b.p;
 }
 
+/*
+ * NaN, Infinity and -Infinity outside strings, as Python's json writes
+ * them, masked as numbers of the same length: jscan refuses them, and
+ * equal lengths keep its spans valid for the line itself.
+ */
+static char *
+mask_constants(const char *p, size_t n)
+{
+	static const struct { const char *from, *to; } k[] = {
+		{ "-Infinity", "-0.000000" }, { "Infinity", "0.000000" },
+		{ "NaN", "0.0" }
+	};
+	char *m = xmalloc(n + 1);
+	int in_str = 0;
+	size_t i, j;
+
+	memcpy(m, p, n);
+	m[n] = '\0';
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (m[i] == '\\')
+				i++;
+			else if (m[i] == '"')
+				in_str = 0;
+			continue;
+		}
+		if (m[i] == '"') {
+			in_str = 1;
+			continue;
+		}
+		for (j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+			if (strncmp(m + i, k[j].from, strlen(k[j].from)) == 0) {
+				memcpy(m + i, k[j].to, strlen(k[j].to));
+				i += strlen(k[j].to) - 1;
+				break;
+			}
+	}
+	return m;
+}
+
+/* A value's text with the constants outside strings written null. */
+static void
+put_nulled(struct buf *b, const char *p, size_t n)
+{
+	int in_str = 0;
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		if (in_str) {
+			if (p[i] == '\\')
+				buf_addc(b, p[i++]);
+			else if (p[i] == '"')
+				in_str = 0;
+			buf_addc(b, p[i]);
+			continue;
+		}
+		in_str = p[i] == '"';
+		/* Outside strings, N and I begin nothing else. */
+		k = p[i] == 'N' ? 3 : p[i] == 'I' ? 8 : p[i] == '-' && i + 1 < n &&
+		    p[i + 1] == 'I' ? 9 : 0;
+		if (k > 0) {
+			buf_addstr(b, "null");
+			i += k - 1;
+		} else
+			buf_addc(b, p[i]);
+	}
+}
+
+/*
+ * The properties as the ClickHouse-era listing API serves them:
+ * parse_properties (posthog/models/event/util.py, 2022 to 2026) reads
+ * them with json.loads(parse_constant=lambda x: None), so NaN and
+ * Infinity at any depth become null, and strips '"' from both ends of
+ * every top-level string value (value.strip('"')).  1 if anything
+ * changed, the new text in out.
+ */
 static int
-load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
+listed_properties(const char *orig, const char *masked, size_t n,
+    struct buf *out)
+{
+	struct jmembers m = { 0 };
+	struct buf v = { 0 };
+	const char *at = masked;
+	struct jerr e;
+	size_t i, a, z;
+	int changed = memcmp(orig, masked, n) != 0;
+
+	if (js_parse_object(masked, n, &m, NULL, NULL, &e) == -1) {
+		js_members_free(&m);
+		return 0;
+	}
+	for (i = 0; i < m.n; i++) {
+		const struct jmember *mb = &m.v[i];
+
+		buf_add(out, orig + (at - masked), (size_t)(mb->val - at));
+		at = mb->val + mb->vallen;
+		if (mb->type != JT_STRING) {
+			put_nulled(out, orig + (mb->val - masked), mb->vallen);
+			continue;
+		}
+		v.len = 0;
+		js_unescape(&v, mb->val, mb->vallen);
+		for (a = 0; a < v.len && v.p[a] == '"'; a++)
+			;
+		for (z = v.len; z > a && v.p[z - 1] == '"'; z--)
+			;
+		if (a == 0 && z == v.len) {
+			buf_add(out, mb->val, mb->vallen);
+			continue;
+		}
+		js_escape(out, v.p + a, z - a);
+		changed = 1;
+	}
+	buf_add(out, orig + (at - masked), n - (size_t)(at - masked));
+	buf_free(&v);
+	js_members_free(&m);
+	return changed;
+}
+
+/*
+ * The offset of the project's timezone at an instant, in microseconds:
+ * TZ is the project's zone once source_load has set it.
+ */
+static int64_t
+zone_offset(int64_t us)
+{
+	time_t t = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	struct tm tm;
+
+	if (localtime_r(&t, &tm) == NULL)
+		return 0;
+	return (int64_t)tm.tm_gmtoff * 1000000;
+}
+
+struct splice {
+	size_t		 off, len;	/* the span replaced */
+	struct buf	 with;
+};
+
+/*
+ * The event as the listing API serves it, when that differs: its
+ * properties through parse_properties unless keep_quotes, and with
+ * shift_tz its timestamp as the 2026 listing API labels it for a
+ * project outside UTC.  There HogQL returns toTimeZone(timestamp,
+ * project zone), and ClickhouseEventSerializer.get_timestamp does
+ * .replace(tzinfo=UTC): the project's wall-clock time, labelled +00:00
+ * (posthog/models/event/util.py and legacy_events_query.py, 2026;
+ * PostHog issue #67175, from PR #65307, fixed by PR #67205).  The
+ * bounds after and before still compare true instants.
+ */
+static void
+listed_event(struct sevent *s, const char *masked, const struct jmember *p,
+    const struct jmember *ts, int keep_quotes, int shift_tz)
+{
+	struct splice sp[2] = { { 0, 0, { 0 } }, { 0, 0, { 0 } } };
+	struct buf b = { 0 };
+	size_t n = 0, at = 0, i;
+	char t[ISOTIME_LEN];
+
+	if (!keep_quotes && p != NULL && p->type == JT_OBJECT &&
+	    listed_properties(s->line + (p->val - masked), p->val, p->vallen,
+	    &sp[n].with)) {
+		sp[n].off = (size_t)(p->val - masked);
+		sp[n++].len = p->vallen;
+	} else
+		buf_free(&sp[n].with);
+	if (shift_tz && zone_offset(s->ts) != 0) {
+		isotime_api(s->ts + zone_offset(s->ts), t);
+		buf_printf(&sp[n].with, "\"%s\"", t);
+		sp[n].off = (size_t)(ts->val - masked);
+		sp[n++].len = ts->vallen;
+	}
+	if (n == 0)
+		return;
+	if (n == 2 && sp[1].off < sp[0].off) {
+		struct splice x = sp[0];
+
+		sp[0] = sp[1];
+		sp[1] = x;
+	}
+	for (i = 0; i < n; i++) {
+		buf_add(&b, s->line + at, sp[i].off - at);
+		buf_add(&b, sp[i].with.p, sp[i].with.len);
+		at = sp[i].off + sp[i].len;
+		buf_free(&sp[i].with);
+	}
+	buf_add(&b, s->line + at, s->len - at);
+	s->listed = b.p;
+	s->listedlen = b.len;
+}
+
+static int
+load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m,
+    int keep_quotes, int shift_tz)
 {
 	const struct jmember *id, *ts, *ev, *v;
+	char *masked = mask_constants(line, len);
 	struct buf t = { 0 };
 	struct jerr e;
 	int r;
 
-	if (js_parse_object(line, len, m, NULL, NULL, &e) == -1 ||
+#define ORIG(x)	(line + ((x) - masked))
+	if (js_parse_object(masked, len, m, NULL, NULL, &e) == -1 ||
 	    (id = js_get(m, "id")) == NULL || (ts = js_get(m, "timestamp")) ==
-	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING)
+	    NULL || (ev = js_get(m, "event")) == NULL || ts->type != JT_STRING) {
+		free(masked);
 		return -1;
+	}
 	js_unescape(&t, ts->val, ts->vallen);
 	r = isotime_parse(t.p, t.len, &s->ts);
 	buf_free(&t);
-	if (r == -1)
+	if (r == -1) {
+		free(masked);
 		return -1;
+	}
 	s->line = line;
 	s->len = len;
+	s->listed = NULL;
+	s->listedlen = 0;
 	s->uuid = lower_text(id);
 	s->name = lower_text(ev);
 	if (ev->type == JT_STRING) {	/* names keep their case */
@@ -94,11 +297,14 @@ load_one(struct sevent *s, const char *line, size_t len, struct jmembers *m)
 		s->name = n.p;
 	}
 	v = js_get(m, "distinct_id");
-	s->did = v ? v->val : "null", s->didlen = v ? v->vallen : 4;
+	s->did = v ? ORIG(v->val) : "null", s->didlen = v ? v->vallen : 4;
 	v = js_get(m, "properties");
-	s->props = v ? v->val : "{}", s->propslen = v ? v->vallen : 2;
+	s->props = v ? ORIG(v->val) : "{}", s->propslen = v ? v->vallen : 2;
+	listed_event(s, masked, v, ts, keep_quotes, shift_tz);
 	v = js_get(m, "elements_chain");
-	s->chain = v ? v->val : "\"\"", s->chainlen = v ? v->vallen : 2;
+	s->chain = v ? ORIG(v->val) : "\"\"", s->chainlen = v ? v->vallen : 2;
+#undef ORIG
+	free(masked);
 	return 0;
 }
 
@@ -120,11 +326,19 @@ source_load(struct emu *e)
 	size_t cap = 0, n = 0;
 	char *p, *nl, *end;
 	struct stat st;
-	int fd;
+	int fd, shift_tz;
 
 	e->src = s;
 	if (e->c.load_path == NULL)
 		return 0;
+	/* Only the 2026 listing API (HogQL, before PR #67205) shifts. */
+	shift_tz = e->c.project_tz != NULL && (e->c.profile == NULL ||
+	    strcmp(e->c.profile, "2026") == 0);
+	if (shift_tz && (setenv("TZ", e->c.project_tz, 1) == -1 ||
+	    (tzset(), 0))) {
+		warn("TZ");
+		return -1;
+	}
 	if ((fd = open(e->c.load_path, O_RDONLY)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		warn("%s", e->c.load_path);
@@ -146,7 +360,8 @@ source_load(struct emu *e)
 			cap = cap ? cap * 2 : 4096;
 			s->ev = xreallocarray(s->ev, cap, sizeof(*s->ev));
 		}
-		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m) == -1) {
+		if (load_one(&s->ev[n], p, (size_t)(nl - p), &m,
+		    e->c.keep_quotes, shift_tz) == -1) {
 			warnx("%s: event %zu has no id, event or timestamp",
 			    e->c.load_path, n + 1);
 			return -1;
@@ -274,6 +489,7 @@ struct next_args {
 	const char	*key;
 	const char	*value;
 	int		 done;
+	int		 drop_bounds;	/* Postgres era: after, before left out */
 };
 
 static enum MHD_Result
@@ -283,6 +499,9 @@ add_next_arg(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct next_args *a = cls;
 
 	(void)kind;
+	if (a->drop_bounds && (strcmp(key, "after") == 0 ||
+	    strcmp(key, "before") == 0))
+		return MHD_YES;
 	buf_addc(a->b, a->b->p[a->b->len - 1] == '?' ? '\0' : '&');
 	if (a->b->p[a->b->len - 1] == '\0')
 		a->b->len--;
@@ -301,16 +520,31 @@ next_url(struct emu *e, struct MHD_Connection *c, const char *url,
     const char *key, int64_t ts, struct buf *b)
 {
 	char t[ISOTIME_LEN];
-	struct next_args a = { b, key, t, 0 };
+	struct next_args a = { b, key, t, 0, e->c.this_monday };
 	const char *host = header(c, "Host");
+	const char *order = arg(c, "orderBy");
 
 	isotime_api(ts, t);
+	if (e->c.this_monday) {
+		/*
+		 * _build_next_url (posthog/api/event.py, 396436f8): both bounds
+		 * dropped, then after=, or before= only for an orderBy of
+		 * exactly "-timestamp", with strftime("%Y-%m-%dT%H:%M:%S.%fZ").
+		 */
+		key = order != NULL && strcmp(order, "-timestamp") != 0 ?
+		    "after" : "before";
+		isotime_z(ts, t);
+	}
 	if (e->c.foreign_next)
 		buf_printf(b, "\"http://127.0.0.1:%u%s?", e->foreign_port, url);
 	else
 		buf_printf(b, "\"http://%s%s?", host ? host : "localhost", url);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, add_next_arg, &a);
-	if (!a.done) {
+	if (e->c.this_monday) {
+		if (b->p[b->len - 1] != '?')
+			buf_addc(b, '&');
+		buf_printf(b, "%s=%s", key, t);
+	} else if (!a.done) {
 		if (b->p[b->len - 1] != '?')
 			buf_addc(b, '&');
 		buf_printf(b, "%s=", key);
@@ -377,7 +611,7 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 	const char *o = arg(c, "orderBy"), *lim = arg(c, "limit");
 	const char *off = arg(c, "offset");
 
-	l->before = isotime_now();
+	l->before = emu_now(e);
 	l->after = INT64_MIN;
 	if (b != NULL && isotime_parse(b, strlen(b), &l->before) == -1)
 		return *why = "Invalid before.", 400;
@@ -402,6 +636,34 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 }
 
 /*
+ * Postgres-era list() (posthog/api/event.py at PostHog/posthog commit
+ * 396436f87dab7a95367c7698e9da603740a8acc5, 2021): "this Monday" is
+ * now() + timedelta(days=-now().weekday()) with hour, minute and second
+ * set to 0 but not the microsecond, in UTC.
+ */
+static int64_t
+this_monday(int64_t now)
+{
+	int64_t days = now >= 0 ? now / DAY_US : (now - DAY_US + 1) / DAY_US;
+	int64_t weekday = ((days + 3) % 7 + 7) % 7;	/* 1970-01-01: Thursday */
+
+	return (days - weekday) * DAY_US + ((now % 1000000) + 1000000) % 1000000;
+}
+
+/* Matching events from index lo up to hi, counting at most max. */
+static size_t
+count_from(const struct source *s, size_t lo, size_t hi, const char *event,
+    size_t max)
+{
+	size_t n = 0;
+
+	for (; lo < hi && n < max; lo++)
+		if (matches(&s->ev[lo], event))
+			n++;
+	return n;
+}
+
+/*
  * The page: candidates in order up to offset + limit, then the rest of
  * the last timestamp's events, shuffled among their ties, then cut.
  */
@@ -415,6 +677,22 @@ select_page(struct emu *e, const struct listing *l, const struct sevent ***out,
 	const struct sevent **v = xcalloc(cap, sizeof(*v));
 	int64_t edge = 0;
 
+	if (e->c.this_monday) {
+		int64_t now = emu_now(e);
+		size_t m = lower(s, this_monday(now), 0);
+		size_t f = lower(s, now + 5 * 1000000LL, 1);
+
+		/* queryset.filter(timestamp__lte=now() + timedelta(seconds=5)) */
+		if (f < hi)
+			hi = f;
+		/*
+		 * events = queryset.filter(timestamp__gte=monday)[:limit + 1],
+		 * kept when full, whatever the order and after asked for.
+		 */
+		if (m > lo && count_from(s, m, hi, l->event, l->limit + 1) ==
+		    l->limit + 1)
+			lo = m;
+	}
 	*more = 0;
 	for (i = 0; lo + i < hi; i++) {
 		const struct sevent *ev = &s->ev[l->asc ? lo + i : hi - 1 - i];
@@ -463,7 +741,10 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 	for (i = l.offset; i < end; i++) {
 		if (i > l.offset)
 			buf_addc(&b, ',');
-		buf_add(&b, v[i]->line, v[i]->len);
+		if (v[i]->listed != NULL)
+			buf_add(&b, v[i]->listed, v[i]->listedlen);
+		else
+			buf_add(&b, v[i]->line, v[i]->len);
 	}
 	buf_addstr(&b, "]}");
 	buf_printf(&r->log, ",\"results\":%zu,\"limit\":%zu,\"more\":%s",
@@ -482,6 +763,8 @@ list_events(struct emu *e, struct MHD_Connection *c, struct req *r,
 
 struct hogql {
 	int		 hours;		/* count() by the hour */
+	int		 utc;		/* the timestamp selected in UTC */
+	int		 local;		/* DateTimes in the project's zone */
 	int64_t		 after, before;
 	int		 keyset;
 	int64_t		 from_ts;
@@ -531,13 +814,17 @@ parse_hogql(const char *q, struct hogql *h)
 	    time_after(q, "timestamp >= toDateTime64('", &h->after) == -1 ||
 	    time_after(q, "timestamp < toDateTime64('", &h->before) == -1)
 		return -1;
-	if (strstr(q, "(timestamp, uuid) > (") != NULL) {
+	/* The tuple form compares with Nullable(UUID): section 8, row 5. */
+	if (strstr(q, "(timestamp, uuid) >") != NULL)
+		return -1;
+	if (strstr(q, " OR (timestamp = toDateTime64('") != NULL) {
 		h->keyset = 1;
-		if (time_after(q, "(timestamp, uuid) > (toDateTime64('",
-		    &h->from_ts) == -1 || literal_after(q, "toUUID('",
+		if (time_after(q, " OR (timestamp = toDateTime64('",
+		    &h->from_ts) == -1 || literal_after(q, "uuid > toUUID('",
 		    h->from_uuid, sizeof(h->from_uuid)) == -1)
 			return -1;
 	}
+	h->utc = strstr(q, "toTimeZone(timestamp, 'UTC')") != NULL;
 	h->has_event = literal_after(q, " event = '", h->event,
 	    sizeof(h->event)) == 0;
 	h->limit = (lim = strstr(q, "LIMIT ")) != NULL ?
@@ -545,12 +832,33 @@ parse_hogql(const char *q, struct hogql *h)
 	return 0;
 }
 
+/*
+ * A DateTime as toString() gives it in the project's timezone, which
+ * HogQL converts to by default (convertToProjectTimezone, on since
+ * 2023: posthog/hogql/printer.py, posthog/schema.py).
+ */
 static void
-add_row(struct buf *b, const struct sevent *ev)
+local_time(int64_t us, char *t, size_t size)
 {
-	char t[ISOTIME_LEN];
+	time_t secs = (time_t)(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+	struct tm tm;
+	size_t n;
 
-	isotime_ch(ev->ts, t);
+	localtime_r(&secs, &tm);
+	n = strftime(t, size, "%Y-%m-%d %H:%M:%S", &tm);
+	snprintf(t + n, size - n, ".%06lld", (long long)(us - (int64_t)secs *
+	    1000000));
+}
+
+static void
+add_row(struct buf *b, const struct sevent *ev, int local)
+{
+	char t[ISOTIME_LEN + 16];
+
+	if (local)
+		local_time(ev->ts, t, sizeof(t));
+	else
+		isotime_ch(ev->ts, t);
 	buf_addstr(b, "[");
 	js_escape(b, ev->uuid, strlen(ev->uuid));
 	buf_addc(b, ',');
@@ -565,7 +873,7 @@ add_row(struct buf *b, const struct sevent *ev)
 	buf_addc(b, ']');
 }
 
-static void
+static size_t
 event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 {
 	const struct source *s = e->src;
@@ -587,8 +895,9 @@ event_rows(struct emu *e, const struct hogql *h, struct buf *b, int *more)
 		}
 		if (n++ > 0)
 			buf_addc(b, ',');
-		add_row(b, ev);
+		add_row(b, ev, h->local && !h->utc);
 	}
+	return n;
 }
 
 static void
@@ -621,6 +930,71 @@ hour_rows(struct emu *e, const struct hogql *h, struct buf *b)
 	}
 }
 
+/*
+ * 2024's schema forbids extra fields (posthog/schema.py, spring 2024,
+ * model_config = ConfigDict(extra="forbid")): its QueryRequest holds
+ * async, client_query_id, query and refresh only (no name), and its
+ * HogQLQueryModifiers has no convertToProjectTimezone; pydantic's
+ * refusal becomes a 400.  The modifier, where known, turns the project
+ * timezone off.
+ */
+static int
+check_modifiers(struct emu *e, struct json_object *o, struct json_object *q,
+    struct hogql *h)
+{
+	static const char *const known[] = { "async", "client_query_id",
+	    "query", "refresh" };
+	struct json_object *m, *tz;
+	size_t i;
+
+	h->local = e->c.project_tz != NULL;
+	if (e->c.modifiers_2024) {
+		json_object_object_foreach(o, key, val) {
+			(void)val;
+			for (i = 0; i < sizeof(known) / sizeof(*known); i++)
+				if (strcmp(key, known[i]) == 0)
+					break;
+			if (i == sizeof(known) / sizeof(*known))
+				return -1;
+		}
+	}
+	if (!json_object_object_get_ex(q, "modifiers", &m) ||
+	    !json_object_object_get_ex(m, "convertToProjectTimezone", &tz))
+		return 0;
+	if (e->c.modifiers_2024)
+		return -1;
+	if (!json_object_get_boolean(tz))
+		h->local = 0;
+	return 0;
+}
+
+/*
+ * An events query's cost is the scan of its time range, whatever its
+ * LIMIT: the table is sorted by toDate(timestamp), not by (timestamp,
+ * uuid) (posthog/models/event/sql.py).  API queries stop at
+ * max_execution_time = 10 s (HogQLQueryRunner, 2024; doc/posthog.md
+ * section 8, row 4): a range of more events than --scan-limit stands
+ * for one that takes longer, answered as ClickHouseQueryTimeOut
+ * (posthog/exceptions.py, 504; posthog/errors.py maps TIMEOUT_EXCEEDED,
+ * code 159, to it).  A range of more than four times that is refused
+ * before it runs, as ClickHouse does when it estimates the query too
+ * slow (TOO_SLOW, code 160: ClickHouseEstimatedQueryExecutionTimeTooLong,
+ * 512).  count() reads the timestamp column only: not limited here.
+ * Answers 0, or the status to refuse with.
+ */
+static unsigned
+scan_too_long(struct emu *e, const struct hogql *h, struct req *r)
+{
+	const struct source *s = e->src;
+	size_t lo = lower(s, h->after, 0), hi = lower(s, h->before, 0);
+	size_t n = hi > lo ? hi - lo : 0;
+
+	buf_printf(&r->log, ",\"scanned\":%zu", n);
+	if (e->c.scan_limit == 0 || n <= e->c.scan_limit)
+		return 0;
+	return n > 4 * e->c.scan_limit ? 512 : 504;
+}
+
 static enum MHD_Result
 query(struct emu *e, struct MHD_Connection *c, struct req *r)
 {
@@ -628,7 +1002,8 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	struct buf b = { 0 };
 	enum MHD_Result ret;
 	struct hogql h;
-	int more = 0;
+	unsigned too_long = 0;
+	int more = 0, bad_modifier;
 
 	if (e->c.no_query)
 		return reply_error(e, c, 404, "not_found", "Not found.");
@@ -643,17 +1018,38 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 		return reply_error(e, c, 400, "invalid_input",
 		    "ph-emu answers only the queries ph-fetch sends");
 	}
+	bad_modifier = check_modifiers(e, o, q, &h) == -1;
 	buf_printf(&r->log, ",\"hogql\":");
 	js_escape(&r->log, json_object_get_string(text),
 	    strlen(json_object_get_string(text)));
 	json_object_put(o);
+	if (bad_modifier)
+		return reply_str(c, 400, "{\"type\":\"validation_error\","
+		    "\"code\":\"invalid_input\",\"detail\":\"1 validation error "
+		    "for QueryRequest\\n  Extra inputs are not permitted "
+		    "[type=extra_forbidden]\",\"attr\":null}");
+	if (!h.hours && (too_long = scan_too_long(e, &h, r)) == 504)
+		return reply_str(c, 504, "{\"type\":\"server_error\",\"code\":"
+		    "\"error\",\"detail\":\"Query has hit the max execution time "
+		    "before completing. See our docs for how to improve your "
+		    "query performance. You may need to materialize.\",\"attr\":"
+		    "null}");
+	if (too_long == 512)
+		return reply_str(c, 512, "{\"type\":\"server_error\",\"code\":"
+		    "\"error\",\"detail\":\"Estimated query execution time (40 "
+		    "seconds) is too long. Try reducing its scope by changing the "
+		    "time range.\",\"attr\":null}");
 	buf_addstr(&b, "{\"results\":[");
 	if (h.hours)
 		hour_rows(e, &h, &b);
 	else
-		event_rows(e, &h, &b, &more);
+		buf_printf(&r->log, ",\"rows\":%zu", event_rows(e, &h, &b,
+		    &more));
 	buf_addstr(&b, "],\"columns\":[],\"types\":[]");
-	if (!e->c.no_hasmore)
+	/* The paginator is built only for a query without its own LIMIT. */
+	if (e->c.hasmore_null)
+		buf_addstr(&b, ",\"hasMore\":null");
+	else if (!e->c.no_hasmore)
 		buf_printf(&b, ",\"hasMore\":%s", more ? "true" : "false");
 	buf_addstr(&b, ",\"offset\":0,\"is_cached\":false}");
 	pthread_mutex_lock(&e->lock);
@@ -684,13 +1080,54 @@ source(struct emu *e, struct MHD_Connection *c, struct req *r,
 	return reply_error(e, c, 404, "not_found", "Not found.");
 }
 
+/* An events scan of about 10 s on a modest self-hosted ClickHouse. */
+#define PROFILE_SCAN_LIMIT	2000000
+
 int
 source_profile(struct emu_conf *c, const char *name)
 {
-	(void)c;
-	if (strcmp(name, "postgres-2021") == 0 ||
-	    strcmp(name, "clickhouse-2022") == 0 ||
-	    strcmp(name, "2024") == 0 || strcmp(name, "2026") == 0)
+	/*
+	 * The query API.  2026: LIMIT capped at MAX_SELECT_RETURNED_ROWS =
+	 * 50,000 (posthog/hogql/constants.py); hasMore null when the query
+	 * has its own LIMIT (HogQLQueryRunner builds its paginator only
+	 * without one); API queries stop at 10 s (see scan_too_long).
+	 * 2024: the same, with a 10,000 cap (constants.py, 2023-24) and a
+	 * request schema that refuses fields it does not know, name and
+	 * convertToProjectTimezone among them (posthog/schema.py, 2024; see
+	 * check_modifiers).  clickhouse-2022 and postgres-2021: no query route
+	 * (posthog/api/__init__.py before HogQL, 2023): 404.
+	 */
+	if (strcmp(name, "2026") == 0 || strcmp(name, "2024") == 0) {
+		c->no_query = 0;
+		c->hasmore_null = 1;
+		c->scan_limit = PROFILE_SCAN_LIMIT;
+		c->query_cap = strcmp(name, "2024") == 0 ? 10000 : 50000;
+		c->modifiers_2024 = strcmp(name, "2024") == 0;
 		return 0;
+	}
+	if (strcmp(name, "postgres-2021") == 0) {
+		/*
+		 * posthog/api/event.py at commit 396436f8 (2021): Django over
+		 * Postgres, no query API, limit 100 by default and no cap, the
+		 * "this Monday" shortcut, properties served as stored (no
+		 * parse_properties).  Integer ids and an elements array are the
+		 * loaded events' own shape.
+		 */
+		c->page_cap = 0;
+		c->no_query = 1;
+		c->keep_quotes = 1;
+		c->this_monday = 1;
+		return 0;
+	}
+	if (strcmp(name, "clickhouse-2022") == 0) {
+		/*
+		 * posthog/api/event.py (2022, query_events_list): limit 100 by
+		 * default and never capped for JSON; no query API yet.  The
+		 * one-day first query applies only without an after.
+		 */
+		c->page_cap = 0;
+		c->no_query = 1;
+		return 0;
+	}
 	return -1;
 }

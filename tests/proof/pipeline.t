@@ -18,8 +18,10 @@ emu_start S --load "$SRC" --personal-key phx_proof --seed 3 \
 emu_start D --project-key phc_proof --seed 4 \
     --p503 0.05 --p429 0.03 --retry-after 0 --preset 0.03 --pslow 0.03 \
     --slow-ms 150 --max-body 150K
+# The default path, the query API, in pages small enough to meet every
+# fault.
 "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-02-01 $FAST \
-    2>"$T/fetch.err" | tee "$T/fetched" |
+    --page-size 500 2>"$T/fetch.err" | tee "$T/fetched" |
     "$PH_CLEAN" 2>"$T/clean.err" | tee "$T/cleaned" |
     "$PH_SEND" --host "$D_URL" $FAST --state "$T/state" 2>"$T/send.err"
 status=$?

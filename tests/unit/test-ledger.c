@@ -168,6 +168,41 @@ test_ring(void)
 	ledger_free(&l);
 }
 
+/* Every id hashes alike: only the ids themselves can tell them apart. */
+static uint64_t
+same_hash(const char *id, size_t len)
+{
+	(void)id, (void)len;
+	return 42;
+}
+
+static void
+test_idset_collisions(void)
+{
+	struct idset s = { 0 };
+	char id[32];
+	int i, all_new = 1, all_there = 1;
+
+	s.hash = same_hash;
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		all_new &= idset_add(&s, id, strlen(id));
+	}
+	ok(all_new && s.n == 300, "300 ids of one hash: each new, none dropped");
+	for (i = 0; i < 300; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		all_there &= idset_has(&s, id, strlen(id));
+	}
+	ok(all_there, "  all of them found");
+	ok(!idset_has(&s, "300", 3), "  an id of the same hash not added: absent");
+	ok(!idset_has(&s, "2990", 4), "  an id that extends one is another id");
+	ok(!idset_add(&s, "299", 3), "  adding one again: 0");
+	idset_clear(&s);
+	ok(s.hash == same_hash && idset_add(&s, "7", 1) && s.n == 1,
+	    "  clearing keeps the hash function and empties the set");
+	idset_free(&s);
+}
+
 int
 main(void)
 {
@@ -175,5 +210,6 @@ main(void)
 	test_rejects();
 	test_idset();
 	test_ring();
+	test_idset_collisions();
 	return done_testing();
 }

@@ -1,0 +1,33 @@
+/*
+ * ph-fetch: the time window each query may scan.  PostHog's events
+ * table is sorted by day, not by (timestamp, uuid), so a page costs the
+ * scan of its whole time range whatever its LIMIT (doc/posthog.md
+ * section 8, row 4), and API queries have 10 s.  Reads go window by
+ * window, each query bounded to its window: a day at first, narrowed
+ * when the server says the query ran out of time or a page is slow,
+ * widened when pages come back quickly.  The one place that decides a
+ * window, so that windows can later be fetched side by side.
+ */
+#ifndef PH_WINDOW_H
+#define PH_WINDOW_H
+
+#include <stdint.h>
+
+struct window {
+	int64_t	width;		/* microseconds a query may scan */
+	double	slow;		/* seconds: a page this slow narrows */
+	double	quick;		/* seconds: a page this quick widens */
+	int64_t	ceiling;	/* half the last width that timed out */
+	unsigned quick_run;	/* quick windows in a row since */
+};
+
+/* timeout: the longest one request may take (--timeout). */
+void	window_init(struct window *, double timeout);
+/* The end of the window that starts at from, never past before. */
+int64_t	window_end(const struct window *, int64_t from, int64_t before);
+/* The query ran out of time: narrow; -1 if it is as narrow as can be. */
+int	window_timed_out(struct window *);
+/* A page took seconds; finished: it was the last of its window. */
+void	window_took(struct window *, double seconds, int finished);
+
+#endif
