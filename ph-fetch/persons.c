@@ -321,9 +321,9 @@ note_oversize(struct pass *p, const char *what, const char *id,
     const char *key, size_t size)
 {
 	p->oversize++;
-	note(p->f, "%s %s: property %s is %zu bytes of JSON: capture may "
-	    "refuse it (ph-send names what it refuses in its reject file)",
-	    what, id, key, size);
+	note(p->f, "%s %s: property %s is %zu bytes of JSON: sent in an "
+	    "event of its own, which ph-send refuses, into its reject file, "
+	    "if capture would", what, id, key, size);
 }
 
 /*
@@ -688,10 +688,10 @@ persons_summary(struct pass *p)
 	    p->events, f->n.pages, f->n.retries, f->n.waits, t,
 	    t > 0 ? (double)p->persons / t : 0.0);
 	warnx("out of capture's reach: %llu group type index gaps, %llu "
-	    "values over capture's size, %llu group properties defined for "
-	    "the type and absent from the group (capture cannot remove "
-	    "one), is_identified (see ph-fetch(1))", p->gaps, p->oversize,
-	    p->group_keep);
+	    "group properties defined for the type and absent from the group "
+	    "(capture cannot remove one), is_identified; %llu values of over "
+	    "%d bytes sent alone, which capture may refuse (see ph-fetch(1))",
+	    p->gaps, p->group_keep, p->oversize, EVENT_BUDGET);
 }
 
 int
