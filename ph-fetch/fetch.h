@@ -52,6 +52,7 @@ struct fetch_opts {
 	int64_t		 origin;	/* --after, before --resume moved it */
 	const char	*state;		/* --resume FILE */
 	char		 resume_uuid[64];	/* its last delivered event */
+	int		 persons;	/* --persons */
 };
 
 struct fetch_counts {
@@ -77,6 +78,7 @@ struct fetcher {
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
+	int			 array_ok;	/* a reply may be a JSON list */
 	int			 postgres;	/* Postgres-era: integer ids */
 	unsigned		 page;		/* listing limit, may shrink */
 	unsigned		 narrowed;	/* queries that ran out of time */
@@ -152,6 +154,8 @@ void	 sql_time(struct buf *, int64_t us);
 int	 fetch_count(struct fetcher *);
 /* follow.c: --follow */
 int	 fetch_follow(struct fetcher *);
+/* persons.c */
+int	 fetch_persons(struct fetcher *);
 /* split.c */
 int	 fetch_split(struct fetcher *);
 /* jobs.c: [after, before) with o.jobs workers, written in order. */

@@ -35,7 +35,7 @@ static const char usage_text[] =
 "                [--jobs n] [--progress]\n"
 "                [--count [--by day|hour] [--by-event]\n"
 "                [--tz zone] [--compare host [--compare-key-file file]]]\n"
-"                [--follow [--lag s]]\n";
+"                [--follow [--lag s]] [--persons]\n";
 
 static const char help_text[] =
 "Read the events of [--after, --before) out of a PostHog instance, oldest\n"
@@ -68,6 +68,8 @@ static const char help_text[] =
 "      --compare-key-file FILE  the key for --compare\n"
 "      --follow            keep reading new and late events; stop with ^C\n"
 "      --lag S             --follow reads nothing newer than S ago (300)\n"
+"      --persons           the persons and groups pass: write the events\n"
+"                          that give a destination the same ones\n"
 "  -q, --quiet             no progress, notes or summary\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
@@ -80,7 +82,7 @@ enum {
 	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
 	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_COUNT, O_BY,
 	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG,
-	O_JOBS
+	O_JOBS, O_PERSONS
 };
 
 static const struct option longopts[] = {
@@ -102,6 +104,7 @@ static const struct option longopts[] = {
 	{ "legacy", no_argument, NULL, O_LEGACY },
 	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
+	{ "persons", no_argument, NULL, O_PERSONS },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "project", required_argument, NULL, O_PROJECT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -201,6 +204,7 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 		case O_LAG:
 			o->lag = cli_seconds("--lag", optarg, 0, 86400);
 			break;
+		case O_PERSONS: o->persons = 1; break;
 		default: cli_usage_error();
 		}
 	if (optind != argc) {
@@ -443,6 +447,27 @@ settle_source(struct fetcher *f, const struct args *a)
 		    f->o.project);
 }
 
+/*
+ * The persons pass reads the source's persons as they are now: it has no
+ * window, and a rerun replaces --resume (its events are the same).
+ */
+static void
+check_persons(const struct args *a, const struct fetch_opts *o)
+{
+	const char *bad = a->after != NULL ? "--after" : a->before != NULL ?
+	    "--before" : a->resume != NULL ? "--resume" : o->event != NULL ?
+	    "--event" : o->split > 0 ? "--split" : o->api == API_QUERY ?
+	    "--api query" : o->legacy ? "--legacy" : o->count ? "--count" :
+	    o->follow ? "--follow" : NULL;
+
+	if (bad != NULL) {
+		warnx("--persons reads persons and groups as they are now: "
+		    "%s does not apply (run the same command again to resume)",
+		    bad);
+		cli_usage_error();
+	}
+}
+
 static void
 defaults(struct fetch_opts *o)
 {
@@ -544,13 +569,18 @@ main(int argc, char *argv[])
 	check_modes(&f.o, &a);
 	progress_init(&f.prog, f.o.force_progress, f.o.quiet);
 	settle_source(&f, &a);
-	settle_range(&f, &a);
+	if (f.o.persons)
+		check_persons(&a, &f.o);
+	else
+		settle_range(&f, &a);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	ow_init(&f.out, 1, "stdout");
 	fetch_setup(&f);
 	f.started = clock_now();
-	if (f.o.split > 0)
+	if (f.o.persons)
+		r = fetch_persons(&f);
+	else if (f.o.split > 0)
 		r = fetch_split(&f);
 	else if (f.o.count)
 		r = fetch_count(&f);
@@ -559,7 +589,7 @@ main(int argc, char *argv[])
 	else if (f.o.after < f.o.before)
 		r = fetch_range(&f);
 	ow_close(&f.out);
-	if (f.o.split == 0 && !f.o.count)
+	if (f.o.split == 0 && !f.o.count && !f.o.persons)
 		fetch_summary(&f);
 	fetch_cleanup(&f);
 	/* Workers still in a request when a window failed use both. */

@@ -189,10 +189,18 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 {
 	char msg[200];
 	struct jerr e;
+	size_t i;
 
 	if (js_parse_object(f->reply.p, f->reply.len, &f->top, NULL, NULL,
 	    &e) == 0)
 		return 1;
+	/* A list (groups_types/), which its reader parses itself. */
+	for (i = 0; f->array_ok && i < f->reply.len; i++)
+		if (strchr(" \t\r\n", f->reply.p[i]) == NULL) {
+			if (f->reply.p[i] == '[')
+				return 1;
+			break;
+		}
 	snprintf(why, size, "200 with a reply that is not a JSON object: %s",
 	    js_strerror(&e, f->reply.p, msg, sizeof(msg)));
 	return 0;

@@ -41,6 +41,41 @@ check_uuid(struct checker *c, const struct jmember *m, char *why,
 	return 0;
 }
 
+/*
+ * An event that ties its distinct_id to another (handleIdentifyOrAlias,
+ * tests/emu/persons.c): the sender keeps it in order with the events of
+ * both ids.
+ */
+static int
+is_named(const struct jmember *ev, const char *name)
+{
+	return ev != NULL && ev->type == JT_STRING &&
+	    js_str_eq(ev->val, ev->vallen, memchr(ev->val, '\\', ev->vallen)
+	    != NULL, name);
+}
+
+static void
+identity_of(struct checker *c, const struct jmember *ev,
+    struct event_info *info)
+{
+	const struct jmember *o = NULL;
+
+	info->identity = 0;
+	if (is_named(ev, "$identify"))
+		o = js_get(&c->props, "$anon_distinct_id");
+	else if (is_named(ev, "$create_alias") || is_named(ev, "$merge_dangerously"))
+		o = js_get(&c->props, "alias");
+	if (js_is_blank(o))
+		return;
+	c->tmp.len = 0;
+	if (o->type == JT_STRING)
+		js_unescape(&c->tmp, o->val, o->vallen);
+	else
+		buf_add(&c->tmp, o->val, o->vallen);
+	info->other = hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
+	info->identity = 1;
+}
+
 int
 check_event(struct checker *c, const char *line, size_t len,
     struct event_info *info, char *why, size_t size)
@@ -82,6 +117,7 @@ check_event(struct checker *c, const char *line, size_t len,
 	else
 		buf_add(&c->tmp, did->val, did->vallen);
 	info->person = hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
+	identity_of(c, js_get(&c->top, "event"), info);
 	copy_string(c, js_get(&c->top, "uuid"), info->uuid, sizeof(info->uuid));
 	copy_string(c, js_get(&c->top, "timestamp"), info->ts,
 	    sizeof(info->ts));

@@ -15,6 +15,8 @@
 /* What the sender needs from a good event. */
 struct event_info {
 	uint64_t	 person;	/* hash of the distinct_id, for lanes */
+	uint64_t	 other;		/* an identity event's other id's */
+	int		 identity;	/* $identify, $create_alias, ... */
 	char		 uuid[64];	/* decoded, possibly cut; "" if none */
 	char		 ts[64];	/* decoded timestamp; "" if none */
 	size_t		 message;	/* bytes of capture's Kafka message */

@@ -219,10 +219,51 @@ lane_take(struct sender *s, struct lane *l, const char *ev, size_t len,
 	return 1;
 }
 
-static struct lane *
-lane_of(struct sender *s, const struct event_info *info)
+static int
+lane_idle(const struct lane *l)
 {
-	return &s->lanes[info->person % (uint64_t)s->o.parallel];
+	return !l->busy && l->cur == NULL && l->head == NULL &&
+	    (l->fill == NULL || l->fill->n == 0);
+}
+
+/* Whether lane i may take events: what blocked it has been delivered. */
+static int
+lane_free(struct sender *s, int i)
+{
+	int by = s->blocked_by[i];
+
+	if (by == 0 || lane_idle(&s->lanes[by - 1]))
+		s->blocked_by[i] = 0;
+	return s->blocked_by[i] == 0;
+}
+
+/*
+ * Lanes keep the order of one distinct_id's events; an identity event
+ * ($identify, $create_alias, $merge_dangerously) names two, and must
+ * come after the earlier events of both and before the later ones
+ * (PostHog merges in arrival order).  It waits until the other id's
+ * lane has delivered what it holds, goes in its own lane, and the other
+ * lane takes nothing until it is delivered.  0: the line must wait.
+ */
+static int
+place(struct sender *s, const struct event_info *info, const char *p,
+    size_t len, unsigned long long no)
+{
+	int m = (int)(info->person % (uint64_t)s->o.parallel), o = m;
+
+	if (info->identity)
+		o = (int)(info->other % (uint64_t)s->o.parallel);
+	if (!lane_free(s, m) || (o != m && (!lane_free(s, o) ||
+	    !lane_idle(&s->lanes[o])))) {
+		s->ordering = 1;
+		return 0;
+	}
+	s->ordering = 0;
+	if (!lane_take(s, &s->lanes[m], p, len, no))
+		return 0;
+	if (o != m)
+		s->blocked_by[o] = m + 1;
+	return 1;
 }
 
 /* A line from the input: checked, recorded, and given to its lane. */
@@ -254,7 +295,7 @@ take_line(struct sender *s, struct line *l)
 		    input_where(&s->in, l->no, where, sizeof(where)));
 		s->uuid_warned = 1;
 	}
-	if (lane_take(s, lane_of(s, &info), l->p, l->len, l->no))
+	if (place(s, &info, l->p, l->len, l->no))
 		return;
 	/* Its lane is full: hold the line until the lane frees up. */
 	s->pending.len = 0;
@@ -293,8 +334,8 @@ read_input(struct sender *s)
 		if (s->stopping || window_full(s))
 			return INPUT_IDLE;
 		if (s->has_pending) {
-			if (!lane_take(s, lane_of(s, &s->pending_info),
-			    s->pending.p, s->pending.len, s->pending_no))
+			if (!place(s, &s->pending_info, s->pending.p,
+			    s->pending.len, s->pending_no))
 				return INPUT_IDLE;
 			s->has_pending = 0;
 			continue;
@@ -317,7 +358,8 @@ read_input(struct sender *s)
 static void
 close_batches(struct sender *s, double now)
 {
-	int drained = (s->input_done && !s->has_pending) || window_full(s), i;
+	int drained = (s->input_done && !s->has_pending) || window_full(s) ||
+	    (s->has_pending && s->ordering), i;
 	struct lane *l;
 
 	for (i = 0; i < s->o.parallel; i++) {

@@ -87,6 +87,13 @@ struct sender {
 	struct event_info	 pending_info;
 	unsigned long long	 pending_no;
 	int			 has_pending;
+	/*
+	 * Identity events: blocked_by[o] is 1 + the lane whose identity
+	 * event named an id of lane o; o takes nothing until that lane has
+	 * delivered it.  ordering: a line waits for such a lane to drain.
+	 */
+	int			 blocked_by[64];
+	int			 ordering;
 
 	int			 input_done;
 	int			 stopping;	/* read no more, start no more */

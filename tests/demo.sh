@@ -36,11 +36,29 @@ echo "   $(wc -l <source.ndjson) events, $(du -h source.ndjson | cut -f1)" \
     "(tests/gen-events.py)"
 
 echo "== 2. Two local PostHogs: the old instance, and the new project =="
+# The source's persons and groups: its history processed in order by
+# PostHog's ingestion (ph-emu --persons), then merges and edits made
+# outside events (tests/demo-persons.py).
+"$B/tests/emu/ph-emu" --port-file hist.port --persons \
+    --project-key phc_demo 2>hist.err &
+hist=$!
+pids="$pids $hist"
+while [ ! -s hist.port ]; do sleep 0.05; done
+HIST_URL=http://127.0.0.1:$(cut -d' ' -f1 hist.port)
+"$B/ph-clean/ph-clean" -r /dev/null <source.ndjson 2>/dev/null |
+    PH_SEND_KEY=phc_demo "$B/ph-send/ph-send" --host "$HIST_URL" \
+    --parallel 1 -r /dev/null -q 2>/dev/null || true
+python3 "$SRC/tests/demo-persons.py" "$HIST_URL" >source-persons.ndjson
+kill "$hist"
+echo "   $(grep -c distinct_ids source-persons.ndjson) persons and" \
+    "$(grep -c group_key source-persons.ndjson) groups, some merged and" \
+    "edited outside events"
 "$B/tests/emu/ph-emu" --port-file src.port --load source.ndjson \
-    --personal-key phx_demo 2>src.err &
+    --load-persons source-persons.ndjson --personal-key phx_demo \
+    2>src.err &
 pids="$pids $!"
 "$B/tests/emu/ph-emu" --port-file dst.port --store destination.ndjson \
-    --project-key phc_demo 2>dst.err &
+    --project-key phc_demo --persons 2>dst.err &
 pids="$pids $!"
 while [ ! -s src.port ] || [ ! -s dst.port ]; do sleep 0.05; done
 SRC_URL=http://127.0.0.1:$(cut -d' ' -f1 src.port)
@@ -48,6 +66,16 @@ DST_URL=http://127.0.0.1:$(cut -d' ' -f1 dst.port)
 echo "   source $SRC_URL, destination $DST_URL"
 
 echo "== 3. The migration =="
+persons_pass() {
+	"$B/ph-fetch/ph-fetch" --host "$SRC_URL" --persons -q |
+	    tee -a persons-pass.ndjson | "$B/ph-clean/ph-clean" |
+	    "$B/ph-send/ph-send" --host "$DST_URL" -q -r rejected-persons.ndjson \
+	    || true
+}
+echo "   the persons pass first, which numbers the group types as the source:"
+echo "   ph-fetch --host $SRC_URL --persons | ph-clean | ph-send --host $DST_URL"
+export PH_FETCH_KEY=phx_demo PH_SEND_KEY=phc_demo
+persons_pass
 cat <<EOT
    PH_FETCH_KEY=phx_demo PH_SEND_KEY=phc_demo
    ph-fetch --host $SRC_URL --after 2024-01-01 --before 2024-02-01 \\
@@ -55,7 +83,6 @@ cat <<EOT
      ph-clean -r rejected-clean.ndjson |
      ph-send --host $DST_URL --state state.json -r rejected-send.ndjson
 EOT
-export PH_FETCH_KEY=phx_demo PH_SEND_KEY=phc_demo
 # Messages go to the terminal and, through tee, to logs for the report.
 mkfifo clean.fifo send.fifo
 tee clean.log <clean.fifo >&2 &
@@ -72,8 +99,23 @@ wait $tees
 end=$(date +%s.%N)
 python3 -c "print('   took %.1f s' % ($end - $start))"
 
+echo "   after the events, persons and groups against the source's:"
+python3 "$SRC/tests/persons-diff.py" --show 0 "$SRC_URL" "$DST_URL" |
+    sed 's/^/   /' || true
+echo "   the persons pass again sets what the events could not:"
+persons_pass
+
 echo "== 4. What arrived against what was there =="
-python3 "$SRC/tests/demo-report.py" source.ndjson destination.ndjson \
+# The events, less the persons pass's own.
+python3 - <<'PY'
+import json
+ours = {json.loads(l)["uuid"] for l in open("persons-pass.ndjson")}
+with open("destination-events.ndjson", "w") as out:
+    for l in open("destination.ndjson"):
+        if json.loads(l).get("uuid") not in ours:
+            out.write(l)
+PY
+python3 "$SRC/tests/demo-report.py" source.ndjson destination-events.ndjson \
     rejected-clean.ndjson rejected-send.ndjson --log clean.log \
     --log send.log
 
@@ -116,5 +158,8 @@ if [ "$status" -gt 1 ]; then
 	cat counts.err >&2
 	exit "$status"
 fi
+echo
+python3 "$SRC/tests/persons-diff.py" --show 5 "$SRC_URL" "$DST_URL" |
+    sed 's/^/  /'
 echo
 echo "Files are in demo/.  Next: man man/ph.7 for a real migration."

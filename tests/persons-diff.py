@@ -110,12 +110,14 @@ def person_diffs(sp, dst, owner_dst, owner_src, ignore):
     dp = dst[held.pop()]
     out = []
     extra = set(dp["distinct_ids"]) - ids
-    if extra & set(owner_src):
+    # Not extra & owner_src.keys(): that copies every key, each time.
+    others = {d for d in extra if d in owner_src}
+    if others:
         out.append("merged with another source person (%s)" %
-                   show(sorted(extra & set(owner_src))[0]))
-    if extra - set(owner_src):
+                   show(sorted(others)[0]))
+    if extra - others:
         out.append("%d distinct_ids only at the destination" %
-                   len(extra - set(owner_src)))
+                   len(extra - others))
     if ids - set(dp["distinct_ids"]):
         out.append("%d distinct_ids not at the destination" %
                    len(ids - set(dp["distinct_ids"])))

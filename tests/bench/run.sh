@@ -70,3 +70,4 @@ sh "$SRC/tests/bench/pipeline.sh" "$B" "$D"
 
 echo
 sh "$SRC/tests/bench/slow.sh" "$B" "$D"
+sh "$SRC/tests/bench/persons.sh" "$B" "$D"

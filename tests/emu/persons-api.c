@@ -89,6 +89,7 @@ load_person(json_object *r)
 		add_distinct_id(p, json_object_get_string(
 		    json_object_array_get_idx(ids, i)));
 	copy_members(p->props, jo_get(r, "properties"));
+	define_keys(p->props);
 	p->identified = json_object_get_boolean(jo_get(r, "is_identified"));
 	d = jo_get(r, "uuid");
 	if (json_object_is_type(d, json_type_string))
@@ -129,13 +130,14 @@ load_group(json_object *r)
 	free(key);
 	copy_members(jo_get(g, "group_properties"),
 	    jo_get(r, "group_properties"));
+	define_group_keys(idx, jo_get(r, "group_properties"));
 	return NULL;
 }
 
 static const char *
 load_record(json_object *r)
 {
-	json_object *t = jo_get(r, "group_type");
+	json_object *t = jo_get(r, "group_type"), *d;
 
 	if (!jo_is_obj(r))
 		return "not a JSON object";
@@ -143,6 +145,20 @@ load_record(json_object *r)
 		return load_person(r);
 	if (jo_has(r, "group_key"))
 		return load_group(r);
+	if (json_object_is_type(jo_get(r, "property_definition"),
+	    json_type_string)) {
+		d = json_object_new_object();
+		json_object_object_add(d, json_object_get_string(jo_get(r,
+		    "property_definition")), NULL);
+		if (json_object_is_type(jo_get(r, "group_type_index"),
+		    json_type_int))
+			define_group_keys(json_object_get_int(jo_get(r,
+			    "group_type_index")), d);
+		else
+			define_keys(d);
+		json_object_put(d);
+		return NULL;
+	}
 	if (json_object_is_type(t, json_type_string) &&
 	    json_object_is_type(jo_get(r, "group_type_index"), json_type_int))
 		return group_type_set(json_object_get_string(t),
@@ -875,6 +891,71 @@ groups_page(struct MHD_Connection *c, const char *path, struct req *r)
 	return reply_json(c, 200, out);
 }
 
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/*
+ * property_definitions/?type=person, or ?type=group&group_type_index=N
+ * (posthog/api/property_definition.py, 2024-26): ordered by name,
+ * NotCountingLimitOffsetPaginator (limit default 100, offset; count, next
+ * while offset + limit < count).  A definition is every key an event set
+ * ($set, $set_once; a type's $group_set) or a loaded person, group or
+ * {"property_definition"} record holds, kept when the property is gone.
+ * Event definitions are not modelled: ?type=event lists none.
+ */
+static enum MHD_Result
+property_definitions(struct MHD_Connection *c, const char *path)
+{
+	long long limit = int_arg(c, "limit", PAGE);
+	long long offset = int_arg(c, "offset", 0);
+	json_object *out = json_object_new_object(), *res, *o;
+	const char *type = arg(c, "type");
+	long long gi = int_arg(c, "group_type_index", -1);
+	json_object *defs = NULL;
+	const char **names;
+	size_t n = 0, i;
+
+	if (type != NULL && strcmp(type, "person") == 0)
+		defs = ps.defs;
+	else if (type != NULL && strcmp(type, "group") == 0 && gi >= 0 &&
+	    gi < MAX_GROUP_TYPES)
+		defs = ps.gdefs[gi];
+	names = xreallocarray(NULL, (size_t)(defs != NULL ?
+	    json_object_object_length(defs) : 0) + 1, sizeof(*names));
+	if (defs != NULL) {
+		json_object_object_foreach(defs, k, v) {
+			(void)v;
+			names[n++] = k;
+		}
+	}
+	qsort(names, n, sizeof(*names), by_name);
+	if (limit == 0)
+		limit = PAGE;
+	res = json_object_new_array();
+	for (i = (size_t)offset; i < n && i < (size_t)(offset + limit); i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", json_object_new_int64(
+		    (int64_t)i + 1));
+		json_object_object_add(o, "name",
+		    json_object_new_string(names[i]));
+		json_object_object_add(o, "is_numerical",
+		    json_object_new_boolean(0));
+		json_object_object_add(o, "property_type", NULL);
+		json_object_array_add(res, o);
+	}
+	json_object_object_add(out, "count", json_object_new_int64(
+	    (int64_t)n));
+	json_object_object_add(out, "next", (size_t)(offset + limit) < n ?
+	    offset_url(c, path, offset + limit) : NULL);
+	json_object_object_add(out, "previous", NULL);
+	json_object_object_add(out, "results", res);
+	free(names);
+	return reply_json(c, 200, out);
+}
+
 /* The part after /api/projects/ID/ or /api/environments/ID/, or NULL. */
 static const char *
 project_rest(const char *url)
@@ -913,7 +994,8 @@ persons_api(struct emu *em, struct MHD_Connection *c, struct req *r,
 
 	if (rest == NULL || strcmp(method, "GET") != 0 ||
 	    !(is_route(rest, "persons") || is_route(rest, "groups_types") ||
-	    is_route(rest, "groups")))
+	    is_route(rest, "groups") ||
+	    is_route(rest, "property_definitions")))
 		return 0;
 	if (!authorized(em, c, ret))
 		return 1;
@@ -927,6 +1009,8 @@ persons_api(struct emu *em, struct MHD_Connection *c, struct req *r,
 		    persons_offset_page(c, url, r);
 	else if (is_route(rest, "groups_types"))
 		*ret = group_types(c);
+	else if (is_route(rest, "property_definitions"))
+		*ret = property_definitions(c, url);
 	else
 		*ret = groups_page(c, url, r);
 	pthread_mutex_unlock(&ps.lock);

@@ -37,6 +37,8 @@ struct pstate {
 	json_object	*groups;	/* "index:key" -> group object */
 	json_object	*warnings;	/* PostHog's ingestion warnings */
 	json_object	*warn_counts;	/* type -> count */
+	json_object	*defs;		/* person property names ever set */
+	json_object	*gdefs[MAX_GROUP_TYPES];	/* group ones, by type */
 	unsigned long	 events, dropped, personless;
 };
 
@@ -64,6 +66,10 @@ void		 person_uuid(struct person *, const char *did);
 const char	*group_type_name(int i);
 /* Register name at index i (a loaded mapping): 0, or -1 if taken. */
 int		 group_type_set(const char *name, int i);
+/* Record the keys of o (an object) as person property definitions. */
+void		 define_keys(json_object *o);
+/* The same for the group properties of type index i. */
+void		 define_group_keys(int i, json_object *o);
 /* The group of type index i and key, created empty if need be. */
 json_object	*group_get(int i, const char *key, int64_t created);
 

@@ -92,6 +92,40 @@ state_init(void)
 	ps.groups = json_object_new_object();
 	ps.warnings = json_object_new_array();
 	ps.warn_counts = json_object_new_object();
+	ps.defs = json_object_new_object();
+}
+
+/*
+ * Ingestion records a person property definition for every key an event
+ * sets ($set, $set_once), and never removes one (property-defs, 2024-26).
+ */
+static void
+define_in(json_object *defs, json_object *o)
+{
+	if (!jo_is_obj(o))
+		return;
+	json_object_object_foreach(o, k, v) {
+		(void)v;
+		if (!jo_has(defs, k))
+			json_object_object_add(defs, k, NULL);
+	}
+}
+
+void
+define_keys(json_object *o)
+{
+	define_in(ps.defs, o);
+}
+
+/* Group property definitions: every key a $group_set gave that type. */
+void
+define_group_keys(int i, json_object *o)
+{
+	if (i < 0 || i >= MAX_GROUP_TYPES)
+		return;
+	if (ps.gdefs[i] == NULL)
+		ps.gdefs[i] = json_object_new_object();
+	define_in(ps.gdefs[i], o);
 }
 
 /* --- small helpers ---------------------------------------------------- */
@@ -756,6 +790,7 @@ upsert_group(struct ev *e)
 	g = group_get(idx, k, e->ts);
 	gp = jo_get(g, "group_properties");
 	copy_members(gp, jo_get(e->props, "$group_set"));
+	define_group_keys(idx, jo_get(e->props, "$group_set"));
 	free(k);
 }
 
@@ -969,6 +1004,8 @@ ingest_one(struct ev *e)
 	}
 	initial_and_utm(e);
 	process_person(e);
+	define_keys(jo_get(e->props, "$set"));
+	define_keys(jo_get(e->props, "$set_once"));
 	process_groups(e);
 }
 

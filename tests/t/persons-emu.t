@@ -368,6 +368,21 @@ is "  each person once" \
     "$($Q "$S_URL" walk '/api/projects/1/persons/' 20)" "12 1200 1200 True"
 emu_stop S
 
+emu_start S --persons
+D_URL=$S_URL send '{"event":"e","distinct_id":"pd","properties":{"$set":{"b":1,"a":1},"$set_once":{"c":1}}}' \
+    '{"event":"e","distinct_id":"pd","properties":{"$unset":["a"]}}' \
+    '{"event":"$groupidentify","distinct_id":"pd","properties":{"$group_type":"company","$group_key":"k","$group_set":{"n":1}}}'
+is "property_definitions/?type=person: every key ever set, by name, kept after \$unset" \
+    "$($Q "$S_URL" get '/api/projects/1/property_definitions/?type=person' '([r["name"] for r in J["results"]], J["count"], J["next"])')" \
+    "(['a', 'b', 'c'], 3, None)"
+is "  limit and offset, next while more" \
+    "$($Q "$S_URL" walk '/api/projects/1/property_definitions/?type=person&limit=1' 10)" \
+    "3 3 3 True"
+is "  ?type=group&group_type_index=N: the keys \$group_set gave that type" \
+    "$($Q "$S_URL" get '/api/projects/1/property_definitions/?type=group&group_type_index=0' '[r["name"] for r in J["results"]]')" \
+    "['n']"
+emu_stop S
+
 printf '%s\n' '{"distinct_ids":["a"]}' '{"distinct_ids":["a"]}' >"$T/dup.ndjson"
 run "$PH_EMU" --port-file "$T/x.port" --load-persons "$T/dup.ndjson"
 is_status "--load-persons: a distinct_id held twice stops ph-emu" 1
