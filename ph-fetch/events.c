@@ -264,7 +264,7 @@ check_era(struct fetcher *f)
 	const struct jmember *id;
 	struct jerr e;
 
-	if (f->postgres || f->query_missing || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
+	if (f->postgres || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
 	    js_parse_object(f->items.v[0].p, f->items.v[0].len, &f->ev, NULL,
 	    NULL, &e) == -1 || (id = js_get(&f->ev, "id")) == NULL ||
 	    id->type != JT_NUMBER)
