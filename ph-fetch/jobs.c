@@ -64,6 +64,10 @@ struct jobs {
 	const char	*tmpdir;
 };
 
+/*
+ * A worker: a fetcher of its own, so its connection (f.c) and parse
+ * scratch (f.s) are its alone; only the options are copied.
+ */
 struct job {
 	struct fetcher	 f;
 	struct jobs	*j;
@@ -346,7 +350,8 @@ start_job(struct job *w, struct jobs *j, const struct fetcher *main)
 	w->f.query_missing = main->query_missing;
 	progress_init(&w->f.prog, 0, main->o.quiet);
 	ow_init(&w->f.out, -1, "a temporary file");
-	fetch_setup(&w->f);
+	/* Its own connection; its scratch starts empty, from the memset. */
+	conn_open(&w->f.c, &w->f.o);
 	if ((errno = pthread_create(&w->t, NULL, work, w)) != 0)
 		err(PH_EXIT_FATAL, "cannot start a worker thread");
 }
