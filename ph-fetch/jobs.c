@@ -75,9 +75,13 @@ struct job {
 	pthread_t	 t;
 };
 
-/* Workers left in a request when a window failed still use these. */
-static struct jobs *left_jobs;
-static struct job *left_workers;
+/*
+ * Workers left in a request when a window failed still use these.
+ * Volatile: stores to a static that is never read would be optimised
+ * away, and a leak checker would then report the workers' memory.
+ */
+static struct jobs *volatile left_jobs;
+static struct job *volatile left_workers;
 
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
