@@ -183,14 +183,14 @@ number(struct fetcher *f, const struct jitem *c, unsigned long long *v)
 {
 	char *end;
 
-	f->tmp.len = 0;
+	f->s.tmp.len = 0;
 	if (c->type == JT_STRING)	/* a 64-bit count may come quoted */
-		js_unescape(&f->tmp, c->p, c->len);
+		js_unescape(&f->s.tmp, c->p, c->len);
 	else
-		buf_add(&f->tmp, c->p, c->len);
-	buf_addc(&f->tmp, '\0');
-	*v = strtoull(f->tmp.p, &end, 10);
-	return end == f->tmp.p || *end != '\0' ? -1 : 0;
+		buf_add(&f->s.tmp, c->p, c->len);
+	buf_addc(&f->s.tmp, '\0');
+	*v = strtoull(f->s.tmp.p, &end, 10);
+	return end == f->s.tmp.p || *end != '\0' ? -1 : 0;
 }
 
 /* The reply's rows into t: 0, or an exit status for a row not ours. */
@@ -203,18 +203,18 @@ take_rows(struct fetcher *f, struct ctable *t)
 	int64_t period;
 	struct jerr e;
 
-	for (i = 0; i < f->items.n; i++) {
-		const struct jitem *row = &f->items.v[i], *c;
+	for (i = 0; i < f->s.items.n; i++) {
+		const struct jitem *row = &f->s.items.v[i], *c;
 
 		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
-		    &f->row, &e) == NULL || f->row.n != cols)
+		    &f->s.row, &e) == NULL || f->s.row.n != cols)
 			goto bad;
-		c = f->row.v;
-		f->tmp.len = 0;
+		c = f->s.row.v;
+		f->s.tmp.len = 0;
 		if (c[0].type != JT_STRING)
 			goto bad;
-		js_unescape(&f->tmp, c[0].p, c[0].len);
-		if (isotime_parse(f->tmp.p, f->tmp.len, &period) == -1)
+		js_unescape(&f->s.tmp, c[0].p, c[0].len);
+		if (isotime_parse(f->s.tmp.p, f->s.tmp.len, &period) == -1)
 			goto bad;
 		ev.len = 0;
 		if (f->o.by_event) {
@@ -232,7 +232,7 @@ take_rows(struct fetcher *f, struct ctable *t)
 	return 0;
 bad:
 	warnx("%s: count row %zu is not [period,%s count, distinct]",
-	    f->url.p, i + 1, f->o.by_event ? " event," : "");
+	    f->c.url.p, i + 1, f->o.by_event ? " event," : "");
 	buf_free(&ev);
 	return PH_EXIT_FATAL;
 }
@@ -258,12 +258,12 @@ count_by_query(struct fetcher *f, struct ctable *t)
 		r = post_query(f, &sql, flags | FETCH_NARROW);
 		flags &= ~FETCH_NO_ROUTE;
 		if (r == 0 && (r = reply_results(f)) == 0 &&
-		    f->items.n >= ROW_CAP) {
+		    f->s.items.n >= ROW_CAP) {
 			if (hi <= period_next(f, lo)) {
 				warnx("%s: one period holds %d rows or more, "
 				    "the most a reply is sure to hold: count "
-				    "without --by-event, or by hour", f->url.p,
-				    ROW_CAP);
+				    "without --by-event, or by hour",
+				    f->c.url.p, ROW_CAP);
 				r = PH_EXIT_FATAL;
 				break;
 			}
@@ -272,7 +272,7 @@ count_by_query(struct fetcher *f, struct ctable *t)
 		if (r == -3) {
 			if (window_timed_out(&w) == -1) {
 				warnx("%s: a count of one period fails",
-				    f->url.p);
+				    f->c.url.p);
 				r = PH_EXIT_TEMPFAIL;
 			} else
 				r = 0;
@@ -334,16 +334,16 @@ name_and_id(struct fetcher *f, const char *p, size_t n, struct tally *ty)
 	const struct jmember *ev, *id;
 	struct jerr e;
 
-	if (js_parse_object(p, n, &f->ev, NULL, NULL, &e) == -1 ||
-	    (ev = js_get(&f->ev, "event")) == NULL ||
-	    ((id = js_get(&f->ev, "id")) == NULL &&
-	    (id = js_get(&f->ev, "uuid")) == NULL))
+	if (js_parse_object(p, n, &f->s.ev, NULL, NULL, &e) == -1 ||
+	    (ev = js_get(&f->s.ev, "event")) == NULL ||
+	    ((id = js_get(&f->s.ev, "id")) == NULL &&
+	    (id = js_get(&f->s.ev, "uuid")) == NULL))
 		return -1;
 	ty->name.len = 0;
 	js_unescape(&ty->name, ev->val, ev->vallen);
 	buf_addc(&ty->name, '\0');
-	f->tmp.len = 0;
-	buf_add(&f->tmp, id->val, id->vallen);
+	f->s.tmp.len = 0;
+	buf_add(&f->s.tmp, id->val, id->vallen);
 	return 0;
 }
 
@@ -371,7 +371,7 @@ tally_event(struct fetcher *f, const char *p, size_t n, int64_t ts)
 			memset(&ty->ids[ty->nids], 0, sizeof(*ty->ids));
 	}
 	ty->t->v[i].n++;
-	if (idset_add(&ty->ids[i - ty->first], f->tmp.p, f->tmp.len))
+	if (idset_add(&ty->ids[i - ty->first], f->s.tmp.p, f->s.tmp.len))
 		ty->t->v[i].distinct++;
 	f->n.events++;
 	f->at = ts;
@@ -492,7 +492,7 @@ other_side(const struct fetcher *f, struct fetcher *g)
 	g->qpage = f->qpage;
 	progress_init(&g->prog, 0, 1);
 	ow_init(&g->out, 1, "stdout");
-	fetch_setup(g);
+	conn_open(&g->c, &g->o);
 }
 
 int

@@ -59,20 +59,20 @@ check_next(struct fetcher *f, const struct jmember *next)
 {
 	size_t n = strlen(f->o.base), scheme;
 
-	f->tmp.len = 0;
-	js_unescape(&f->tmp, next->val, next->vallen);
-	if (f->next_noted || (f->tmp.len > n &&
-	    strncmp(f->tmp.p, f->o.base, n) == 0 && f->tmp.p[n] == '/'))
+	f->s.tmp.len = 0;
+	js_unescape(&f->s.tmp, next->val, next->vallen);
+	if (f->next_noted || (f->s.tmp.len > n &&
+	    strncmp(f->s.tmp.p, f->o.base, n) == 0 && f->s.tmp.p[n] == '/'))
 		return;
 	f->next_noted = 1;
-	scheme = f->tmp.len > 8 && strstr(f->tmp.p, "://") != NULL ?
-	    (size_t)(strstr(f->tmp.p, "://") - f->tmp.p) + 3 : 0;
+	scheme = f->s.tmp.len > 8 && strstr(f->s.tmp.p, "://") != NULL ?
+	    (size_t)(strstr(f->s.tmp.p, "://") - f->s.tmp.p) + 3 : 0;
 	note(f, "the server's next links name %.*s; requests go to %s only",
-	    (int)(strcspn(f->tmp.p + scheme, "/?") + scheme), f->tmp.p,
+	    (int)(strcspn(f->s.tmp.p + scheme, "/?") + scheme), f->s.tmp.p,
 	    f->o.base);
 }
 
-/* The reply's results into f->items: 0, or an exit status. */
+/* The reply's results into f->s.items: 0, or an exit status. */
 static int
 parse_page(struct fetcher *f, int *has_next)
 {
@@ -81,7 +81,7 @@ parse_page(struct fetcher *f, int *has_next)
 
 	if ((r = reply_results(f)) != 0)
 		return r;
-	next = js_get(&f->top, "next");
+	next = js_get(&f->s.top, "next");
 	*has_next = next != NULL && next->type == JT_STRING;
 	if (*has_next)
 		check_next(f, next);
@@ -89,7 +89,7 @@ parse_page(struct fetcher *f, int *has_next)
 }
 
 /*
- * A page of [from, before) into f->items: 0, or an exit status.  A reply
+ * A page of [from, before) into f->s.items: 0, or an exit status.  A reply
  * over the cap (big events, a large page) can never come through: it
  * is asked for again with half the limit, down to one event, and the
  * limit grows back while replies stay well under the cap.
@@ -101,11 +101,12 @@ get_page(struct fetcher *f, int64_t from, int64_t before, int *has_next)
 
 	for (;;) {
 		page_url(f, from, before, f->page);
-		if ((r = fetch_get_page(f, f->url.p)) != -2)
+		if ((r = fetch_get_page(f, f->c.url.p)) != -2)
 			break;
 		if (f->page == 1) {
 			warnx("%s: one event makes a reply over the %d MiB "
-			    "ph-fetch accepts", f->url.p, HTTP_BODY_MAX >> 20);
+			    "ph-fetch accepts", f->c.url.p,
+			    HTTP_BODY_MAX >> 20);
 			return PH_EXIT_FATAL;
 		}
 		f->page /= 2;
@@ -114,13 +115,13 @@ get_page(struct fetcher *f, int64_t from, int64_t before, int *has_next)
 	}
 	if (r != 0)
 		return r;
-	if (f->page < f->o.page_size && f->reply.len < HTTP_BODY_MAX / 4)
+	if (f->page < f->o.page_size && f->c.reply.len < HTTP_BODY_MAX / 4)
 		f->page = f->page * 2 < f->o.page_size ? f->page * 2 :
 		    f->o.page_size;
 	return parse_page(f, has_next);
 }
 
-/* An event's id, as text, into f->tmp, and its timestamp. */
+/* An event's id, as text, into f->s.tmp, and its timestamp. */
 static int
 event_key(struct fetcher *f, const struct jitem *it, int64_t *ts)
 {
@@ -128,67 +129,73 @@ event_key(struct fetcher *f, const struct jitem *it, int64_t *ts)
 	struct jerr e;
 	size_t i;
 
-	if (it->type != JT_OBJECT || js_parse_object(it->p, it->len, &f->ev,
+	if (it->type != JT_OBJECT || js_parse_object(it->p, it->len, &f->s.ev,
 	    NULL, NULL, &e) == -1)
 		return -1;
-	if ((id = js_get(&f->ev, "id")) == NULL)
-		id = js_get(&f->ev, "uuid");
-	t = js_get(&f->ev, "timestamp");
+	if ((id = js_get(&f->s.ev, "id")) == NULL)
+		id = js_get(&f->s.ev, "uuid");
+	t = js_get(&f->s.ev, "timestamp");
 	if (id == NULL || t == NULL || t->type != JT_STRING)
 		return -1;
-	f->tmp.len = 0;
-	js_unescape(&f->tmp, t->val, t->vallen);
-	if (isotime_parse(f->tmp.p, f->tmp.len, ts) == -1)
+	f->s.tmp.len = 0;
+	js_unescape(&f->s.tmp, t->val, t->vallen);
+	if (isotime_parse(f->s.tmp.p, f->s.tmp.len, ts) == -1)
 		return -1;
-	f->tmp.len = 0;
+	f->s.tmp.len = 0;
 	if (id->type == JT_STRING)
-		js_unescape(&f->tmp, id->val, id->vallen);
+		js_unescape(&f->s.tmp, id->val, id->vallen);
 	else
-		buf_add(&f->tmp, id->val, id->vallen);
-	for (i = 0; i < f->tmp.len; i++)
-		if (f->tmp.p[i] >= 'A' && f->tmp.p[i] <= 'F')
-			f->tmp.p[i] = (char)(f->tmp.p[i] - 'A' + 'a');
+		buf_add(&f->s.tmp, id->val, id->vallen);
+	for (i = 0; i < f->s.tmp.len; i++)
+		if (f->s.tmp.p[i] >= 'A' && f->s.tmp.p[i] <= 'F')
+			f->s.tmp.p[i] = (char)(f->s.tmp.p[i] - 'A' + 'a');
 	return 0;
 }
 
+/* What write_page found in a page. */
+struct page_result {
+	int	 one_time;	/* all the page at one timestamp */
+	int	 past;		/* it reached before */
+	size_t	 wrote;		/* events written */
+};
+
 /*
  * Write the page's events that are new, in [after, before): 0 with
- * *boundary (the last timestamp written), *one_time (all the page at one
- * timestamp), *past (it reached before) and *wrote set, or an exit
- * status.
+ * *boundary (the last timestamp written, carried from page to page) and
+ * *pr set, or an exit status.
  */
 static int
 write_page(struct fetcher *f, int64_t after, int64_t before,
-    int64_t *boundary, int *one_time, int *past, size_t *wrote)
+    int64_t *boundary, struct page_result *pr)
 {
 	int64_t ts, prev = INT64_MIN;
 	size_t i;
 
-	*one_time = f->items.n > 0;
-	*past = 0;
-	*wrote = 0;
-	for (i = 0; i < f->items.n; i++) {
-		if (event_key(f, &f->items.v[i], &ts) == -1) {
+	pr->one_time = f->s.items.n > 0;
+	pr->past = 0;
+	pr->wrote = 0;
+	for (i = 0; i < f->s.items.n; i++) {
+		if (event_key(f, &f->s.items.v[i], &ts) == -1) {
 			warnx("%s: result %zu is not an event with an id and a "
-			    "timestamp", f->url.p, i + 1);
+			    "timestamp", f->c.url.p, i + 1);
 			return PH_EXIT_FATAL;
 		}
 		if (ts < prev) {
 			warnx("%s: the server does not return events oldest "
-			    "first; use --api query", f->url.p);
+			    "first; use --api query", f->c.url.p);
 			return PH_EXIT_FATAL;
 		}
 		if (i > 0 && ts != prev)
-			*one_time = 0;
+			pr->one_time = 0;
 		prev = ts;
 		if (ts >= before) {
-			*past = 1;	/* a server that ignores before */
+			pr->past = 1;	/* a server that ignores before */
 			break;
 		}
 		if (ts < after || ts < *boundary)
 			continue;	/* nor these, written already */
-		if (ts == *boundary && idset_has(&f->seen, f->tmp.p,
-		    f->tmp.len)) {
+		if (ts == *boundary && idset_has(&f->seen, f->s.tmp.p,
+		    f->s.tmp.len)) {
 			f->n.repeats++;
 			continue;
 		}
@@ -196,9 +203,9 @@ write_page(struct fetcher *f, int64_t after, int64_t before,
 			*boundary = ts;
 			idset_clear(&f->seen);
 		}
-		idset_add(&f->seen, f->tmp.p, f->tmp.len);
-		emit_event(f, f->items.v[i].p, f->items.v[i].len, ts);
-		(*wrote)++;
+		idset_add(&f->seen, f->s.tmp.p, f->s.tmp.len);
+		emit_event(f, f->s.items.v[i].p, f->s.items.v[i].len, ts);
+		pr->wrote++;
 	}
 	emit_page_done(f);
 	return 0;
@@ -212,27 +219,26 @@ static int
 grow_page(struct fetcher *f, int64_t at)
 {
 	unsigned limit = f->o.page_size;
-	int has_next, one, past, r;
+	struct page_result pr;
+	int has_next, r;
 	int64_t boundary = at;
-	size_t wrote;
 
 	for (;;) {
 		limit = limit < (1u << 24) ? limit * 2 : limit;
 		page_url(f, at, at + 1, limit);
-		if ((r = fetch_get_page(f, f->url.p)) == -2) {
+		if ((r = fetch_get_page(f, f->c.url.p)) == -2) {
 			warnx("%s: the events of one timestamp make a reply over "
-			    "the %d MiB ph-fetch accepts", f->url.p,
+			    "the %d MiB ph-fetch accepts", f->c.url.p,
 			    HTTP_BODY_MAX >> 20);
 			return PH_EXIT_FATAL;
 		}
 		if (r != 0 ||
 		    (r = parse_page(f, &has_next)) != 0 ||
-		    (r = write_page(f, at, at + 1, &boundary, &one, &past,
-		    &wrote)) != 0)
+		    (r = write_page(f, at, at + 1, &boundary, &pr)) != 0)
 			return r;
-		if (!has_next || past)
+		if (!has_next || pr.past)
 			return 0;
-		if (f->items.n < limit || limit == 1u << 24) {
+		if (f->s.items.n < limit || limit == 1u << 24) {
 			char t[ISOTIME_LEN];
 
 			isotime_z(at, t);
@@ -264,9 +270,10 @@ check_era(struct fetcher *f)
 	const struct jmember *id;
 	struct jerr e;
 
-	if (f->postgres || f->items.n == 0 || f->items.v[0].type != JT_OBJECT ||
-	    js_parse_object(f->items.v[0].p, f->items.v[0].len, &f->ev, NULL,
-	    NULL, &e) == -1 || (id = js_get(&f->ev, "id")) == NULL ||
+	if (f->postgres || f->s.items.n == 0 ||
+	    f->s.items.v[0].type != JT_OBJECT ||
+	    js_parse_object(f->s.items.v[0].p, f->s.items.v[0].len, &f->s.ev,
+	    NULL, NULL, &e) == -1 || (id = js_get(&f->s.ev, "id")) == NULL ||
 	    id->type != JT_NUMBER)
 		return;
 	f->postgres = 1;
@@ -282,8 +289,8 @@ check_era(struct fetcher *f)
 static int
 may_skip(struct fetcher *f, int64_t from, int has_next, int64_t *first)
 {
-	if (!f->postgres || !has_next || f->items.n == 0 ||
-	    event_key(f, &f->items.v[0], first) == -1)
+	if (!f->postgres || !has_next || f->s.items.n == 0 ||
+	    event_key(f, &f->s.items.v[0], first) == -1)
 		return 0;
 	return *first > from;
 }
@@ -298,7 +305,8 @@ shifted(struct fetcher *f, int64_t at, const char *how)
 	warnx("%s: the listing API labels events with times they do not have "
 	    "(%s %s): this PostHog version writes a project's own timezone "
 	    "as UTC (PostHog issue #67175); read with --api query, or set the "
-	    "project's timezone to UTC while ph-fetch runs", f->url.p, how, t);
+	    "project's timezone to UTC while ph-fetch runs", f->c.url.p, how,
+	    t);
 	return PH_EXIT_FATAL;
 }
 
@@ -306,18 +314,18 @@ shifted(struct fetcher *f, int64_t at, const char *how)
 static void
 swap_pages(struct fetcher *f)
 {
-	struct buf r = f->reply, u = f->url;
-	struct jmembers t = f->top;
-	struct jitems i = f->items;
+	struct buf r = f->c.reply, u = f->c.url;
+	struct jmembers t = f->s.top;
+	struct jitems i = f->s.items;
 
-	f->reply = f->aside.reply;
-	f->url = f->aside.url;
-	f->top = f->aside.top;
-	f->items = f->aside.items;
-	f->aside.reply = r;
-	f->aside.url = u;
-	f->aside.top = t;
-	f->aside.items = i;
+	f->c.reply = f->s.aside.reply;
+	f->c.url = f->s.aside.url;
+	f->s.top = f->s.aside.top;
+	f->s.items = f->s.aside.items;
+	f->s.aside.reply = r;
+	f->s.aside.url = u;
+	f->s.aside.top = t;
+	f->s.aside.items = i;
 }
 
 /*
@@ -333,9 +341,9 @@ probe(struct fetcher *f, int64_t at, const char *how)
 
 	swap_pages(f);
 	page_url(f, at, at + 1, 1);
-	if ((r = fetch_get(f, f->url.p)) == 0 && (r = parse_page(f,
-	    &has_next)) == 0 && (f->items.n == 0 || event_key(f,
-	    &f->items.v[0], &ts) == -1 || ts != at))
+	if ((r = fetch_get(f, f->c.url.p)) == 0 && (r = parse_page(f,
+	    &has_next)) == 0 && (f->s.items.n == 0 || event_key(f,
+	    &f->s.items.v[0], &ts) == -1 || ts != at))
 		r = shifted(f, at, how);
 	swap_pages(f);
 	return r;
@@ -356,7 +364,7 @@ probe(struct fetcher *f, int64_t at, const char *how)
  * page's only timestamp.  Postgres-era installs predate it, and so
  * does every install without the query API (the HogQL listing came
  * later): the checks cost two requests a window, spent only where the
- * shift can happen.  *ahead tells that the next page waits in f->aside.
+ * shift can happen.  *ahead tells that the next page waits in f->s.aside.
  */
 static int
 check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
@@ -366,9 +374,9 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 	int r;
 
 	*ahead = 0;
-	if (f->postgres || f->query_missing || f->items.n == 0 ||
-	    event_key(f, &f->items.v[0], &first) == -1 ||
-	    event_key(f, &f->items.v[f->items.n - 1], &last) == -1)
+	if (f->postgres || f->query_missing || f->s.items.n == 0 ||
+	    event_key(f, &f->s.items.v[0], &first) == -1 ||
+	    event_key(f, &f->s.items.v[f->s.items.n - 1], &last) == -1)
 		return 0;
 	if (goes_on && first != from)
 		return shifted(f, from, "a page asked from the last timestamp "
@@ -382,9 +390,9 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 		return probe(f, last, "no event is found at the time of the "
 		    "last one listed,");
 	swap_pages(f);
-	if ((r = get_page(f, last, before, &f->aside.has_next)) == 0 &&
-	    (f->items.n == 0 || event_key(f, &f->items.v[0], &first) == -1 ||
-	    first != last))
+	if ((r = get_page(f, last, before, &f->s.aside.has_next)) == 0 &&
+	    (f->s.items.n == 0 ||
+	    event_key(f, &f->s.items.v[0], &first) == -1 || first != last))
 		r = shifted(f, last, "the page asked from the last time listed "
 		    "does not begin there:");
 	swap_pages(f);
@@ -409,14 +417,14 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
     int64_t *boundary_p)
 {
 	int64_t from = after, first, boundary = *boundary_p;
-	int has_next, one_time, past, r, ahead = 0;
-	size_t wrote;
+	struct page_result pr;
+	int has_next, r, ahead = 0;
 
 	for (;;) {
 		if (ahead) {
 			/* The page asked for ahead, from the boundary. */
 			swap_pages(f);
-			has_next = f->aside.has_next;
+			has_next = f->s.aside.has_next;
 		} else if ((r = get_page(f, from, before, &has_next)) != 0)
 			return r;
 		check_era(f);
@@ -430,19 +438,18 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 		if ((r = check_times(f, from, from == boundary, from == after,
 		    before, has_next, &ahead)) != 0)
 			return r;
-		if ((r = write_page(f, after, before, &boundary, &one_time,
-		    &past, &wrote)) != 0)
+		if ((r = write_page(f, after, before, &boundary, &pr)) != 0)
 			return r;
 		*boundary_p = boundary;
-		if (f->items.n == 0 || !has_next || past)
+		if (f->s.items.n == 0 || !has_next || pr.past)
 			return 0;
-		if (wrote == 0 && !one_time) {
+		if (pr.wrote == 0 && !pr.one_time) {
 			/* Only events it was not asked for: it would loop. */
 			warnx("%s: the server returns events outside the range "
-			    "asked for", f->url.p);
+			    "asked for", f->c.url.p);
 			return PH_EXIT_FATAL;
 		}
-		if (one_time) {
+		if (pr.one_time) {
 			/* Paging by time cannot pass this one: read it by uuid. */
 			if ((r = read_cluster(f, boundary)) != 0)
 				return r;

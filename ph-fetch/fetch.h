@@ -61,14 +61,36 @@ struct fetch_counts {
 
 struct job;
 
+/* One connection to the source; each --jobs worker has its own. */
+struct conn {
+	CURL			*h;
+	struct curl_slist	*headers;	/* the first holds the key */
+	char			 errbuf[CURL_ERROR_SIZE];
+	struct buf		 url;		/* of the request */
+	struct buf		 reply;		/* its body */
+};
+
+/* Buffers for parsing replies; each --jobs worker has its own. */
+struct scratch {
+	struct jmembers		 top;		/* the reply's */
+	struct jmembers		 ev;
+	struct jitems		 items;
+	struct jitems		 row;
+	struct buf		 tmp;
+	struct {			/* a page set aside */
+		struct buf	 reply;
+		struct buf	 url;
+		struct jmembers	 top;
+		struct jitems	 items;
+		int		 has_next;	/* of the page read ahead */
+	}			 aside;
+};
+
 struct fetcher {
 	struct fetch_opts	 o;
+	struct conn		 c;
+	struct scratch		 s;
 	struct job		*job;		/* a --jobs worker's, or NULL */
-	CURL			*h;
-	struct curl_slist	*headers;
-	char			 errbuf[CURL_ERROR_SIZE];
-	struct buf		 url;
-	struct buf		 reply;
 	struct owriter		 out;
 	struct progress		 prog;
 	struct fetch_counts	 n;
@@ -84,21 +106,7 @@ struct fetcher {
 	unsigned		 narrowed;	/* queries that ran out of time */
 	int64_t			 width;		/* a first window, or 0: a day */
 	int			 detached;	/* workers left running */
-
-	/* Scratch for parsing replies. */
-	struct jmembers		 top;
-	struct jmembers		 ev;
-	struct jitems		 items;
-	struct jitems		 row;
-	struct buf		 tmp;
 	struct idset		 seen;		/* ids at the boundary time */
-	struct {			/* a page set aside */
-		struct buf	 reply;
-		struct buf	 url;
-		struct jmembers	 top;
-		struct jitems	 items;
-		int		 has_next;	/* of the page read ahead */
-	}			 aside;
 
 	/* More SQL for the events query: " AND ..." (follow.c). */
 	struct buf		 where;
@@ -109,7 +117,7 @@ struct fetcher {
 };
 
 /*
- * request.c: 0 with a 200 reply parsed in f->top, else an exit status
+ * request.c: 0 with a 200 reply parsed in f->s.top, else an exit status
  * or, as its flags ask, a negative answer.  FETCH_QUIET_404 answers -1
  * for a server without the route (404, 405, or 400 for a query kind it
  * does not know);
@@ -129,12 +137,16 @@ int	 fetch_get(struct fetcher *, const char *url);
 int	 fetch_get_page(struct fetcher *, const char *url);
 int	 fetch_post(struct fetcher *, const char *url, const char *body,
 	    int flags);
-/* The reply's "results" list into f->items: 0, or an exit status. */
+/* The reply's "results" list into f->s.items: 0, or an exit status. */
 int	 reply_results(struct fetcher *);
-/* Append an URL-encoded parameter "&name=value" to f->url. */
+/* Append an URL-encoded parameter "&name=value" to f->c.url. */
 void	 url_param(struct fetcher *, const char *name, const char *value);
 void	 url_start(struct fetcher *, const char *path);
-void	 fetch_setup(struct fetcher *);
+/* A connection with the key and the headers every request carries. */
+void	 conn_open(struct conn *, const struct fetch_opts *);
+void	 conn_close(struct conn *);
+void	 scratch_free(struct scratch *);
+/* The fetcher's connection, scratch and id set. */
 void	 fetch_cleanup(struct fetcher *);
 
 /* events.c */
@@ -145,8 +157,11 @@ int	 query_cluster(struct fetcher *, int64_t at);
 int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 	    int64_t **buckets, unsigned long long **counts, size_t *n);
 /* The width of query_hours' buckets for a range, in microseconds. */
-#define BUCKET_US(after, before) ((before) - (after) > \
-	    400LL * 86400 * 1000000 ? 86400LL * 1000000 : 3600LL * 1000000)
+#define BUCKET_US(after, before) (BUCKET_BY_DAY(after, before) ? \
+	    86400LL * 1000000 : 3600LL * 1000000)
+/* Ranges of over 400 days are counted a day a bucket, others an hour. */
+#define BUCKET_BY_DAY(after, before) ((before) - (after) > \
+	    400LL * 86400 * 1000000)
 int	 post_query(struct fetcher *, const struct buf *sql, int flags);
 void	 sql_string(struct buf *, const char *);
 void	 sql_time(struct buf *, int64_t us);

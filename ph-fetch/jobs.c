@@ -64,6 +64,10 @@ struct jobs {
 	const char	*tmpdir;
 };
 
+/*
+ * A worker: a fetcher of its own, so its connection (f.c) and parse
+ * scratch (f.s) are its alone; only the options are copied.
+ */
 struct job {
 	struct fetcher	 f;
 	struct jobs	*j;
@@ -71,9 +75,13 @@ struct job {
 	pthread_t	 t;
 };
 
-/* Workers left in a request when a window failed still use these. */
-static struct jobs *left_jobs;
-static struct job *left_workers;
+/*
+ * Workers left in a request when a window failed still use these.
+ * Volatile: stores to a static that is never read would be optimised
+ * away, and a leak checker would then report the workers' memory.
+ */
+static struct jobs *volatile left_jobs;
+static struct job *volatile left_workers;
 
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
@@ -346,7 +354,8 @@ start_job(struct job *w, struct jobs *j, const struct fetcher *main)
 	w->f.query_missing = main->query_missing;
 	progress_init(&w->f.prog, 0, main->o.quiet);
 	ow_init(&w->f.out, -1, "a temporary file");
-	fetch_setup(&w->f);
+	/* Its own connection; its scratch starts empty, from the memset. */
+	conn_open(&w->f.c, &w->f.o);
 	if ((errno = pthread_create(&w->t, NULL, work, w)) != 0)
 		err(PH_EXIT_FATAL, "cannot start a worker thread");
 }

@@ -77,49 +77,49 @@ struct pass {
 /* --- reading ------------------------------------------------------------ */
 
 /*
- * Halve the limit= of f->url, for a reply over HTTP_BODY_MAX (persons
+ * Halve the limit= of f->c.url, for a reply over HTTP_BODY_MAX (persons
  * with megabytes of properties): 0, or -1 when it is 1 already.
  */
 static int
 shrink_limit(struct pass *p)
 {
 	struct fetcher *f = p->f;
-	char *at = strstr(f->url.p, "limit="), *end;
+	char *at = strstr(f->c.url.p, "limit="), *end;
 	struct buf u = { 0 };
 	unsigned long n;
 
 	if (at == NULL || (n = strtoul(at + 6, &end, 10)) <= 1)
 		return -1;
-	buf_add(&u, f->url.p + strlen(f->o.base),
-	    (size_t)(at - f->url.p) - strlen(f->o.base));
+	buf_add(&u, f->c.url.p + strlen(f->o.base),
+	    (size_t)(at - f->c.url.p) - strlen(f->o.base));
 	buf_printf(&u, "limit=%lu%s", n / 2, end);
 	note(f, "%s: the reply is over %d MB: asking for %lu a page",
-	    f->url.p, HTTP_BODY_MAX >> 20, n / 2);
+	    f->c.url.p, HTTP_BODY_MAX >> 20, n / 2);
 	url_start(f, u.p);
 	buf_free(&u);
 	return 0;
 }
 
-/* GET f->url, the reply parsed into *out: 0, or an exit status. */
+/* GET f->c.url, the reply parsed into *out: 0, or an exit status. */
 static int
 get_json(struct pass *p, json_object **out)
 {
 	struct fetcher *f = p->f;
 	int r;
 
-	while ((r = fetch_get_page(f, f->url.p)) == -2)
+	while ((r = fetch_get_page(f, f->c.url.p)) == -2)
 		if (shrink_limit(p) == -1) {
 			warnx("%s: the reply is over %d MB even one item a "
-			    "page", f->url.p, HTTP_BODY_MAX >> 20);
+			    "page", f->c.url.p, HTTP_BODY_MAX >> 20);
 			return PH_EXIT_FATAL;
 		}
 	if (r != 0)
 		return r;
 	f->n.pages++;
 	json_tokener_reset(p->tok);
-	*out = json_tokener_parse_ex(p->tok, f->reply.p, (int)f->reply.len);
+	*out = json_tokener_parse_ex(p->tok, f->c.reply.p, (int)f->c.reply.len);
 	if (*out == NULL) {
-		warnx("%s: the reply is not JSON", f->url.p);
+		warnx("%s: the reply is not JSON", f->c.url.p);
 		return PH_EXIT_FATAL;
 	}
 	return 0;
@@ -150,7 +150,7 @@ results_of(json_object *page, const char *url)
 /*
  * The page after this one: its next link, asked of --host whatever host
  * the link names (Django builds it from the Host header).  0 with the
- * URL in f->url, 1 at the end, or an exit status when next repeats the
+ * URL in f->c.url, 1 at the end, or an exit status when next repeats the
  * page (a DRF cursor stuck at its offset cutoff).
  */
 static int
@@ -167,11 +167,11 @@ next_page(struct pass *p, json_object *page)
 	    s;
 	if (path == NULL)
 		path = "/";
-	if (strncmp(f->url.p + strlen(f->o.base), path, strlen(path)) == 0 &&
-	    f->url.p[strlen(f->o.base) + strlen(path)] == '\0') {
+	if (strncmp(f->c.url.p + strlen(f->o.base), path, strlen(path)) == 0 &&
+	    f->c.url.p[strlen(f->o.base) + strlen(path)] == '\0') {
 		warnx("%s: next names this page again: the API cannot page "
 		    "further (more than 1000 groups with one created_at)",
-		    f->url.p);
+		    f->c.url.p);
 		return PH_EXIT_FATAL;
 	}
 	url_start(f, path);
@@ -192,7 +192,7 @@ names_free(struct names *nm)
 	memset(nm, 0, sizeof(*nm));
 }
 
-/* Every page from f->url on, into nm: 0, or an exit status. */
+/* Every page from f->c.url on, into nm: 0, or an exit status. */
 static int
 read_names(struct pass *p, struct names *nm)
 {
@@ -205,7 +205,7 @@ read_names(struct pass *p, struct names *nm)
 	for (;;) {
 		if ((r = get_json(p, &page)) != 0)
 			return r;
-		if ((res = results_of(page, p->f->url.p)) == NULL) {
+		if ((res = results_of(page, p->f->c.url.p)) == NULL) {
 			json_object_put(page);
 			return PH_EXIT_FATAL;
 		}
@@ -237,7 +237,7 @@ static void
 definitions_url(struct pass *p, const char *type, const char *index)
 {
 	url_start(p->f, "");
-	buf_printf(&p->f->url, "/api/projects/%s/property_definitions/",
+	buf_printf(&p->f->c.url, "/api/projects/%s/property_definitions/",
 	    p->f->o.project);
 	url_param(p->f, "type", type);
 	if (index != NULL)
@@ -515,7 +515,7 @@ each_item(struct pass *p, int (*fn)(struct pass *, json_object *))
 	for (;;) {
 		if ((r = get_json(p, &page)) != 0)
 			return r;
-		if ((res = results_of(page, f->url.p)) == NULL) {
+		if ((res = results_of(page, f->c.url.p)) == NULL) {
 			json_object_put(page);
 			return PH_EXIT_FATAL;
 		}
@@ -523,7 +523,7 @@ each_item(struct pass *p, int (*fn)(struct pass *, json_object *))
 		for (i = 0; i < n; i++)
 			if (fn(p, json_object_array_get_idx(res, i)) == -1)
 				note(f, "%s: item %zu has no distinct_ids or "
-				    "group_key: left out", f->url.p, i);
+				    "group_key: left out", f->c.url.p, i);
 		ow_flush(&f->out);
 		show_progress(p);
 		r = n == 0 ? 1 : next_page(p, page);
@@ -542,7 +542,7 @@ read_persons(struct pass *p)
 	char n[16];
 
 	url_start(f, "");
-	buf_printf(&f->url, "/api/projects/%s/persons/", f->o.project);
+	buf_printf(&f->c.url, "/api/projects/%s/persons/", f->o.project);
 	snprintf(n, sizeof(n), "%u", f->o.page_size);
 	url_param(f, "limit", n);
 	return each_item(p, write_person);
@@ -638,13 +638,13 @@ read_groups(struct pass *p)
 	if (p->gdid == NULL)
 		remember_for_groups(p, NO_PERSON_ID, EPOCH);
 	url_start(f, "");
-	buf_printf(&f->url, "/api/projects/%s/groups_types/", f->o.project);
+	buf_printf(&f->c.url, "/api/projects/%s/groups_types/", f->o.project);
 	f->array_ok = 1;
 	r = get_json(p, &types);
 	f->array_ok = 0;
 	if (r != 0)
 		return r;
-	if ((sorted = results_of(types, f->url.p)) == NULL) {
+	if ((sorted = results_of(types, f->c.url.p)) == NULL) {
 		json_object_put(types);
 		return PH_EXIT_FATAL;
 	}
@@ -663,7 +663,7 @@ read_groups(struct pass *p)
 		if ((r = read_names(p, &p->gdefs)) != 0)
 			break;
 		url_start(f, "");
-		buf_printf(&f->url, "/api/projects/%s/groups/", f->o.project);
+		buf_printf(&f->c.url, "/api/projects/%s/groups/", f->o.project);
 		url_param(f, "group_type_index", idx);
 		r = each_item(p, write_group);
 	}

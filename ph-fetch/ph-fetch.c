@@ -531,7 +531,7 @@ warn_no_query_api(struct fetcher *f)
 	warnx("%s: no query API (404); reading through the listing API, which "
 	    "strips leading and trailing \" from string property values: "
 	    "those values arrive altered (a Postgres-era install, before "
-	    "2022, keeps them)", f->url.p);
+	    "2022, keeps them)", f->c.url.p);
 }
 
 static int
@@ -576,7 +576,7 @@ main(int argc, char *argv[])
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	ow_init(&f.out, 1, "stdout");
-	fetch_setup(&f);
+	conn_open(&f.c, &f.o);
 	f.started = clock_now();
 	if (f.o.persons)
 		r = fetch_persons(&f);

@@ -104,7 +104,7 @@ post_query(struct fetcher *f, const struct buf *sql, int flags)
 	buf_addc(&body, '\0');
 	buf_printf(&path, "/api/projects/%s/query/", f->o.project);
 	url_start(f, path.p);
-	r = fetch_post(f, f->url.p, body.p, flags);
+	r = fetch_post(f, f->c.url.p, body.p, flags);
 	buf_free(&body);
 	buf_free(&path);
 	return r;
@@ -129,9 +129,10 @@ put_properties(struct fetcher *f, struct buf *ev, const struct jitem *c)
 {
 	struct jerr e;
 
-	if (c->type == JT_STRING && column_text(c, &f->tmp) == 0 &&
-	    js_parse_object(f->tmp.p, f->tmp.len, &f->ev, NULL, NULL, &e) == 0)
-		buf_add(ev, f->tmp.p, f->tmp.len);
+	if (c->type == JT_STRING && column_text(c, &f->s.tmp) == 0 &&
+	    js_parse_object(f->s.tmp.p, f->s.tmp.len, &f->s.ev, NULL, NULL,
+	    &e) == 0)
+		buf_add(ev, f->s.tmp.p, f->s.tmp.len);
 	else
 		buf_add(ev, c->p, c->len);
 }
@@ -149,11 +150,11 @@ emit_row(struct fetcher *f, const struct jitem *row, struct buf *ev,
 	struct jerr e;
 
 	if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
-	    &f->row, &e) == NULL || f->row.n != NCOLUMNS)
+	    &f->s.row, &e) == NULL || f->s.row.n != NCOLUMNS)
 		return -1;
-	c = f->row.v;
-	if (column_text(&c[C_TIMESTAMP], &f->tmp) == -1 ||
-	    isotime_parse(f->tmp.p, f->tmp.len, ts) == -1 ||
+	c = f->s.row.v;
+	if (column_text(&c[C_TIMESTAMP], &f->s.tmp) == -1 ||
+	    isotime_parse(f->s.tmp.p, f->s.tmp.len, ts) == -1 ||
 	    column_text(&c[C_UUID], uuid) == -1)
 		return -1;
 	if (skip_seen && !idset_add(&f->seen, uuid->p, uuid->len))
@@ -186,7 +187,7 @@ out_of_order(struct fetcher *f, const struct cursor *c, int64_t hi,
 	if (ts >= c->lo && ts < hi)
 		return 0;
 	warnx("%s: row %zu has a timestamp outside the window asked for, or "
-	    "older than the row before", f->url.p, i + 1);
+	    "older than the row before", f->c.url.p, i + 1);
 	return 1;
 }
 
@@ -199,8 +200,8 @@ write_rows(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen)
 	size_t i;
 	int r = 0;
 
-	for (i = 0; i < f->items.n && r == 0; i++) {
-		switch (emit_row(f, &f->items.v[i], &ev, &ts, &c->uuid,
+	for (i = 0; i < f->s.items.n && r == 0; i++) {
+		switch (emit_row(f, &f->s.items.v[i], &ev, &ts, &c->uuid,
 		    skip_seen)) {
 		case 0:
 			if (out_of_order(f, c, hi, ts, i)) {
@@ -214,8 +215,8 @@ write_rows(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen)
 			break;
 		default:
 			warnx("%s: row %zu is not [uuid, event, distinct_id, "
-			    "properties, timestamp, elements_chain]", f->url.p,
-			    i + 1);
+			    "properties, timestamp, elements_chain]",
+			    f->c.url.p, i + 1);
 			r = PH_EXIT_FATAL;
 			continue;
 		}
@@ -240,7 +241,7 @@ shrink(struct fetcher *f)
 	if (f->qpage < QUERY_PAGE_FLOOR)
 		f->qpage = QUERY_PAGE_FLOOR;
 	note(f, "%s: the reply to a query page is too large, or it keeps "
-	    "failing; asking for %u rows a page", f->url.p, f->qpage);
+	    "failing; asking for %u rows a page", f->c.url.p, f->qpage);
 	return 0;
 }
 
@@ -279,12 +280,12 @@ narrow(struct fetcher *f, struct window *w, int *narrowable)
 	f->narrowed++;
 	if (window_timed_out(w) == -1) {
 		note(f, "%s: a query of one second of events ran out of time; "
-		    "retrying it as a passing failure", f->url.p);
+		    "retrying it as a passing failure", f->c.url.p);
 		*narrowable = 0;
 		return;
 	}
 	note(f, "%s: the query ran out of time; reading %.0f s at a time",
-	    f->url.p, (double)w->width / 1e6);
+	    f->c.url.p, (double)w->width / 1e6);
 }
 
 /*
@@ -306,7 +307,7 @@ query_page(struct fetcher *f, struct cursor *c, int64_t hi, int skip_seen,
 	buf_free(&sql);
 	if (r != 0 || (r = reply_results(f)) != 0)
 		return r;
-	*done = !rows_may_remain(f, f->items.n);
+	*done = !rows_may_remain(f, f->s.items.n);
 	return write_rows(f, c, hi, skip_seen);
 }
 
@@ -396,28 +397,29 @@ add_counts(struct fetcher *f, int64_t **hours, unsigned long long **counts,
 	struct jerr e;
 	size_t i;
 
-	*hours = xreallocarray(*hours, *n + f->items.n + 1, sizeof(**hours));
-	*counts = xreallocarray(*counts, *n + f->items.n + 1,
+	*hours = xreallocarray(*hours, *n + f->s.items.n + 1, sizeof(**hours));
+	*counts = xreallocarray(*counts, *n + f->s.items.n + 1,
 	    sizeof(**counts));
-	for (i = 0; i < f->items.n; i++, (*n)++) {
-		const struct jitem *row = &f->items.v[i];
+	for (i = 0; i < f->s.items.n; i++, (*n)++) {
+		const struct jitem *row = &f->s.items.v[i];
 
 		if (row->type != JT_ARRAY || js_array(row->p, row->p + row->len,
-		    &f->row, &e) == NULL || f->row.n != 2 ||
-		    column_text(&f->row.v[0], &f->tmp) == -1 ||
-		    isotime_parse(f->tmp.p, f->tmp.len, &(*hours)[*n]) == -1)
+		    &f->s.row, &e) == NULL || f->s.row.n != 2 ||
+		    column_text(&f->s.row.v[0], &f->s.tmp) == -1 ||
+		    isotime_parse(f->s.tmp.p, f->s.tmp.len,
+		    &(*hours)[*n]) == -1)
 			return -1;
 		/* A 64-bit count may come quoted. */
-		if (column_text(&f->row.v[1], &f->tmp) == 0)
-			(*counts)[*n] = strtoull(f->tmp.p, NULL, 10);
+		if (column_text(&f->s.row.v[1], &f->s.tmp) == 0)
+			(*counts)[*n] = strtoull(f->s.tmp.p, NULL, 10);
 		else
-			(*counts)[*n] = strtoull(f->row.v[1].p, NULL, 10);
+			(*counts)[*n] = strtoull(f->s.row.v[1].p, NULL, 10);
 	}
 	return 0;
 }
 
 /*
- * Events a bucket (an hour, or a day for ranges of over 400 days) in
+ * Events a bucket (an hour, or a day for long ranges: BUCKET_BY_DAY) in
  * [after, before), for --split: 0, -1 (no query API), or an exit
  * status.  One query a month at most, so that a count too scans a
  * bounded range (doc/posthog.md section 8, row 4), and its rows stay
@@ -429,7 +431,7 @@ int
 query_hours(struct fetcher *f, int64_t after, int64_t before,
     int64_t **hours, unsigned long long **counts, size_t *n)
 {
-	int by_day = before - after > 400LL * 86400 * 1000000;
+	int by_day = BUCKET_BY_DAY(after, before);
 	struct buf sql = { 0 };
 	int64_t lo, hi;
 	int r = 0;

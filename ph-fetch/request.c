@@ -4,7 +4,7 @@
  * in Retry-After or in the body's "Expected available in N seconds.";
  * 408, 5xx, resets, timeouts and replies that are not JSON back off and
  * retry up to --max-retries; 401 and 403 stop at once.  A reply that
- * succeeds is left parsed in f->top.  The rate limit is the source's,
+ * succeeds is left parsed in f->s.top.  The rate limit is the source's,
  * not one connection's: a 429's wait holds back every --jobs worker.
  */
 #include <err.h>
@@ -25,66 +25,78 @@
 #include "xalloc.h"
 
 void
-fetch_setup(struct fetcher *f)
+conn_open(struct conn *c, const struct fetch_opts *o)
 {
 	struct buf auth = { 0 };
 
-	if ((f->h = curl_easy_init()) == NULL)
+	if ((c->h = curl_easy_init()) == NULL)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
-	http_setup(f->h, "ph-fetch/" PH_VERSION, f->o.timeout, f->errbuf);
-	buf_printf(&auth, "Authorization: Bearer %s", f->o.key);
-	f->headers = curl_slist_append(NULL, auth.p);
+	http_setup(c->h, "ph-fetch/" PH_VERSION, o->timeout, c->errbuf);
+	buf_printf(&auth, "Authorization: Bearer %s", o->key);
+	c->headers = curl_slist_append(NULL, auth.p);
 	explicit_bzero(auth.p, auth.len);
 	buf_free(&auth);
-	f->headers = curl_slist_append(f->headers, "Accept: application/json");
-	f->headers = curl_slist_append(f->headers,
+	c->headers = curl_slist_append(c->headers, "Accept: application/json");
+	c->headers = curl_slist_append(c->headers,
 	    "Content-Type: application/json");
-	curl_easy_setopt(f->h, CURLOPT_HTTPHEADER, f->headers);
-	curl_easy_setopt(f->h, CURLOPT_WRITEDATA, &f->reply);
+	curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers);
+	curl_easy_setopt(c->h, CURLOPT_WRITEDATA, &c->reply);
 	/* Pages of JSON shrink five times with gzip. */
-	curl_easy_setopt(f->h, CURLOPT_ACCEPT_ENCODING, "");
+	curl_easy_setopt(c->h, CURLOPT_ACCEPT_ENCODING, "");
+}
+
+void
+conn_close(struct conn *c)
+{
+	/* The first header holds the key. */
+	if (c->headers != NULL)
+		explicit_bzero(c->headers->data, strlen(c->headers->data));
+	curl_slist_free_all(c->headers);
+	if (c->h != NULL)
+		curl_easy_cleanup(c->h);
+	buf_free(&c->url);
+	buf_free(&c->reply);
+}
+
+void
+scratch_free(struct scratch *s)
+{
+	buf_free(&s->tmp);
+	buf_free(&s->aside.reply);
+	buf_free(&s->aside.url);
+	js_members_free(&s->aside.top);
+	js_items_free(&s->aside.items);
+	js_members_free(&s->top);
+	js_members_free(&s->ev);
+	js_items_free(&s->items);
+	js_items_free(&s->row);
 }
 
 void
 fetch_cleanup(struct fetcher *f)
 {
-	/* The first header holds the key. */
-	if (f->headers != NULL)
-		explicit_bzero(f->headers->data, strlen(f->headers->data));
-	curl_slist_free_all(f->headers);
-	if (f->h != NULL)
-		curl_easy_cleanup(f->h);
-	buf_free(&f->url);
-	buf_free(&f->reply);
-	buf_free(&f->tmp);
-	buf_free(&f->aside.reply);
-	buf_free(&f->aside.url);
-	js_members_free(&f->aside.top);
-	js_items_free(&f->aside.items);
-	js_members_free(&f->top);
-	js_members_free(&f->ev);
-	js_items_free(&f->items);
-	js_items_free(&f->row);
+	conn_close(&f->c);
+	scratch_free(&f->s);
 	idset_free(&f->seen);
 }
 
 void
 url_start(struct fetcher *f, const char *path)
 {
-	f->url.len = 0;
-	buf_addstr(&f->url, f->o.base);
-	buf_addstr(&f->url, path);
-	buf_addc(&f->url, '\0');
-	f->url.len--;
+	f->c.url.len = 0;
+	buf_addstr(&f->c.url, f->o.base);
+	buf_addstr(&f->c.url, path);
+	buf_addc(&f->c.url, '\0');
+	f->c.url.len--;
 }
 
 void
 url_param(struct fetcher *f, const char *name, const char *value)
 {
-	char *v = curl_easy_escape(f->h, value, 0);
+	char *v = curl_easy_escape(f->c.h, value, 0);
 
-	buf_addc(&f->url, memchr(f->url.p, '?', f->url.len) ? '&' : '?');
-	buf_printf(&f->url, "%s=%s", name, v);
+	buf_addc(&f->c.url, memchr(f->c.url.p, '?', f->c.url.len) ? '&' : '?');
+	buf_printf(&f->c.url, "%s=%s", name, v);
 	curl_free(v);
 }
 
@@ -148,20 +160,20 @@ perform(struct fetcher *f, const char *url, const char *body, long *status,
 {
 	CURLcode rc;
 
-	f->reply.len = 0;
-	f->errbuf[0] = '\0';
+	f->c.reply.len = 0;
+	f->c.errbuf[0] = '\0';
 	*status = 0;
 	*retry_after = -1;
-	curl_easy_setopt(f->h, CURLOPT_URL, url);
+	curl_easy_setopt(f->c.h, CURLOPT_URL, url);
 	if (body != NULL) {
-		curl_easy_setopt(f->h, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(f->h, CURLOPT_POSTFIELDSIZE_LARGE,
+		curl_easy_setopt(f->c.h, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(f->c.h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)strlen(body));
 	} else
-		curl_easy_setopt(f->h, CURLOPT_HTTPGET, 1L);
-	rc = curl_easy_perform(f->h);
-	curl_easy_getinfo(f->h, CURLINFO_RESPONSE_CODE, status);
-	curl_easy_getinfo(f->h, CURLINFO_RETRY_AFTER, retry_after);
+		curl_easy_setopt(f->c.h, CURLOPT_HTTPGET, 1L);
+	rc = curl_easy_perform(f->c.h);
+	curl_easy_getinfo(f->c.h, CURLINFO_RESPONSE_CODE, status);
+	curl_easy_getinfo(f->c.h, CURLINFO_RETRY_AFTER, retry_after);
 	return rc;
 }
 
@@ -182,7 +194,7 @@ refused(const char *url, long status, const char *why)
 
 /*
  * A 200 whose body is not a JSON object (cut short by a proxy, an
- * error page) is a passing failure too.  Parsed here, into f->top.
+ * error page) is a passing failure too.  Parsed here, into f->s.top.
  */
 static int
 reply_is_json(struct fetcher *f, char *why, size_t size)
@@ -191,18 +203,18 @@ reply_is_json(struct fetcher *f, char *why, size_t size)
 	struct jerr e;
 	size_t i;
 
-	if (js_parse_object(f->reply.p, f->reply.len, &f->top, NULL, NULL,
+	if (js_parse_object(f->c.reply.p, f->c.reply.len, &f->s.top, NULL, NULL,
 	    &e) == 0)
 		return 1;
 	/* A list (groups_types/), which its reader parses itself. */
-	for (i = 0; f->array_ok && i < f->reply.len; i++)
-		if (strchr(" \t\r\n", f->reply.p[i]) == NULL) {
-			if (f->reply.p[i] == '[')
+	for (i = 0; f->array_ok && i < f->c.reply.len; i++)
+		if (strchr(" \t\r\n", f->c.reply.p[i]) == NULL) {
+			if (f->c.reply.p[i] == '[')
 				return 1;
 			break;
 		}
 	snprintf(why, size, "200 with a reply that is not a JSON object: %s",
-	    js_strerror(&e, f->reply.p, msg, sizeof(msg)));
+	    js_strerror(&e, f->c.reply.p, msg, sizeof(msg)));
 	return 0;
 }
 
@@ -222,7 +234,7 @@ timed_out(struct fetcher *f, CURLcode rc, long status)
 
 	/* A connection that never came is not a slow query. */
 	if (rc == CURLE_OPERATION_TIMEDOUT)
-		return curl_easy_getinfo(f->h, CURLINFO_CONNECT_TIME_T,
+		return curl_easy_getinfo(f->c.h, CURLINFO_CONNECT_TIME_T,
 		    &connected) == CURLE_OK && connected > 0;
 	return rc == CURLE_OK && (status == 504 || status == 512);
 }
@@ -244,14 +256,14 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 		    sizeof(why)))
 			return 0;
 		if (rc != CURLE_OK || status != 200)
-			http_failure(rc, status, f->errbuf, &f->reply, why,
+			http_failure(rc, status, f->c.errbuf, &f->c.reply, why,
 			    sizeof(why));
 		/* Only http_collect fails a write: the reply passed its cap. */
 		if (rc == CURLE_WRITE_ERROR &&
 		    (flags & (FETCH_SHRINK | FETCH_TOO_LARGE)))
 			return -2;
 		wait = retry_after > 0 ? (double)retry_after : rc == CURLE_OK &&
-		    status == 429 ? expected_in(&f->reply) : 0;
+		    status == 429 ? expected_in(&f->c.reply) : 0;
 		if (rc == CURLE_OK && status == 429 && wait > 0) {
 			/* The server said when: not a failure, just a wait. */
 			note(f, "rate limited; waiting %.0f s as the server asks",
@@ -290,14 +302,14 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 int
 reply_results(struct fetcher *f)
 {
-	const struct jmember *results = js_get(&f->top, "results");
+	const struct jmember *results = js_get(&f->s.top, "results");
 	struct jerr e;
 
 	if (results == NULL || results->type != JT_ARRAY) {
-		warnx("%s: the reply has no results list", f->url.p);
+		warnx("%s: the reply has no results list", f->c.url.p);
 		return PH_EXIT_FATAL;
 	}
-	js_array(results->val, results->val + results->vallen, &f->items, &e);
+	js_array(results->val, results->val + results->vallen, &f->s.items, &e);
 	return 0;
 }
 
