@@ -16,6 +16,7 @@
 #include "check.h"
 #include "compressor.h"
 #include "input.h"
+#include "lanes.h"
 #include "ledger.h"
 #include "output.h"
 #include "progress.h"
@@ -44,19 +45,6 @@ struct send_opts {
 	size_t		 max_event;
 };
 
-struct lane {
-	struct batch	*fill;		/* taking events */
-	struct batch	*head;		/* ready, in order */
-	struct batch	*tail;
-	size_t		 queued;
-	struct batch	*cur;		/* being sent, or waiting to retry */
-	int		 busy;		/* cur is on the wire */
-	double		 retry_at;
-	CURL		*h;
-	struct buf	 reply;
-	char		 errbuf[CURL_ERROR_SIZE];
-};
-
 struct counts {
 	unsigned long long sent, rejected, batches, retries;
 	unsigned long long again;	/* delivered, sent before too */
@@ -71,7 +59,7 @@ struct sender {
 	struct envelope		 env;
 	struct compressor	*zip;		/* NULL: build bodies inline */
 	struct buf		 scratch;	/* for inline builds */
-	struct lane		*lanes;
+	struct lanes		*lanes;
 	CURLM			*multi;
 	struct curl_slist	*headers;
 	struct owriter		 rej;
@@ -81,19 +69,6 @@ struct sender {
 	int			 lock_fd;	/* on the state, held all run */
 	char			*default_reject; /* beside the state */
 	int			 pipe;		/* input cannot be replayed */
-
-	/* A checked line that found its lane full, waiting for room. */
-	struct buf		 pending;
-	struct event_info	 pending_info;
-	unsigned long long	 pending_no;
-	int			 has_pending;
-	/*
-	 * Identity events: blocked_by[o] is 1 + the lane whose identity
-	 * event named an id of lane o; o takes nothing until that lane has
-	 * delivered it.  ordering: a line waits for such a lane to drain.
-	 */
-	int			 blocked_by[64];
-	int			 ordering;
 
 	int			 input_done;
 	int			 stopping;	/* read no more, start no more */

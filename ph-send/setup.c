@@ -60,8 +60,6 @@ setup_lane(struct sender *s, struct lane *l)
 static void
 setup_http(struct sender *s)
 {
-	int i;
-
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (s->o.gzip_level > 0)
 		s->headers = curl_slist_append(s->headers,
@@ -71,9 +69,19 @@ setup_http(struct sender *s)
 	s->multi = curl_multi_init();
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)s->o.parallel);
-	s->lanes = xcalloc((size_t)s->o.parallel, sizeof(*s->lanes));
+}
+
+/* After the compressor: a lane hands it each batch it readies. */
+static void
+setup_lanes(struct sender *s)
+{
+	struct lane_limits lim = { s->o.batch_size, s->o.batch_bytes,
+	    s->o.flush_after };
+	int i;
+
+	s->lanes = lanes_new(s->o.parallel, &lim, &s->env, s->zip);
 	for (i = 0; i < s->o.parallel; i++)
-		setup_lane(s, &s->lanes[i]);
+		setup_lane(s, lanes_at(s->lanes, i));
 }
 
 /* Compression threads: one a core, no more than lanes. */
@@ -151,6 +159,7 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 	if (s->o.gzip_level > 0)
 		s->zip = compressor_new(workers(s->o.parallel), &s->env,
 		    s->multi);
+	setup_lanes(s);
 	progress_init(&s->prog, s->o.force_progress, s->o.quiet);
 	s->started = clock_now();
 	return PH_EXIT_OK;
@@ -363,23 +372,16 @@ sender_free(struct sender *s)
 	/* Workers may hold batches: stop them before freeing any. */
 	compressor_free(s->zip);
 	for (i = 0; s->lanes != NULL && i < s->o.parallel; i++) {
-		struct lane *l = &s->lanes[i];
-		struct batch *b;
+		struct lane *l = lanes_at(s->lanes, i);
 
 		if (l->busy)
 			curl_multi_remove_handle(s->multi, l->h);
 		curl_easy_cleanup(l->h);
-		batch_free(l->fill);
-		batch_free(l->cur);
-		while ((b = l->head) != NULL) {
-			l->head = b->next;
-			batch_free(b);
-		}
 		buf_free(&l->reply);
 	}
 	for (i = 0; i < s->nheld; i++)
 		batch_free(s->held[i]);
-	free(s->lanes);
+	lanes_free(s->lanes);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
@@ -396,5 +398,4 @@ sender_free(struct sender *s)
 	checker_free(&s->chk);
 	ledger_free(&s->led);
 	input_free(&s->in);
-	buf_free(&s->pending);
 }
