@@ -10,11 +10,11 @@
 #include "backoff.h"
 #include "clock.h"
 #include "diag.h"
+#include "engine.h"
 #include "exitcode.h"
 #include "http.h"
 #include "jscan.h"
 #include "reply.h"
-#include "sender.h"
 #include "signals.h"
 #include "xalloc.h"
 
@@ -138,6 +138,14 @@ reject_line(struct sender *s, unsigned long long no, const char *text,
 	s->n.rejected++;
 	set_status(s, PH_EXIT_REJECTED);
 	settle(s, no, grew);
+}
+
+/* How the line was read, so that a refused one is written as it came. */
+static int
+line_ending(const struct sender *s, const struct line *l)
+{
+	return (l->no == s->in.bom_line ? LEDGER_BOM : 0) |
+	    (l->cr ? LEDGER_CR : 0);
 }
 
 /* A line from the input: checked, recorded, and given to its lane. */

@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine.h"
 #include "exitcode.h"
 #include "http.h"
 #include "reply.h"
-#include "sender.h"
 #include "signals.h"
 #include "version.h"
 #include "xalloc.h"
@@ -136,6 +136,15 @@ set_rate(struct sender *s)
 		    "PostHog asks of migrations; --rate 0 lifts it", s->o.url);
 }
 
+struct sender *
+sender_new(const struct send_opts *o)
+{
+	struct sender *s = xcalloc(1, sizeof(*s));
+
+	s->o = *o;
+	return s;
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
@@ -169,25 +178,25 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 static int
 skip_delivered(struct sender *s)
 {
-	unsigned long long want = s->saved.lines;
+	unsigned long long want = s->saved.lines, n = 0;
 	uint64_t h = 0;
 	struct line l;
 	int r = 1;
 
-	while (s->led.done < want && (r = input_getline(&s->in, &l)) == 1) {
+	while (n < want && (r = input_getline(&s->in, &l)) == 1) {
 		h = ledger_extend(h, l.p, l.len);
-		s->led.done++;
+		n++;
 	}
 	if (r == -2)
 		return -1;
-	if (s->led.done < want || h != s->saved.prefix_hash) {
+	if (n < want || h != s->saved.prefix_hash) {
 		warnx("%s: the input's first %llu lines are not the ones an "
 		    "earlier run delivered; use another --state file, or "
 		    "remove this one to send everything again",
 		    s->o.state_path, want);
 		return -1;
 	}
-	s->led.hash = h;
+	ledger_skip(&s->led, n, h);
 	return 0;
 }
 
@@ -272,8 +281,7 @@ sender_resume(struct sender *s)
 	if (s->saved.lines == 0)
 		return PH_EXIT_OK;
 	/* Until this run delivers more, the state keeps the old point. */
-	memcpy(s->led.ts, s->saved.timestamp, sizeof(s->led.ts));
-	memcpy(s->led.uuid, s->saved.uuid, sizeof(s->led.uuid));
+	ledger_start_after(&s->led, s->saved.timestamp, s->saved.uuid);
 	if (s->pipe || s->saved.pipe) {
 		if (!s->o.quiet)
 			warnx("%s: %s: nothing skipped; an earlier run got as "
@@ -287,7 +295,7 @@ sender_resume(struct sender *s)
 		return PH_EXIT_FATAL;
 	if (!s->o.quiet)
 		warnx("%s: resuming after line %llu, which an earlier run "
-		    "delivered", s->o.state_path, s->led.done);
+		    "delivered", s->o.state_path, s->saved.lines);
 	return PH_EXIT_OK;
 }
 
@@ -314,13 +322,6 @@ sender_write_rejects(struct sender *s)
 	if (r->len > 0 && s->o.reject_path != NULL)
 		ow_write(&s->rej, r->p, r->len);
 	r->len = 0;
-}
-
-int
-line_ending(const struct sender *s, const struct line *l)
-{
-	return (l->no == s->in.bom_line ? LEDGER_BOM : 0) |
-	    (l->cr ? LEDGER_CR : 0);
 }
 
 static double
@@ -398,4 +399,5 @@ sender_free(struct sender *s)
 	checker_free(&s->chk);
 	ledger_free(&s->led);
 	input_free(&s->in);
+	free(s);
 }
