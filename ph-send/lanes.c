@@ -238,7 +238,7 @@ lanes_take(struct lanes *ls, const struct event_info *info, const char *ev,
 {
 	if (place(ls, info, ev, len, no))
 		return;
-	/* Its lane is full: hold the line until the lane frees up. */
+	/* Its lane is full, or another must drain first: hold it. */
 	ls->pending.len = 0;
 	buf_add(&ls->pending, ev, len);
 	ls->pending_info = *info;
