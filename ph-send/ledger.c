@@ -1,3 +1,4 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +12,20 @@ ledger_extend(uint64_t prefix, const char *line, size_t len)
 	uint64_t h = hash64(line, len, 0);
 
 	return hash64(&h, sizeof(h), prefix);
+}
+
+void
+ledger_skip(struct ledger *l, unsigned long long lines, uint64_t hash)
+{
+	l->done = lines;
+	l->hash = hash;
+}
+
+void
+ledger_start_after(struct ledger *l, const char *ts, const char *uuid)
+{
+	snprintf(l->ts, sizeof(l->ts), "%s", ts);
+	snprintf(l->uuid, sizeof(l->uuid), "%s", uuid);
 }
 
 static void

@@ -44,6 +44,17 @@ struct ledger {
 /* The fingerprint of a prefix, extended by one more line's bytes. */
 uint64_t	 ledger_extend(uint64_t prefix, const char *line, size_t len);
 
+/*
+ * An earlier run settled lines 1..lines, with fingerprint hash: they are
+ * not tracked again.
+ */
+void		 ledger_skip(struct ledger *, unsigned long long lines,
+		    uint64_t hash);
+
+/* Until a line settles, the last event is still an earlier run's. */
+void		 ledger_start_after(struct ledger *, const char *ts,
+		    const char *uuid);
+
 /* Track the next line (number done + count + 1). */
 void		 ledger_add(struct ledger *, const char *line, size_t len,
 		    int ending, const char *ts, const char *uuid);

@@ -14,6 +14,7 @@
 
 #include <curl/curl.h>
 
+#include "batch.h"
 #include "capsize.h"
 #include "cli.h"
 #include "exitcode.h"
@@ -224,7 +225,8 @@ int
 main(int argc, char *argv[])
 {
 	const char *host, *key_file = NULL;
-	struct sender s;
+	struct send_opts o;
+	struct sender *s;
 	int status, stdin_closed;
 
 	/* getopt_long names the program by argv[0]: use the short name. */
@@ -233,30 +235,31 @@ main(int argc, char *argv[])
 	/* A closed stdin is no input at all, not an empty one. */
 	stdin_closed = fcntl(STDIN_FILENO, F_GETFD) == -1;
 	ensure_std_fds();
-	memset(&s, 0, sizeof(s));
-	defaults(&s.o);
-	host = parse_options(argc, argv, &s.o, &key_file);
+	memset(&o, 0, sizeof(o));
+	defaults(&o);
+	host = parse_options(argc, argv, &o, &key_file);
 	if (stdin_closed && reads_stdin(argv + optind, argc - optind))
 		errx(PH_EXIT_FATAL, "stdin: %s", strerror(EBADF));
 	host = cli_or_env(host, "PH_SEND_HOST");
-	s.o.url = batch_url(host != NULL ? host : DEFAULT_HOST);
-	load_key(&s.o, key_file);
-	if (!s.o.dry_run)
-		secret_check_url(s.o.url);
+	o.url = batch_url(host != NULL ? host : DEFAULT_HOST);
+	load_key(&o, key_file);
+	if (!o.dry_run)
+		secret_check_url(o.url);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	catch_stop_signals();
 
-	status = sender_init(&s, argv + optind, argc - optind);
+	s = sender_new(&o);
+	status = sender_init(s, argv + optind, argc - optind);
 	if (status == PH_EXIT_OK)
-		status = sender_resume(&s);
+		status = sender_resume(s);
 	if (status == PH_EXIT_OK) {
-		status = sender_run(&s);
-		sender_summary(&s);
+		status = sender_run(s);
+		sender_summary(s);
 	}
-	sender_free(&s);
-	secret_free(s.o.key);
-	free(s.o.url);
+	sender_free(s);
+	secret_free(o.key);
+	free(o.url);
 	curl_global_cleanup();
 	if (stop_signal)
 		die_by_signal(stop_signal);

@@ -10,16 +10,13 @@
 #include "backoff.h"
 #include "clock.h"
 #include "diag.h"
+#include "engine.h"
 #include "exitcode.h"
 #include "http.h"
 #include "jscan.h"
 #include "reply.h"
-#include "sender.h"
 #include "signals.h"
 #include "xalloc.h"
-
-/* Ready batches a lane may hold beside the one on the wire. */
-#define LANE_QUEUE_MAX	2
 
 /* Batches a lane may be ahead of the gap-free prefix, as ph-send(1) says. */
 #define WINDOW_BATCHES	4
@@ -50,13 +47,16 @@ begin_stop(struct sender *s, int status)
 static void
 abort_transfers(struct sender *s)
 {
+	struct lane *l;
 	int i;
 
-	for (i = 0; i < s->o.parallel; i++)
-		if (s->lanes[i].busy) {
-			curl_multi_remove_handle(s->multi, s->lanes[i].h);
-			s->lanes[i].busy = 0;
+	for (i = 0; i < s->o.parallel; i++) {
+		l = lanes_at(s->lanes, i);
+		if (l->busy) {
+			curl_multi_remove_handle(s->multi, l->h);
+			l->busy = 0;
 		}
+	}
 }
 
 /* A stop whose cause every lane would meet: said once per run. */
@@ -140,130 +140,12 @@ reject_line(struct sender *s, unsigned long long no, const char *text,
 	settle(s, no, grew);
 }
 
-/* --- lanes and batches ----------------------------------------------- */
-
-static void
-enqueue(struct lane *l, struct batch *b)
-{
-	b->next = NULL;
-	if (l->tail != NULL)
-		l->tail->next = b;
-	else
-		l->head = b;
-	l->tail = b;
-	l->queued++;
-}
-
-static void
-push_front(struct lane *l, struct batch *b)
-{
-	b->next = l->head;
-	l->head = b;
-	if (l->tail == NULL)
-		l->tail = b;
-	l->queued++;
-}
-
-static struct batch *
-dequeue(struct lane *l)
-{
-	struct batch *b = l->head;
-
-	if (b != NULL) {
-		l->head = b->next;
-		if (l->head == NULL)
-			l->tail = NULL;
-		l->queued--;
-		b->next = NULL;
-	}
-	return b;
-}
-
-/* A batch joins its lane's queue; a worker starts on its body. */
-static void
-make_ready(struct sender *s, struct lane *l, struct batch *b, int front)
-{
-	if (front)
-		push_front(l, b);
-	else
-		enqueue(l, b);
-	if (s->zip != NULL) {
-		b->building = 1;
-		compressor_submit(s->zip, b);
-	}
-}
-
+/* How the line was read, so that a refused one is written as it came. */
 static int
-fits(const struct sender *s, const struct batch *b, size_t len)
+line_ending(const struct sender *s, const struct line *l)
 {
-	return b->n < s->o.batch_size && envelope_overhead(&s->env) +
-	    b->data.len + 1 + len <= s->o.batch_bytes;
-}
-
-/* Put an event in its lane's batch: 0 when the lane has no room yet. */
-static int
-lane_take(struct sender *s, struct lane *l, const char *ev, size_t len,
-    unsigned long long no)
-{
-	struct batch *f = l->fill;
-
-	if (f != NULL && f->n > 0 && !fits(s, f, len)) {
-		if (l->queued >= LANE_QUEUE_MAX)
-			return 0;
-		make_ready(s, l, f, 0);
-		l->fill = f = NULL;
-	}
-	if (f == NULL)
-		l->fill = f = batch_new(clock_now());
-	batch_add(f, ev, len, no);
-	return 1;
-}
-
-static int
-lane_idle(const struct lane *l)
-{
-	return !l->busy && l->cur == NULL && l->head == NULL &&
-	    (l->fill == NULL || l->fill->n == 0);
-}
-
-/* Whether lane i may take events: what blocked it has been delivered. */
-static int
-lane_free(struct sender *s, int i)
-{
-	int by = s->blocked_by[i];
-
-	if (by == 0 || lane_idle(&s->lanes[by - 1]))
-		s->blocked_by[i] = 0;
-	return s->blocked_by[i] == 0;
-}
-
-/*
- * Lanes keep the order of one distinct_id's events; an identity event
- * ($identify, $create_alias, $merge_dangerously) names two, and must
- * come after the earlier events of both and before the later ones
- * (PostHog merges in arrival order).  It waits until the other id's
- * lane has delivered what it holds, goes in its own lane, and the other
- * lane takes nothing until it is delivered.  0: the line must wait.
- */
-static int
-place(struct sender *s, const struct event_info *info, const char *p,
-    size_t len, unsigned long long no)
-{
-	int m = (int)(info->person % (uint64_t)s->o.parallel), o = m;
-
-	if (info->identity)
-		o = (int)(info->other % (uint64_t)s->o.parallel);
-	if (!lane_free(s, m) || (o != m && (!lane_free(s, o) ||
-	    !lane_idle(&s->lanes[o])))) {
-		s->ordering = 1;
-		return 0;
-	}
-	s->ordering = 0;
-	if (!lane_take(s, &s->lanes[m], p, len, no))
-		return 0;
-	if (o != m)
-		s->blocked_by[o] = m + 1;
-	return 1;
+	return (l->no == s->in.bom_line ? LEDGER_BOM : 0) |
+	    (l->cr ? LEDGER_CR : 0);
 }
 
 /* A line from the input: checked, recorded, and given to its lane. */
@@ -295,14 +177,7 @@ take_line(struct sender *s, struct line *l)
 		    input_where(&s->in, l->no, where, sizeof(where)));
 		s->uuid_warned = 1;
 	}
-	if (place(s, &info, l->p, l->len, l->no))
-		return;
-	/* Its lane is full: hold the line until the lane frees up. */
-	s->pending.len = 0;
-	buf_add(&s->pending, l->p, l->len);
-	s->pending_info = info;
-	s->pending_no = l->no;
-	s->has_pending = 1;
+	lanes_take(s->lanes, &info, l->p, l->len, l->no);
 }
 
 /*
@@ -333,11 +208,9 @@ read_input(struct sender *s)
 	for (n = 0; n < 20000; n++) {
 		if (s->stopping || window_full(s))
 			return INPUT_IDLE;
-		if (s->has_pending) {
-			if (!place(s, &s->pending_info, s->pending.p,
-			    s->pending.len, s->pending_no))
+		if (lanes_pending(s->lanes)) {
+			if (!lanes_place_pending(s->lanes))
 				return INPUT_IDLE;
-			s->has_pending = 0;
 			continue;
 		}
 		if (s->input_done)
@@ -354,25 +227,12 @@ read_input(struct sender *s)
 	return INPUT_MORE;
 }
 
-/* Send a partial batch when no more will come soon. */
-static void
-close_batches(struct sender *s, double now)
+/* Whether no more lines will come soon: partial batches go now. */
+static int
+drained(const struct sender *s)
 {
-	int drained = (s->input_done && !s->has_pending) || window_full(s) ||
-	    (s->has_pending && s->ordering), i;
-	struct lane *l;
-
-	for (i = 0; i < s->o.parallel; i++) {
-		l = &s->lanes[i];
-		if (l->fill == NULL || l->fill->n == 0)
-			continue;
-		if (drained || (l->fill->n >= s->o.batch_size &&
-		    l->queued < LANE_QUEUE_MAX) || (l->cur == NULL &&
-		    l->queued == 0 && now - l->fill->opened >= s->o.flush_after)) {
-			make_ready(s, l, l->fill, 0);
-			l->fill = NULL;
-		}
-	}
+	return (s->input_done && !lanes_pending(s->lanes)) || window_full(s) ||
+	    lanes_ordering(s->lanes);
 }
 
 /* --- results ------------------------------------------------------------ */
@@ -519,8 +379,8 @@ split_or_reject(struct sender *s, struct lane *l, const char *why)
 		return;
 	}
 	half = b->n / 2;
-	make_ready(s, l, batch_slice(b, half, b->n), 1);
-	make_ready(s, l, batch_slice(b, 0, half), 1);
+	lanes_push_front(s->lanes, l, batch_slice(b, half, b->n));
+	lanes_push_front(s->lanes, l, batch_slice(b, 0, half));
 	batch_free(b);
 }
 
@@ -660,10 +520,8 @@ start_transfers(struct sender *s, double now)
 	int i;
 
 	for (i = 0; i < s->o.parallel && !s->stopping; i++) {
-		l = &s->lanes[i];
-		if (l->busy)
-			continue;
-		if (l->cur == NULL && (l->cur = dequeue(l)) == NULL)
+		l = lanes_at(s->lanes, i);
+		if (l->busy || lane_next(l) == NULL)
 			continue;
 		if (now < l->retry_at || (s->o.rate > 0 && now <
 		    s->next_start))
@@ -694,16 +552,16 @@ collect(struct sender *s)
 	return done;
 }
 
+/* Nothing in flight; when not stopping, nothing waiting or filling. */
 static int
 lanes_idle(const struct sender *s)
 {
+	const struct lane *l;
 	int i;
 
 	for (i = 0; i < s->o.parallel; i++) {
-		const struct lane *l = &s->lanes[i];
-
-		if (l->busy || (!s->stopping && (l->cur != NULL ||
-		    l->head != NULL || (l->fill != NULL && l->fill->n > 0))))
+		l = lanes_at(s->lanes, i);
+		if (l->busy || (!s->stopping && !lane_idle(l)))
 			return 0;
 	}
 	return 1;
@@ -715,13 +573,9 @@ lanes_idle_all(const struct sender *s)
 {
 	int i;
 
-	for (i = 0; i < s->o.parallel; i++) {
-		const struct lane *l = &s->lanes[i];
-
-		if (l->busy || l->cur != NULL || l->head != NULL ||
-		    (l->fill != NULL && l->fill->n > 0))
+	for (i = 0; i < s->o.parallel; i++)
+		if (!lane_idle(lanes_at(s->lanes, i)))
 			return 0;
-	}
 	return 1;
 }
 
@@ -730,7 +584,7 @@ all_done(const struct sender *s)
 {
 	if (s->stopping)
 		return lanes_idle(s);
-	return s->input_done && !s->has_pending && lanes_idle(s);
+	return s->input_done && !lanes_pending(s->lanes) && lanes_idle(s);
 }
 
 /*
@@ -745,17 +599,14 @@ sleep_ms(const struct sender *s, double now)
 	int i, rate_bound = 0;
 
 	for (i = 0; i < s->o.parallel; i++) {
-		const struct lane *l = &s->lanes[i];
-		int idle = l->cur == NULL && l->queued == 0;
+		const struct lane *l = lanes_at(s->lanes, i);
 
 		if (l->cur != NULL && !l->busy && l->retry_at > now &&
 		    l->retry_at - now < t)
 			t = l->retry_at - now;
-		if (l->fill != NULL && l->fill->n > 0 && idle &&
-		    l->fill->opened + s->o.flush_after - now < t)
-			t = l->fill->opened + s->o.flush_after - now;
-		if (!l->busy && (l->cur != NULL || l->head != NULL) &&
-		    l->retry_at <= now)
+		if (lanes_flush_at(s->lanes, l) - now < t)
+			t = lanes_flush_at(s->lanes, l) - now;
+		if (!l->busy && lane_has_batch(l) && l->retry_at <= now)
 			rate_bound = 1;
 	}
 	if (rate_bound && s->o.rate > 0 && s->next_start > now &&
@@ -791,7 +642,7 @@ show_progress(struct sender *s, double now)
 	if (!progress_due(&s->prog, now))
 		return;
 	for (i = 0; i < s->o.parallel; i++)
-		busy += s->lanes[i].busy;
+		busy += lanes_at(s->lanes, i)->busy;
 	snprintf(line, sizeof(line), "ph-send: %llu sent, %.0f events/s, "
 	    "%llu retries, %llu rejected, %d in flight", s->n.sent,
 	    t > 0 ? (double)s->n.sent / t : 0.0, s->n.retries,
@@ -816,7 +667,7 @@ sender_run(struct sender *s)
 			abort_transfers(s);
 		input = read_input(s);
 		if (!s->stopping)
-			close_batches(s, now);
+			lanes_close_batches(s->lanes, now, drained(s));
 		start_transfers(s, now);
 		done = collect(s);
 		show_progress(s, now);

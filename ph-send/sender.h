@@ -9,18 +9,6 @@
 
 #include <stddef.h>
 
-#include <curl/curl.h>
-
-#include "batch.h"
-#include "buf.h"
-#include "check.h"
-#include "compressor.h"
-#include "input.h"
-#include "ledger.h"
-#include "output.h"
-#include "progress.h"
-#include "statefile.h"
-
 struct send_opts {
 	char		*url;		/* .../batch/ */
 	char		*key;
@@ -44,88 +32,18 @@ struct send_opts {
 	size_t		 max_event;
 };
 
-struct lane {
-	struct batch	*fill;		/* taking events */
-	struct batch	*head;		/* ready, in order */
-	struct batch	*tail;
-	size_t		 queued;
-	struct batch	*cur;		/* being sent, or waiting to retry */
-	int		 busy;		/* cur is on the wire */
-	double		 retry_at;
-	CURL		*h;
-	struct buf	 reply;
-	char		 errbuf[CURL_ERROR_SIZE];
-};
+/* The engine's state, private to sender.c and setup.c (engine.h). */
+struct sender;
 
-struct counts {
-	unsigned long long sent, rejected, batches, retries;
-	unsigned long long again;	/* delivered, sent before too */
-	unsigned long long raw_bytes, wire_bytes;
-};
-
-struct sender {
-	struct send_opts	 o;
-	struct input		 in;
-	struct checker		 chk;
-	struct ledger		 led;
-	struct envelope		 env;
-	struct compressor	*zip;		/* NULL: build bodies inline */
-	struct buf		 scratch;	/* for inline builds */
-	struct lane		*lanes;
-	CURLM			*multi;
-	struct curl_slist	*headers;
-	struct owriter		 rej;
-	struct progress		 prog;
-	struct counts		 n;
-	struct saved_state	 saved;		/* what the state file says */
-	int			 lock_fd;	/* on the state, held all run */
-	char			*default_reject; /* beside the state */
-	int			 pipe;		/* input cannot be replayed */
-
-	/* A checked line that found its lane full, waiting for room. */
-	struct buf		 pending;
-	struct event_info	 pending_info;
-	unsigned long long	 pending_no;
-	int			 has_pending;
-	/*
-	 * Identity events: blocked_by[o] is 1 + the lane whose identity
-	 * event named an id of lane o; o takes nothing until that lane has
-	 * delivered it.  ordering: a line waits for such a lane to drain.
-	 */
-	int			 blocked_by[64];
-	int			 ordering;
-
-	int			 input_done;
-	int			 stopping;	/* read no more, start no more */
-	int			 status;	/* the exit status so far */
-	int			 quota_warned;
-	int			 uuid_warned;
-	int			 django_warned;
-	int			 stop_said;	/* the cause of a stop, once */
-
-	/*
-	 * Events capture refused one by one since the last delivery, not
-	 * settled yet: a long run of them means something else answers.
-	 */
-	struct batch		*held[16];
-	int			 nheld;
-	double			 next_start;	/* --rate: earliest next send */
-	double			 started;
-};
-
-/* Set up from s->o and the input paths: 0, or an exit status. */
+/* An engine for the options o, which it copies. */
+struct sender	*sender_new(const struct send_opts *o);
+/* Set up from the options and the input paths: 0, or an exit status. */
 int	sender_init(struct sender *, char *const *paths, int npaths);
 /* Skip what the state file says an earlier run delivered: 0 or status. */
 int	sender_resume(struct sender *);
 /* Deliver everything: the exit status. */
 int	sender_run(struct sender *);
 void	sender_summary(struct sender *);
-/* What a saved state keeps beside the ledger: run, reject file size. */
-void	sender_state_extras(struct sender *, struct saved_state *);
-/* Refused lines the prefix reached, to the reject file. */
-void	sender_write_rejects(struct sender *);
-/* LEDGER_BOM and LEDGER_CR for line l. */
-int	line_ending(const struct sender *, const struct line *);
 void	sender_free(struct sender *);
 
 #endif

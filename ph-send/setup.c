@@ -13,10 +13,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "engine.h"
 #include "exitcode.h"
 #include "http.h"
 #include "reply.h"
-#include "sender.h"
 #include "signals.h"
 #include "version.h"
 #include "xalloc.h"
@@ -60,8 +60,6 @@ setup_lane(struct sender *s, struct lane *l)
 static void
 setup_http(struct sender *s)
 {
-	int i;
-
 	s->headers = curl_slist_append(NULL, "Content-Type: application/json");
 	if (s->o.gzip_level > 0)
 		s->headers = curl_slist_append(s->headers,
@@ -71,9 +69,19 @@ setup_http(struct sender *s)
 	s->multi = curl_multi_init();
 	curl_multi_setopt(s->multi, CURLMOPT_MAX_HOST_CONNECTIONS,
 	    (long)s->o.parallel);
-	s->lanes = xcalloc((size_t)s->o.parallel, sizeof(*s->lanes));
+}
+
+/* After the compressor: a lane hands it each batch it readies. */
+static void
+setup_lanes(struct sender *s)
+{
+	struct lane_limits lim = { s->o.batch_size, s->o.batch_bytes,
+	    s->o.flush_after };
+	int i;
+
+	s->lanes = lanes_new(s->o.parallel, &lim, &s->env, s->zip);
 	for (i = 0; i < s->o.parallel; i++)
-		setup_lane(s, &s->lanes[i]);
+		setup_lane(s, lanes_at(s->lanes, i));
 }
 
 /* Compression threads: one a core, no more than lanes. */
@@ -128,6 +136,15 @@ set_rate(struct sender *s)
 		    "PostHog asks of migrations; --rate 0 lifts it", s->o.url);
 }
 
+struct sender *
+sender_new(const struct send_opts *o)
+{
+	struct sender *s = xcalloc(1, sizeof(*s));
+
+	s->o = *o;
+	return s;
+}
+
 int
 sender_init(struct sender *s, char *const *paths, int npaths)
 {
@@ -151,6 +168,7 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 	if (s->o.gzip_level > 0)
 		s->zip = compressor_new(workers(s->o.parallel), &s->env,
 		    s->multi);
+	setup_lanes(s);
 	progress_init(&s->prog, s->o.force_progress, s->o.quiet);
 	s->started = clock_now();
 	return PH_EXIT_OK;
@@ -160,25 +178,25 @@ sender_init(struct sender *s, char *const *paths, int npaths)
 static int
 skip_delivered(struct sender *s)
 {
-	unsigned long long want = s->saved.lines;
+	unsigned long long want = s->saved.lines, n = 0;
 	uint64_t h = 0;
 	struct line l;
 	int r = 1;
 
-	while (s->led.done < want && (r = input_getline(&s->in, &l)) == 1) {
+	while (n < want && (r = input_getline(&s->in, &l)) == 1) {
 		h = ledger_extend(h, l.p, l.len);
-		s->led.done++;
+		n++;
 	}
 	if (r == -2)
 		return -1;
-	if (s->led.done < want || h != s->saved.prefix_hash) {
+	if (n < want || h != s->saved.prefix_hash) {
 		warnx("%s: the input's first %llu lines are not the ones an "
 		    "earlier run delivered; use another --state file, or "
 		    "remove this one to send everything again",
 		    s->o.state_path, want);
 		return -1;
 	}
-	s->led.hash = h;
+	ledger_skip(&s->led, n, h);
 	return 0;
 }
 
@@ -263,8 +281,7 @@ sender_resume(struct sender *s)
 	if (s->saved.lines == 0)
 		return PH_EXIT_OK;
 	/* Until this run delivers more, the state keeps the old point. */
-	memcpy(s->led.ts, s->saved.timestamp, sizeof(s->led.ts));
-	memcpy(s->led.uuid, s->saved.uuid, sizeof(s->led.uuid));
+	ledger_start_after(&s->led, s->saved.timestamp, s->saved.uuid);
 	if (s->pipe || s->saved.pipe) {
 		if (!s->o.quiet)
 			warnx("%s: %s: nothing skipped; an earlier run got as "
@@ -278,7 +295,7 @@ sender_resume(struct sender *s)
 		return PH_EXIT_FATAL;
 	if (!s->o.quiet)
 		warnx("%s: resuming after line %llu, which an earlier run "
-		    "delivered", s->o.state_path, s->led.done);
+		    "delivered", s->o.state_path, s->saved.lines);
 	return PH_EXIT_OK;
 }
 
@@ -305,13 +322,6 @@ sender_write_rejects(struct sender *s)
 	if (r->len > 0 && s->o.reject_path != NULL)
 		ow_write(&s->rej, r->p, r->len);
 	r->len = 0;
-}
-
-int
-line_ending(const struct sender *s, const struct line *l)
-{
-	return (l->no == s->in.bom_line ? LEDGER_BOM : 0) |
-	    (l->cr ? LEDGER_CR : 0);
 }
 
 static double
@@ -363,23 +373,16 @@ sender_free(struct sender *s)
 	/* Workers may hold batches: stop them before freeing any. */
 	compressor_free(s->zip);
 	for (i = 0; s->lanes != NULL && i < s->o.parallel; i++) {
-		struct lane *l = &s->lanes[i];
-		struct batch *b;
+		struct lane *l = lanes_at(s->lanes, i);
 
 		if (l->busy)
 			curl_multi_remove_handle(s->multi, l->h);
 		curl_easy_cleanup(l->h);
-		batch_free(l->fill);
-		batch_free(l->cur);
-		while ((b = l->head) != NULL) {
-			l->head = b->next;
-			batch_free(b);
-		}
 		buf_free(&l->reply);
 	}
 	for (i = 0; i < s->nheld; i++)
 		batch_free(s->held[i]);
-	free(s->lanes);
+	lanes_free(s->lanes);
 	if (s->multi != NULL)
 		curl_multi_cleanup(s->multi);
 	curl_slist_free_all(s->headers);
@@ -396,5 +399,5 @@ sender_free(struct sender *s)
 	checker_free(&s->chk);
 	ledger_free(&s->led);
 	input_free(&s->in);
-	buf_free(&s->pending);
+	free(s);
 }

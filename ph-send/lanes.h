@@ -1,0 +1,93 @@
+/*
+ * The lane queue: events go to lanes by a hash of their distinct_id,
+ * and each lane sends its batches one after another, so the events of
+ * one person reach capture in input order while N lanes keep N requests
+ * in flight (doc/design.md, "Lanes by distinct_id").
+ */
+#ifndef PH_SEND_LANES_H
+#define PH_SEND_LANES_H
+
+#include <stddef.h>
+
+#include <curl/curl.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "check.h"
+#include "compressor.h"
+
+/* How full a batch may get, and how long a partial one waits. */
+struct lane_limits {
+	size_t		 batch_size;	/* events */
+	size_t		 batch_bytes;	/* of the body before gzip */
+	double		 flush_after;	/* seconds */
+};
+
+struct lane {
+	/* The queue: lanes.c alone touches these. */
+	struct batch	*fill;		/* taking events */
+	struct batch	*head;		/* ready, in order */
+	struct batch	*tail;
+	size_t		 queued;
+
+	/*
+	 * The wire, sender.c's.  cur stays the lane's batch until it is
+	 * settled (sender.c then sets it to NULL), so that nothing behind
+	 * it goes first.
+	 */
+	struct batch	*cur;		/* being sent, or waiting to retry */
+	int		 busy;		/* cur is on the wire */
+	double		 retry_at;
+	CURL		*h;
+	struct buf	 reply;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
+struct lanes;
+
+/*
+ * n lanes (at most 64) filling batches for env; a ready batch goes to
+ * zip to be built, unless zip is NULL.
+ */
+struct lanes	*lanes_new(int n, const struct lane_limits *,
+		    const struct envelope *env, struct compressor *zip);
+/* Frees the batches; the wire fields are the caller's. */
+void		 lanes_free(struct lanes *);
+
+int		 lanes_count(const struct lanes *);
+struct lane	*lanes_at(const struct lanes *, int i);
+
+/*
+ * Give a checked event to its lane.  When the lane has no room yet, or
+ * the event must wait for another lane to drain first, the lanes hold
+ * it (lanes_pending) until lanes_place_pending can place it.
+ */
+void		 lanes_take(struct lanes *, const struct event_info *,
+		    const char *ev, size_t len, unsigned long long no);
+/* Whether an event is held, waiting for room or for order. */
+int		 lanes_pending(const struct lanes *);
+/* Place the held event: 1 if it went into its lane, 0 if it waits. */
+int		 lanes_place_pending(struct lanes *);
+/* Whether the held event waits for another lane to drain. */
+int		 lanes_ordering(const struct lanes *);
+
+/*
+ * Close partial batches that should go now: all of them when drained
+ * (no more events will come soon), else a full one with room in its
+ * lane, or one whose idle lane let it wait flush_after.
+ */
+void		 lanes_close_batches(struct lanes *, double now, int drained);
+/* A batch split after a 400 or 413 goes back first, in its lane. */
+void		 lanes_push_front(struct lanes *, struct lane *,
+		    struct batch *);
+
+/* The batch the lane sends now: cur, or else the next ready one. */
+struct batch	*lane_next(struct lane *);
+/* Nothing in flight, waiting or filling. */
+int		 lane_idle(const struct lane *);
+/* A batch to send, now or after a retry's wait. */
+int		 lane_has_batch(const struct lane *);
+/* When the lane's partial batch goes by itself, or HUGE_VAL: never. */
+double		 lanes_flush_at(const struct lanes *, const struct lane *);
+
+#endif
