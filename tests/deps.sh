@@ -10,7 +10,7 @@ for want in "$@"; do
 	build)	pkgs="$pkgs gcc make pkg-config libc6-dev libcurl4-openssl-dev"
 		pkgs="$pkgs libjson-c-dev zlib1g-dev libdeflate-dev"
 		pkgs="$pkgs libmicrohttpd-dev" ;;
-	test)	pkgs="$pkgs perl mandoc python3 jq" ;;
+	test)	pkgs="$pkgs perl mandoc python3 jq curl tzdata procps" ;;
 	bench)	pkgs="$pkgs jq time" ;;
 	fuzz)	pkgs="$pkgs clang libclang-rt-14-dev" ;;
 	*)	echo "deps: unknown set: $want" >&2; exit 2 ;;
