@@ -164,15 +164,9 @@ count_query(struct fetcher *f, struct buf *sql, int64_t lo, int64_t hi)
 	    f->o.by_hour ? "toStartOfHour" : "toStartOfDay");
 	sql_string(sql, f->o.tz != NULL ? f->o.tz : "UTC");
 	buf_printf(sql, ")), 'UTC')) AS period%s, count() AS c, "
-	    "count(DISTINCT uuid) AS d FROM events WHERE timestamp >= ",
+	    "count(DISTINCT uuid) AS d FROM events WHERE ",
 	    f->o.by_event ? ", event" : "");
-	sql_time(sql, lo);
-	buf_addstr(sql, " AND timestamp < ");
-	sql_time(sql, hi);
-	if (f->o.event != NULL) {
-		buf_addstr(sql, " AND event = ");
-		sql_string(sql, f->o.event);
-	}
+	sql_range(f, sql, lo, hi);
 	buf_printf(sql, " GROUP BY period%s ORDER BY period%s LIMIT %d",
 	    f->o.by_event ? ", event" : "", f->o.by_event ? ", event" : "",
 	    ROW_CAP);

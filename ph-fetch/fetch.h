@@ -165,6 +165,9 @@ int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 int	 post_query(struct fetcher *, const struct buf *sql, int flags);
 void	 sql_string(struct buf *, const char *);
 void	 sql_time(struct buf *, int64_t us);
+/* " timestamp >= lo AND timestamp < hi", and --event's name. */
+void	 sql_range(const struct fetcher *, struct buf *, int64_t lo,
+	    int64_t hi);
 /* count.c: --count, and --compare */
 int	 fetch_count(struct fetcher *);
 /* follow.c: --follow */

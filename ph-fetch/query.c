@@ -50,10 +50,25 @@ sql_time(struct buf *b, int64_t us)
 	buf_printf(b, "toDateTime64('%s', 6, 'UTC')", t);
 }
 
+/* The events of [lo, hi), of --event's name if given. */
+void
+sql_range(const struct fetcher *f, struct buf *b, int64_t lo, int64_t hi)
+{
+	buf_addstr(b, "timestamp >= ");
+	sql_time(b, lo);
+	buf_addstr(b, " AND timestamp < ");
+	sql_time(b, hi);
+	if (f->o.event != NULL) {
+		buf_addstr(b, " AND event = ");
+		sql_string(b, f->o.event);
+	}
+}
+
 /*
  * The rows of [lo, hi) past the cursor (lo, from_uuid), oldest first.
- * The keyset is written as PostHog's own runners write it: a tuple
- * compared with toUUID(), which is accurateCastOrNull, compares against
+ * The keyset is written as PostHog's own runners write it, timestamp >
+ * X OR (timestamp = X AND uuid > toUUID(Y)): a tuple compared with
+ * toUUID(), which is accurateCastOrNull, compares against
  * Nullable(UUID) (doc/posthog.md section 8, row 5).  The timestamp is
  * converted to UTC in the SQL, so no modifier is needed for a project
  * in another timezone (rows 3 and 10).
@@ -64,10 +79,8 @@ events_sql(struct fetcher *f, struct buf *q, int64_t lo, int64_t hi,
 {
 	buf_addstr(q, "SELECT uuid, event, distinct_id, properties, "
 	    "toString(toTimeZone(timestamp, 'UTC')), elements_chain "
-	    "FROM events WHERE timestamp >= ");
-	sql_time(q, lo);
-	buf_addstr(q, " AND timestamp < ");
-	sql_time(q, hi);
+	    "FROM events WHERE ");
+	sql_range(f, q, lo, hi);
 	if (from_uuid != NULL) {
 		buf_addstr(q, " AND (timestamp > ");
 		sql_time(q, lo);
@@ -76,10 +89,6 @@ events_sql(struct fetcher *f, struct buf *q, int64_t lo, int64_t hi,
 		buf_addstr(q, " AND uuid > toUUID(");
 		sql_string(q, from_uuid);
 		buf_addstr(q, ")))");
-	}
-	if (f->o.event != NULL) {
-		buf_addstr(q, " AND event = ");
-		sql_string(q, f->o.event);
 	}
 	if (f->where.len > 0)	/* --follow's bounds on created_at */
 		buf_add(q, f->where.p, f->where.len);
@@ -377,15 +386,9 @@ count_sql(struct fetcher *f, struct buf *sql, int64_t lo, int64_t hi,
     int by_day)
 {
 	buf_printf(sql, "SELECT toString(%s(toTimeZone(timestamp, 'UTC'))) "
-	    "AS hour, count() AS c FROM events WHERE timestamp >= ",
+	    "AS hour, count() AS c FROM events WHERE ",
 	    by_day ? "toStartOfDay" : "toStartOfHour");
-	sql_time(sql, lo);
-	buf_addstr(sql, " AND timestamp < ");
-	sql_time(sql, hi);
-	if (f->o.event != NULL) {
-		buf_addstr(sql, " AND event = ");
-		sql_string(sql, f->o.event);
-	}
+	sql_range(f, sql, lo, hi);
 	buf_addstr(sql, " GROUP BY hour ORDER BY hour LIMIT 1000000");
 }
 
