@@ -73,8 +73,30 @@ def nulled(raw):
     return "".join(out)
 
 
+PAIRS = json.JSONDecoder(parse_constant=lambda c: None,
+                         object_pairs_hook=list)
+
+
+def served_as_stored(line):
+    """True when parse_properties would change nothing: no NaN or
+    Infinity in the text, and no top-level property string that starts
+    or ends with '"' (the common case, checked without a rewrite)."""
+    if "NaN" in line or "Infinity" in line:
+        return False
+    if "\\" not in line:
+        return True
+    top = dict(PAIRS.decode(line))
+    props = top.get("properties")
+    if not isinstance(props, list):
+        return True
+    return not any(isinstance(v, str) and v.strip('"') != v
+                   for _, v in props)
+
+
 def listed(line):
     """The event as the ClickHouse-era listing API serves it."""
+    if served_as_stored(line):
+        return line
     top = {k: (a, z) for k, a, z in spans(line, line.index("{"))}
     if "properties" not in top or line[top["properties"][0]] != "{":
         return line
@@ -136,12 +158,13 @@ def main():
             problems.append("line %d: %s is not a source event in range"
                             % (n, i))
             continue
-        _, served, src = want[i]
+        raw, served, src = want[i]
         if "person" in e:
             if line.rstrip("\n") != served:
                 problems.append("line %d: %s is not what the listing API "
                                 "serves" % (n, i))
-            src = DEC.decode(served)
+            if served != raw:
+                src = DEC.decode(served)
         for k in ("event", "distinct_id", "properties"):
             if e.get(k) != src.get(k):
                 problems.append("line %d: %s has another %s" % (n, i, k))
