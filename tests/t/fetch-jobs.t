@@ -1,0 +1,69 @@
+#!/bin/sh
+# ph-fetch --jobs and its reader: a closed pipe, a reader that is
+# behind, windows read ahead in unnamed files of TMPDIR.
+. "$(dirname "$0")/../lib.sh"
+
+export PH_FETCH_KEY=phx_test
+unset PH_FETCH_HOST
+FAST="--retry-wait 0.01 --retry-max-wait 0.05"
+# The listing API is asked for by name: the default is the query API.
+RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
+
+# 24000 events over 30 days, with 4 clusters of 1500 events that share
+# one microsecond: more than a page, so every cluster crosses pages.
+SRC=$T/source.ndjson
+$GEN --count 24000 --seed 21 --clusters 4:1500 >"$SRC"
+
+emu_start S --load "$SRC"
+
+# | head: a closed pipe ends it quietly.
+for J in 1 4; do
+	{ "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J 2>"$T/err"
+	    echo $? >"$T/st"; } | head -1 >/dev/null
+	is "| head -1, --jobs $J: ends quietly (SIGPIPE)" \
+	    "$(cat "$T/st") $(cat "$T/err")" "141 "
+done
+
+# A reader that is behind holds the workers back: while it sleeps, no
+# more than 2 x --jobs windows are asked for (a window is more than a
+# pipe holds), and then all the rest arrives.  A window ends on an hour;
+# the reads of a timestamp cluster and the timezone probes inside one
+# end anywhere, and are not windows.
+: >"$T/S.log"
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 2 2>"$T/err" | {
+	sleep 2
+	logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/") and __import__("re").search(r"before=[^&]*T[0-9][0-9]:00:00[.]000000", r["query"])))' >"$T/asked"
+	cat >"$T/out"
+}
+# The window being written to the pipe is not one waiting: 4 + 1.
+is "a reader behind: at most 5 windows asked for, --jobs 2" \
+    "$(test "$(cat "$T/asked")" -le 5 && echo yes)" "yes"
+same_events "  then every event, once, in order" "$SRC" "$T/out"
+is "  the range took more windows than that" \
+    "$(logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/") and __import__("re").search(r"before=[^&]*T[0-9][0-9]:00:00[.]000000", r["query"]))) > 4')" \
+    "True"
+
+# Windows read ahead wait in files of TMPDIR that have no name: none is
+# ever seen there, even after kill -9 (and a TMPDIR that is not there is
+# said plainly).
+mkdir "$T/tmp"
+{ TMPDIR=$T/tmp "$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null &
+    echo $! >"$T/pid"; wait; } | {
+	sleep 1
+	ls -l "/proc/$(cat "$T/pid")/fd" >"$T/fds" 2>&1
+	ls -A "$T/tmp" >"$T/during"
+	kill -9 "$(cat "$T/pid")"
+	cat >/dev/null
+}
+is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
+    "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
+is "  no name there while it runs, nor after kill -9" \
+    "$(cat "$T/during")$(ls -A "$T/tmp")" ""
+TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 2
+is_status "  a TMPDIR that is not there: exit 3" 3
+has "  says so" "$T/err" \
+    "$T/not-there: cannot make a temporary file for the windows read ahead"
+
+emu_stop S
+
+done_testing
