@@ -127,9 +127,26 @@ done_testing() {
 # Sets NAME_URL, NAME_PID and NAME_FOREIGN (the second listener's port);
 # it stores in $T/NAME.store and logs requests to $T/NAME.log.
 emu_start() {
+	rm -f "$T/$1.store" "$T/$1.log"
+	emu_launch "$@"
+}
+
+# emu_restart NAME [ph-emu options...]: stop NAME and start it again on
+# its port with these options, appending to its store and log (a run
+# that needs the latency that let a signal land mid-run resumes without
+# it).  Persons and groups held in memory are lost.
+emu_restart() {
+	eval "_port=\${${1}_URL##*:}"
+	emu_stop "$1"
 	_name=$1
 	shift
-	rm -f "$T/$_name.port" "$T/$_name.store" "$T/$_name.log"
+	emu_launch "$_name" --port "$_port" "$@"
+}
+
+emu_launch() {
+	_name=$1
+	shift
+	rm -f "$T/$_name.port"
 	"$PH_EMU" --port-file "$T/$_name.port" --store "$T/$_name.store" \
 	    --log "$T/$_name.log" "$@" 2>"$T/$_name.err" &
 	_pid=$!
