@@ -2,7 +2,8 @@
 # ph-fetch's query path against ph-emu's PostHog versions
 # (doc/posthog.md section 8): the default API, the body every version
 # accepts, the keyset form, row caps with hasMore null, time windows
-# under a scan limit, a project in another timezone.
+# under a scan limit, a project in another timezone.  Rows 4 to 6 are in
+# query-busy.t, time windows and --split in query-windows.t.
 . "$(dirname "$0")/../lib.sh"
 
 export PH_FETCH_KEY=phx_test
@@ -10,13 +11,9 @@ unset PH_FETCH_HOST
 FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 RANGE="--after 2024-01-01 --before 2024-02-01"
 
-# 12000 events over 30 days, two clusters of 300 at one microsecond; and
-# a busy day, 2024-01-10, with 25000 more.
+# 12000 events over 30 days, two clusters of 300 at one microsecond.
 SRC=$T/source.ndjson
 $GEN --count 12000 --seed 41 --clusters 2:300 >"$SRC"
-BUSY=$T/busy.ndjson
-{ cat "$SRC"; $GEN --count 25000 --seed 42 --start 2024-01-10T00:00:00Z \
-    --days 1; } >"$BUSY"
 
 # post URL JSON-BODY: the emulator's status and reply, on one line.
 post() {
@@ -32,12 +29,6 @@ except urllib.error.HTTPError as e:
     print(e.code, e.read().decode())
 PY
 }
-
-# spans LOG: the hours each events query of the log scanned, in order.
-spans() {
-	logq "$1" '[round((__import__("datetime").datetime.fromisoformat(r["hogql"].split("timestamp < toDateTime64(\x27")[1][:26]) - __import__("datetime").datetime.fromisoformat(r["hogql"].split("timestamp >= toDateTime64(\x27")[1][:26])).total_seconds() / 3600, 2) for r in L if "count()" not in r.get("hogql", "count()")]'
-}
-
 # --- the default API -------------------------------------------------------
 
 for p in 2026 2024; do
@@ -101,88 +92,6 @@ is "  and the name it sent before" \
     "$(post "$S_URL" '{"query":{"kind":"HogQLQuery","query":"SELECT uuid FROM events WHERE timestamp >= toDateTime64('"'2024-01-01 00:00:00'"', 6, '"'UTC'"') AND timestamp < toDateTime64('"'2024-01-02 00:00:00'"', 6, '"'UTC'"') LIMIT 1"},"name":"ph-fetch"}' |
     sed 's/^\([0-9]*\) .*\(Extra inputs are not permitted\).*/\1 \2/')" \
     "400 Extra inputs are not permitted"
-emu_stop S
-
-# --- rows 5 and 6: the keyset form; caps with hasMore null ---------------------
-
-emu_start S --profile 2024 --load "$BUSY"
-run "$PH_FETCH" --host "$S_URL" $RANGE
-is_status "row 6, --jobs 4: exit 0" 0
-same_events "  nothing lost, nothing twice" "$BUSY" "$T/out"
-# One job: the log then holds each window's pages one after the other.
-: >"$T/S.log"
-run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 1
-is_status "row 6: profile 2024 (10,000-row cap, hasMore null), a day of 25,400: exit 0" 0
-same_events "  nothing lost, nothing twice" "$BUSY" "$T/out"
-is "  pages were cut at 10,000 rows, asked for 50,000" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if r.get("rows") == 10000 and "LIMIT 50000" in r["hogql"]) >= 2')" "True"
-is "row 5: pages past the first of a window use PostHog's OR form" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if " OR (timestamp = toDateTime64(" in r.get("hogql", "") and "uuid > toUUID(" in r["hogql"]) >= 2')" "True"
-is "  and keep their window's end, so they scan inside it" \
-    "$(logq "$T/S.log" 'all(a["hogql"].split("timestamp < ")[1][:40] == b["hogql"].split("timestamp < ")[1][:40] for a, b in zip(L, L[1:]) if "uuid > toUUID(" in b.get("hogql", ""))')" "True"
-is "  never the tuple form" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if "(timestamp, uuid)" in r.get("hogql", ""))')" "0"
-emu_stop S
-
-# --- row 4: every query scans one bounded window -------------------------------
-
-emu_start S --profile 2026 --load "$BUSY" --scan-limit 5000
-run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 1
-is_status "row 4, --jobs 1: exit 0" 0
-same_events "  every event once, oldest first" "$BUSY" "$T/out"
-: >"$T/S.log"
-run "$PH_FETCH" --host "$S_URL" $RANGE
-is_status "row 4: a scan limit of 5000 events, 37,000 in the range: exit 0" 0
-same_events "  every event once, oldest first" "$BUSY" "$T/out"
-is "  the busy day timed out (PostHog's 512 and 504) and was read in narrower windows" \
-    "$(logq "$T/S.log" 'sorted(set(r["status"] for r in L)), max(r["scanned"] for r in L if r["status"] == 200) <= 5000')" \
-    "([200, 504, 512], True)"
-has "  it says so" "$T/err" "the query ran out of time; reading"
-emu_stop S
-
-emu_start S --profile 2026 --load "$SRC" --scan-limit 100
-run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 2
-is_status "300 events in one microsecond, a scan limit of 100: exit 5" 5
-has "  narrowed to a second, then retried as a passing failure" "$T/err" \
-    "a query of one second of events ran out of time; retrying it"
-has "  and gave up after the retries" "$T/err" "giving up"
-emu_stop S
-
-emu_start S --profile 2026 --load "$SRC"
-run "$PH_FETCH" --host "$S_URL" $RANGE
-is "quick windows widen: a quiet month in fewer queries than days" \
-    "$(spans "$T/S.log" | python3 -c 'import sys; s = eval(sys.stdin.read()); print(s[0], len(s) < 30, max(s) > 24)')" \
-    "24.0 True True"
-emu_stop S
-
-emu_start S --profile 2026 --load "$SRC" --latency 600
-run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-03 \
-    --timeout 2 --jobs 1
-is_status "slow pages (600 ms, --timeout 2): exit 0" 0
-same_events "  every event once" "$SRC" "$T/out" --after 2024-01-01 \
-    --before 2024-01-03
-is "  the window halves after each slow page" \
-    "$(spans "$T/S.log" | python3 -c 'import sys; s = eval(sys.stdin.read()); print(s[0], max(s[1:]) <= 12)')" \
-    "24.0 True"
-emu_stop S
-
-emu_start S --profile 2026 --load "$SRC"
-run "$PH_FETCH" --host "$S_URL" --after 2023-12-01 --before 2024-02-15 \
-    --split 4
-is_status "--split over 76 days: exit 0" 0
-is "  counted a month at a time at most" \
-    "$(logq "$T/S.log" 'sum(1 for r in L if "count()" in r.get("hogql", ""))')" "3"
-python3 - "$T/out" "$SRC" >"$T/split-check" <<'PY'
-import datetime, json, sys
-w = [l.split() for l in open(sys.argv[1])]
-t = lambda s: datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
-ev = [t(json.loads(l)["timestamp"]) for l in open(sys.argv[2])]
-counts = [sum(1 for e in ev if t(a) <= e < t(b)) for a, b in w]
-print(len(w), all(a[1] == b[0] for a, b in zip(w, w[1:])),
-    max(counts) < 1.6 * len(ev) / len(w))
-PY
-is "  four windows end to end, about equal counts" "$(cat "$T/split-check")" \
-    "4 True True"
 emu_stop S
 
 # --- row 10: a project in another timezone ---------------------------------------
