@@ -5,71 +5,10 @@
 # command resumes with nothing resent; after kill -9 the same command
 # loses nothing.  One emulator, S, is the source that receives events;
 # D is the destination.  No clock is asserted: the tests wait, bounded,
-# for the store to reach a count.
+# for the store to reach a count.  ^C to the process group and memory
+# over many polls are in follow-group.t.
 . "$(dirname "$0")/../lib.sh"
-
-export PH_FETCH_KEY=phx_test PH_SEND_KEY=phc_test
-unset PH_FETCH_HOST PH_SEND_HOST
-LAG=0.3
-
-# events FILE N KIND AGE-HOURS: N capture-ready events named KIND with
-# timestamps AGE-HOURS ago (spread over minutes for the history).
-events() {
-	python3 - "$@" <<'PY'
-import datetime, json, sys, uuid
-path, n, kind, age = sys.argv[1], int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-now = datetime.datetime.now(datetime.timezone.utc)
-with open(path, "a") as f:
-    for i in range(n):
-        t = now - datetime.timedelta(hours=age) + datetime.timedelta(
-            minutes=9 * i if kind == "history" else 0, microseconds=i)
-        e = {"distinct_id": "user-%d" % (i % 7), "event": kind,
-             "timestamp": t.isoformat(), "properties": {"i": i}}
-        e["id" if kind == "history" else "uuid"] = str(uuid.uuid4())
-        f.write(json.dumps(e) + "\n")
-PY
-}
-
-# arrive FILE: events reach S through its capture endpoint, now.
-arrive() {
-	"$PH_SEND" --host "$S_URL" <"$1" 2>>"$T/arrive.err"
-}
-
-# wait_store N: until D's store holds N lines (at most 30 s).
-wait_store() {
-	_i=0
-	while [ "$(wc -l <"$T/D.store" | tr -d ' ')" -lt "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 300 ] && return 1
-		sleep 0.1
-	done
-	return 0
-}
-
-# follow: the pipeline in the background, ph-fetch's pid in FPID and
-# ph-send's in SPID.
-follow() {
-	rm -f "$T/pipe"
-	mkfifo "$T/pipe"
-	"$PH_FETCH" --host "$S_URL" --after "$AFTER" --follow --lag $LAG \
-	    --resume "$T/state.json" >"$T/pipe" 2>>"$T/fetch.err" &
-	FPID=$!
-	"$PH_CLEAN" -u <"$T/pipe" |
-	    "$PH_SEND" --host "$D_URL" --state "$T/state.json" \
-	    2>>"$T/send.err" &
-	SPID=$!
-	BG_PIDS="$BG_PIDS $FPID $SPID"
-}
-
-# uuids FILE...: the ids (or uuids) of the events in FILEs, sorted.
-uuids() {
-	python3 -c 'import json, sys
-for p in sys.argv[1:]:
-    for l in open(p):
-        if l.strip():
-            e = json.loads(l)
-            print(e.get("uuid") or e.get("id"))' "$@" | sort
-}
+. "$(dirname "$0")/../lib-follow.sh"
 
 # 300 events of the last two days, and their ingestion long past.
 events "$T/history.ndjson" 300 history 48
@@ -237,58 +176,6 @@ uuids "$T/D.store" | uniq >"$T/got"
 check "  nothing lost" cmp -s "$T/expected" "$T/got"
 printf '# resent after kill -9 (merged by uuid at PostHog): %s\n' \
     $(($(wc -l <"$T/D.store") - $(wc -l <"$T/got")))
-emu_stop S
-emu_stop D
-
-# --- ^C to the whole pipeline, memory over many polls ---------------------------
-
-# The pipeline in its own process group, as a terminal runs it; polls
-# every 50 ms.  Its memory after 600 queries is that after 60.
-events "$T/history2.ndjson" 50 history 20
-emu_start S --load "$T/history2.ndjson"
-emu_start D
-rm -f "$T/state.json" "$T/state.json.follow"
-setsid sh -c '"$0" --host "$1" --after "$2" --follow --lag 0 \
-    --resume "$3" | "$4" -u | "$5" --host "$6" --state "$3"' \
-    "$PH_FETCH" "$S_URL" "$AFTER" "$T/state.json" "$PH_CLEAN" "$PH_SEND" \
-    "$D_URL" 2>"$T/group.err" &
-GPID=$!
-BG_PIDS="$BG_PIDS $GPID"
-check "the history of the new source arrives" wait_store 50
-# queries N: until S's log holds N queries (at most 60 s).
-queries() {
-	_i=0
-	while [ "$(grep -c hogql "$T/S.log")" -lt "$1" ]; do
-		_i=$((_i + 1))
-		[ $_i -gt 600 ] && return 1
-		sleep 0.1
-	done
-}
-FETCH_PID=$(pgrep -g "$GPID" -x ph-fetch)
-queries 60
-rss60=$(awk '/^VmRSS/ { print $2 }' "/proc/$FETCH_PID/status")
-events "$T/new5.ndjson" 4 new 0
-events "$T/new5.ndjson" 2 late 5
-arrive "$T/new5.ndjson"
-queries 600
-rss600=$(awk '/^VmRSS/ { print $2 }' "/proc/$FETCH_PID/status")
-if ldd "$PH_FETCH" | grep -q libasan; then
-	# ASan's quarantine holds freed memory: RSS says nothing there.
-	ok "memory flat over polls # skip under AddressSanitizer"
-else
-	check "memory flat over polls: ${rss60} KB after 60 queries, ${rss600} KB after 600" \
-	    test "$rss600" -le $((rss60 + 256))
-fi
-check "  what arrived meanwhile is delivered" wait_store 56
-kill -INT "-$GPID"
-wait $GPID 2>/dev/null
-uuids "$T/history2.ndjson" "$T/new5.ndjson" >"$T/expected"
-uuids "$T/D.store" >"$T/got"
-check "^C to the process group: everything delivered once" \
-    cmp -s "$T/expected" "$T/got"
-is "  ph-send recorded it in its state" \
-    "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["lines"])' "$T/state.json")" \
-    56
 emu_stop S
 emu_stop D
 
