@@ -115,8 +115,11 @@ PROVE_JOBS ?= $(if $(filter -j,$(MAKEFLAGS)),4,$(or $(MAKE_JOBS),1))
 unit: $(UNIT_BINS)
 	$(TEST_ENV) prove -e '' $(UNIT_BINS) </dev/null
 
+# python3 resolved once, for every file (tests/lib.sh says why).
+PY_ENV = PH_PYTHON="$$(python3 -c 'import sys; print(sys.executable)')"
+
 test: all $(UNIT_BINS)
-	$(TEST_ENV) prove -j$(PROVE_JOBS) -e '' $(UNIT_BINS) tests/t/*.t \
+	$(TEST_ENV) $(PY_ENV) prove -j$(PROVE_JOBS) -e '' $(UNIT_BINS) tests/t/*.t \
 	    </dev/null
 
 lint: $(MANS) $(GUIDE)
@@ -167,7 +170,7 @@ fuzz: $(FUZZERS:%=build-fuzz/fuzz-%)
 
 # The proof: the whole pipeline with faults, and kill -9 then resume.
 proof: all
-	$(TEST_ENV) prove -e '' tests/proof/*.t </dev/null
+	$(TEST_ENV) $(PY_ENV) prove -e '' tests/proof/*.t </dev/null
 
 deps:
 	@sh tests/deps.sh build test

@@ -13,6 +13,18 @@ GEN="python3 $PH_SRC/tests/gen-events.py"
 export LC_ALL=C
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/ph-test.XXXXXX")
+
+# python3 as the interpreter itself, without site (the helpers use the
+# standard library only): a version manager's shim (pyenv's is a bash
+# script) costs some 100 ms a call and site's .pth files 20 ms more, and
+# the tests make hundreds of calls.  The Makefile resolves it once.  A
+# script that execs, so that $! of "python3 ... &" is python's pid.
+: "${PH_PYTHON:=$(python3 -c 'import sys; print(sys.executable)')}"
+export PH_PYTHON
+mkdir "$T/.py"
+printf '#!/bin/sh\nexec "%s" -S "$@"\n' "$PH_PYTHON" >"$T/.py/python3"
+chmod +x "$T/.py/python3"
+PATH=$T/.py:$PATH
 trap 'cleanup_test' EXIT
 trap 'exit 1' INT TERM HUP
 
@@ -30,6 +42,16 @@ cleanup_test() {
 ok() {
 	tap_n=$((tap_n + 1))
 	printf 'ok %d - %s\n' "$tap_n" "$1"
+	[ -z "$PH_TIMING" ] || tap_time
+}
+
+# With PH_TIMING set, each ok is followed by "# T SECONDS CHILD-CPU"
+# (the clock, and the user and system time of the children waited
+# for): the differences between lines say where a file's time goes.
+tap_time() {
+	times >"$T/.times"
+	{ read -r _self; read -r _children; } <"$T/.times"
+	printf '# T %s %s\n' "$(date +%s.%N)" "$_children"
 }
 
 not_ok() {
