@@ -74,6 +74,9 @@ def main():
 
     sent = {}
     sent_order = collections.defaultdict(list)
+    # A stored line that is a sent one byte for byte (the common case)
+    # has its uuid and distinct_id: it need not be parsed again.
+    keys = {}
     for raw in load(a.sent):
         if raw in missing_ok:
             continue
@@ -83,11 +86,18 @@ def main():
             problem("no-uuid", raw[:80])
             continue
         sent[u] = raw
-        sent_order[did_of(e)].append(u)
+        keys[raw] = (u, did_of(e))
+        sent_order[keys[raw][1]].append(u)
 
     stored = collections.Counter()
     arrival = collections.defaultdict(list)
     for raw in load(a.store):
+        if not a.semantic and raw in keys and sent[keys[raw][0]] == raw:
+            u, d = keys[raw]
+            stored[u] += 1
+            if stored[u] == 1:
+                arrival[d].append(u)
+            continue
         e = json.loads(raw)
         u = e.get("uuid")
         stored[u] += 1
