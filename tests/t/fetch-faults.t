@@ -10,20 +10,21 @@ FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 # The listing API is asked for by name: the default is the query API.
 RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
 
-# 24000 events over 30 days, with 4 clusters of 1500 events that share
+# 12000 events over 30 days, with 4 clusters of 1500 events that share
 # one microsecond: more than a page, so every cluster crosses pages.
 SRC=$T/source.ndjson
-$GEN --count 24000 --seed 21 --clusters 4:1500 >"$SRC"
+$GEN --count 12000 --seed 21 --clusters 4:1500 >"$SRC"
 
 # --- failures ---------------------------------------------------------------
 
-# Two days in pages of 150: a dozen requests, 4 a second allowed.
-emu_start S --load "$SRC" --rate-per-min 4 --rate-window 1
-run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-03 \
-    --api events --page-size 150
+# A day in pages of 100: 6 requests (with the timestamp checks), 3 a
+# second allowed.
+emu_start S --load "$SRC" --rate-per-min 3 --rate-window 1
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-02 \
+    --api events --page-size 100
 is_status "PostHog's 429 (no Retry-After, wait in the body): exit 0" 0
 same_events "  nothing lost" "$SRC" "$T/out" --after 2024-01-01 \
-    --before 2024-01-03
+    --before 2024-01-02
 has "  it waited as told" "$T/err" \
     "rate limited; waiting 1 s as the server asks"
 is "  the server did throttle it" \
@@ -34,15 +35,15 @@ emu_stop S
 # 429 (Retry-After: 1) came back, no request reached the server for the
 # second it named, but those already on the wire (100 ms each, so done
 # within 0.4 s).  Without the shared wait the other jobs go on asking.
-# Four days without a cluster (whose reads shuffle ties, drawing from
+# Eight days without a cluster (whose reads shuffle ties, drawing from
 # the emulator's random numbers): with --seed 3 the 8th and 21st
 # requests get a 429, and the range takes more than 30.
 emu_start S --load "$SRC" --p429 0.05 --retry-after 1 --seed 3 --latency 100
-run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-05 \
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-01-09 \
     --api events --page-size 100 --jobs 4
 is_status "429s with Retry-After, --jobs 4: exit 0" 0
 same_events "  every event once, oldest first" "$SRC" "$T/out" \
-    --after 2024-01-01 --before 2024-01-05
+    --after 2024-01-01 --before 2024-01-09
 is "  the server did throttle it" \
     "$(logq "$T/S.log" 'sum(1 for r in L if r["status"] == 429) > 0')" "True"
 is "  every job waited out each 429" \
@@ -53,7 +54,7 @@ emu_stop S
 emu_start S --load "$SRC" --p500 0.1 --p503 0.1 --preset 0.1 --pbad 0.1 \
     --p429 0.05 --retry-after 0 --pslow 0.05 --slow-ms 100 --seed 5
 run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 30 \
-    --page-size 500
+    --page-size 250
 is_status "500s, 503s, resets, cut replies, 429s: exit 0" 0
 same_events "  nothing lost, nothing twice" "$SRC" "$T/out"
 is "  each fault happened" \
@@ -62,7 +63,7 @@ is "  each fault happened" \
 has "  a cut reply is retried, with its reason" "$T/err" \
     "200 with a reply that is not a JSON object"
 run "$PH_FETCH" --host "$S_URL" $RANGE $FAST --max-retries 30 --api query \
-    --page-size 2000
+    --page-size 1000
 is_status "  query API through the same faults: exit 0" 0
 same_events "  query API through the same faults" "$SRC" "$T/out"
 emu_stop S

@@ -12,10 +12,10 @@ FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 # The listing API is asked for by name: the default is the query API.
 RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
 
-# 24000 events over 30 days, with 4 clusters of 1500 events that share
+# 12000 events over 30 days, with 4 clusters of 1500 events that share
 # one microsecond: more than a page, so every cluster crosses pages.
 SRC=$T/source.ndjson
-$GEN --count 24000 --seed 21 --clusters 4:1500 >"$SRC"
+$GEN --count 12000 --seed 21 --clusters 4:1500 >"$SRC"
 
 emu_start S --load "$SRC"
 # The main checks with one job (the order of the requests) and with
@@ -23,7 +23,7 @@ emu_start S --load "$SRC"
 for J in 1 4; do
 : >"$T/S.log"
 run "$PH_FETCH" --host "$S_URL" $RANGE --jobs $J
-is_status "events API, 24000 events with clusters, --jobs $J: exit 0" 0
+is_status "events API, 12000 events with clusters, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, unchanged" "$SRC" "$T/out"
 is "  every request asks oldest first, with an explicit after" \
     "$(logq "$T/S.log" 'all("orderBy" in r["query"] and "after=" in r["query"] for r in L if r["path"].endswith("/events/"))')" \
@@ -31,14 +31,14 @@ is "  every request asks oldest first, with an explicit after" \
 is "  clusters larger than a page were read by uuid" \
     "$(logq "$T/S.log" 'sum(1 for r in L if r["path"].endswith("/query/")) > 0')" "True"
 has "  a summary at the end, counting every event" "$T/err" \
-    "ph-fetch: 24000 events in"
+    "ph-fetch: 12000 events in"
 lacks "  the key is never printed" "$T/err" "phx_test"
 
 : >"$T/S.log"
 run "$PH_FETCH" --host "$S_URL" $RANGE --api query --page-size 5000 --jobs $J
 is_status "query API, 5000 rows a page, --jobs $J: exit 0" 0
 same_events "  each event once, oldest first, same content" "$SRC" "$T/out"
-has "  the summary counts every event" "$T/err" "ph-fetch: 24000 events in"
+has "  the summary counts every event" "$T/err" "ph-fetch: 12000 events in"
 done
 # One job widens its windows past 5000 events: a window of several pages.
 is "  keyset pages on (timestamp, uuid), in PostHog's OR form" \
@@ -57,7 +57,7 @@ lines = open(sys.argv[1]).read().splitlines()
 p = [tuple(map(int, m.groups())) for m in (re.match(r"ph-fetch: (\d+) events, (\d+) pages, at 2024-01-", l) for l in lines) if m]
 s = re.search(r"ph-fetch: (\d+) events in (\d+) pages", lines[-1]).groups()
 print(len(p) > 0, p == sorted(p), all(e <= int(s[0]) and n <= int(s[1]) for e, n in p), s[0])' "$T/err")" \
-    "True True True 24000"
+    "True True True 12000"
 run "$PH_FETCH" --host "$S_URL" $RANGE -q
 is "-q: nothing on stderr" "$(cat "$T/err")" ""
 run "$PH_FETCH" --host "$S_URL" $RANGE --event signed_up
