@@ -13,18 +13,19 @@ EV=$(clean_events 3000 11)
 
 # --- the server fails ---------------------------------------------------------
 
-EV50=$(clean_events 50000 12)
+# 240 batches of 50 through the faults.
+EV12=$(clean_events 12000 12)
 emu_start D --p503 0.08 --p429 0.05 --retry-after 0 --preset 0.05 \
     --pslow 0.05 --slow-ms 200 --seed 7
-run "$PH_SEND" --host "$D_URL" $FAST --max-retries 20 --batch-size 200 "$EV50"
-is_status "50k events through 503s, 429s, resets, slow replies: exit 0" 0
+run "$PH_SEND" --host "$D_URL" $FAST --max-retries 20 --batch-size 50 "$EV12"
+is_status "12000 events through 503s, 429s, resets, slow replies: exit 0" 0
 check_store "  every event exactly once, order per distinct_id kept" \
-    "$EV50" "$T/D.store"
+    "$EV12" "$T/D.store"
 is "  the faults happened" \
     "$(logq "$T/D.log" 'all(any(r["fault"] == f for r in L) for f in ("503", "429", "reset", "slow"))')" \
     "True"
 has "  retries are announced" "$T/err" "; retry 1 of 20 in"
-has "  and counted in the summary" "$T/err" "50000 sent, 0 rejected;"
+has "  and counted in the summary" "$T/err" "12000 sent, 0 rejected;"
 emu_stop D
 
 # With --seed 3 the first request gets a 429, the next ones not.

@@ -9,7 +9,7 @@ unset PH_SEND_HOST
 FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 
 EV=$(clean_events 3000 11)
-EV50=$(clean_events 50000 12)
+EV20=$(clean_events 20000 12)
 
 # wait_stored NAME N: until the emulator stored N events (at most 20 s),
 # so that a signal lands mid-run however loaded the machine is.
@@ -63,20 +63,20 @@ is "--rate 1 on 3 events waits 2 s without spinning the CPU" \
 
 # kill -9 in the middle, then the same command: nothing lost.
 emu_start D --latency 30
-"$PH_SEND" --host "$D_URL" --batch-size 500 --state "$T/k9" -q "$EV50" &
+"$PH_SEND" --host "$D_URL" --batch-size 500 --state "$T/k9" -q "$EV20" &
 pid=$!
 wait_stored D 10000
 kill -9 $pid
 wait $pid 2>/dev/null
 before=$(wc -l <"$T/D.store")
-check "kill -9 came mid-run ($before of 50000 stored)" \
-    test "$before" -gt 0 -a "$before" -lt 50000
+check "kill -9 came mid-run ($before of 20000 stored)" \
+    test "$before" -gt 0 -a "$before" -lt 20000
 # The latency let the kill land mid-run; the rerun goes without it.
 emu_restart D
-run "$PH_SEND" --host "$D_URL" --batch-size 500 --state "$T/k9" "$EV50"
+run "$PH_SEND" --host "$D_URL" --batch-size 500 --state "$T/k9" "$EV20"
 is_status "  the resumed run: exit 0" 0
 has "  it resumed past the delivered prefix" "$T/err" "resuming after line"
-check_store "  nothing lost; resent only what was in flight" "$EV50" \
+check_store "  nothing lost; resent only what was in flight" "$EV20" \
     "$T/D.store" --max-dups 8000
 emu_stop D
 
@@ -85,7 +85,7 @@ for sig in TERM INT; do
 	emu_start D --latency 50
 	rm -f "$T/sig"
 	"$PH_SEND" --host "$D_URL" --batch-size 200 --state "$T/sig" \
-	    "$EV50" 2>"$T/err" &
+	    "$EV20" 2>"$T/err" &
 	pid=$!
 	wait_stored D 4000
 	kill -$sig $pid
@@ -99,8 +99,8 @@ for sig in TERM INT; do
 	    "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["sent"] <= int(sys.argv[2]))' "$T/sig" "$stored")" \
 	    "True"
 	emu_restart D
-	run "$PH_SEND" --host "$D_URL" --batch-size 200 --state "$T/sig" "$EV50"
-	check_store "  resumed: everything there" "$EV50" "$T/D.store" \
+	run "$PH_SEND" --host "$D_URL" --batch-size 200 --state "$T/sig" "$EV20"
+	check_store "  resumed: everything there" "$EV20" "$T/D.store" \
 	    --max-dups 4000
 	emu_stop D
 done
