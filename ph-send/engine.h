@@ -28,6 +28,19 @@ struct counts {
 	unsigned long long raw_bytes, wire_bytes;
 };
 
+/*
+ * The connection that sends one lane's batches: at most one request at
+ * a time, for the lane's current batch (lane_current).
+ */
+struct wire {
+	struct lane	*lane;
+	CURL		*h;
+	int		 busy;		/* the current batch is on the wire */
+	double		 retry_at;	/* it goes again no sooner */
+	struct buf	 reply;
+	char		 errbuf[CURL_ERROR_SIZE];
+};
+
 struct sender {
 	struct send_opts	 o;
 	struct input		 in;
@@ -37,6 +50,7 @@ struct sender {
 	struct compressor	*zip;		/* NULL: build bodies inline */
 	struct buf		 scratch;	/* for inline builds */
 	struct lanes		*lanes;
+	struct wire		*wire;		/* one a lane, by index */
 	CURLM			*multi;
 	struct curl_slist	*headers;
 	struct owriter		 rej;
