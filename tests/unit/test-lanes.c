@@ -127,13 +127,14 @@ lane_of(int n, const char *id)
 	return found;
 }
 
-/* Two ids (JSON strings) in different lanes among n. */
+/* Ids a (JSON text, first if given) and b in different lanes among n. */
 static void
 two_lanes(int n, char *a, char *b, size_t size, int *la, int *lb)
 {
 	int k;
 
-	snprintf(a, size, "\"anon-0\"");
+	if (a[0] == '\0')
+		snprintf(a, size, "\"anon-0\"");
 	*la = lane_of(n, a);
 	for (k = 1; k < 100; k++) {
 		snprintf(b, size, "\"user-%d\"", k);
@@ -170,7 +171,7 @@ test_order(void)
 {
 	struct lanes *ls = new_lanes(4, 3);
 	struct buf out = { 0 };
-	char a[32], b[32];
+	char a[32] = "", b[32];
 	int la, lb;
 
 	two_lanes(4, a, b, sizeof(a), &la, &lb);
@@ -228,7 +229,7 @@ test_identity(const char *name)
 {
 	struct lanes *ls = new_lanes(4, 1000);
 	struct buf out = { 0 };
-	char a[32], b[32];
+	char a[32] = "", b[32];
 	int la, lb;
 
 	two_lanes(4, a, b, sizeof(a), &la, &lb);
@@ -267,7 +268,7 @@ test_identity_not_blocking(void)
 {
 	struct lanes *ls = new_lanes(4, 1000);
 	struct buf out = { 0 };
-	char a[32], b[32];
+	char a[32] = "", b[32];
 	int la, lb;
 
 	two_lanes(4, a, b, sizeof(a), &la, &lb);
@@ -287,13 +288,29 @@ test_identity_not_blocking(void)
 	lanes_free(ls);
 }
 
+/* The other id as capture reads it: 7 and "\u0037" name "7"'s lane. */
+static void
+test_identity_decoded(const char *other)
+{
+	struct lanes *ls = new_lanes(4, 1000);
+	char a[32] = "\"7\"", b[32];
+	int la, lb;
+
+	two_lanes(4, a, b, sizeof(a), &la, &lb);
+	take_event(ls, "e", a, 1);
+	take_identity(ls, "$create_alias", b, other, 2);
+	ok(lanes_pending(ls) && lanes_ordering(ls), "an identity event "
+	    "naming %s waits for the lane of \"7\"", other);
+	lanes_free(ls);
+}
+
 /* Only the blocked lane waits; the others take events meanwhile. */
 static void
 test_others_run(void)
 {
 	struct lanes *ls = new_lanes(2, 1000);
 	struct buf out = { 0 };
-	char a[32], b[32];
+	char a[32] = "", b[32];
 	int la, lb;
 
 	two_lanes(2, a, b, sizeof(a), &la, &lb);
@@ -383,6 +400,8 @@ main(void)
 	test_identity("$create_alias");
 	test_identity("$merge_dangerously");
 	test_identity_not_blocking();
+	test_identity_decoded("7");
+	test_identity_decoded("\"\\u0037\"");
 	test_others_run();
 	test_push_front();
 	test_flush();
