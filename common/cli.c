@@ -72,26 +72,30 @@ cli_or_env(const char *value, const char *env)
 	return value;
 }
 
-long long
-cli_number(const char *opt, const char *s, long long min, long long max)
+/* s read by parse (parse_ll, parse_size), or a usage error. */
+static long long
+integer(int (*parse)(const char *, long long, long long, long long *,
+    const char **), const char *opt, const char *s, long long min,
+    long long max)
 {
 	const char *why;
 	long long v;
 
-	if (parse_ll(s, min, max, &v, &why) == -1)
+	if (parse(s, min, max, &v, &why) == -1)
 		cli_bad_value(opt, why, s);
 	return v;
 }
 
 long long
+cli_number(const char *opt, const char *s, long long min, long long max)
+{
+	return integer(parse_ll, opt, s, min, max);
+}
+
+long long
 cli_size(const char *opt, const char *s, long long min, long long max)
 {
-	const char *why;
-	long long v;
-
-	if (parse_size(s, min, max, &v, &why) == -1)
-		cli_bad_value(opt, why, s);
-	return v;
+	return integer(parse_size, opt, s, min, max);
 }
 
 double
