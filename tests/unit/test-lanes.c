@@ -20,17 +20,17 @@
 static struct checker chk = { .max_event = 1000000, .token_len = 8 };
 static struct envelope env;
 
-static struct lanes *
-new_lanes(int n, size_t batch_size)
-{
-	struct lane_limits lim = { batch_size, 1 << 20, 1 };
-
-	return lanes_new(n, &lim, &env, NULL);
-}
+/* A test's lanes, two ids in different lanes, and what was delivered. */
+struct fix {
+	struct lanes	*ls;
+	char		 a[32], b[32];	/* distinct_ids, as JSON text */
+	int		 la, lb;	/* their lanes */
+	struct buf	 out;		/* batches delivered: "1,2|3|" */
+};
 
 /* Check line and hand it to the lanes, as take_line does. */
 static void
-take(struct lanes *ls, const char *line, unsigned long long no)
+take(struct fix *f, const char *line, unsigned long long no)
 {
 	struct event_info info;
 	char why[256];
@@ -40,24 +40,32 @@ take(struct lanes *ls, const char *line, unsigned long long no)
 		printf("# line %llu refused: %s\n", no, why);
 		return;
 	}
-	lanes_take(ls, &info, line, strlen(line), no);
+	lanes_take(f->ls, &info, line, strlen(line), no);
 }
 
 /* An event of id, given as JSON text ("\"a\"" or 42). */
 static void
-take_event(struct lanes *ls, const char *name, const char *id,
+take_event(struct fix *f, const char *name, const char *id,
     unsigned long long no)
 {
 	char line[256];
 
 	snprintf(line, sizeof(line), "{\"event\":\"%s\",\"distinct_id\":%s,"
 	    "\"properties\":{}}", name, id);
-	take(ls, line, no);
+	take(f, line, no);
+}
+
+/* Events of id a on lines from to to. */
+static void
+take_run(struct fix *f, unsigned long long from, unsigned long long to)
+{
+	for (; from <= to; from++)
+		take_event(f, "e", f->a, from);
 }
 
 /* An identity event of id naming other ($identify: the anonymous id). */
 static void
-take_identity(struct lanes *ls, const char *name, const char *id,
+take_identity(struct fix *f, const char *name, const char *id,
     const char *other, unsigned long long no)
 {
 	char line[256];
@@ -66,79 +74,101 @@ take_identity(struct lanes *ls, const char *name, const char *id,
 	    "\"properties\":{\"%s\":%s}}", name, id,
 	    strcmp(name, "$identify") == 0 ? "$anon_distinct_id" : "alias",
 	    other);
-	take(ls, line, no);
+	take(f, line, no);
 }
 
-/* What out holds, as a C string though nothing was added since len = 0. */
+/* What was delivered, as a C string though nothing was since len = 0. */
 static const char *
-text(struct buf *out)
+text(struct fix *f)
 {
-	if (out->p == NULL)
+	if (f->out.p == NULL)
 		return "";
-	out->p[out->len] = '\0';
-	return out->p;
+	f->out.p[f->out.len] = '\0';
+	return f->out.p;
 }
 
-/* The lane's batch that goes now, as "1,2|" (empty: none), delivered. */
+/* Deliver the batch lane i sends now, if any, adding "1,2|" to out. */
 static void
-deliver_one(struct lanes *ls, int i, struct buf *out)
+deliver_next(struct fix *f, int i)
 {
-	struct lane *l = lanes_at(ls, i);
+	struct lane *l = lanes_at(f->ls, i);
 	struct batch *b = lane_next(l);
 	size_t k;
 
 	if (b == NULL)
 		return;
 	for (k = 0; k < b->n; k++)
-		buf_printf(out, "%s%llu", k > 0 ? "," : "", b->line[k]);
-	buf_addstr(out, "|");
+		buf_printf(&f->out, "%s%llu", k > 0 ? "," : "", b->line[k]);
+	buf_addstr(&f->out, "|");
 	batch_free(lane_release(l));
 }
 
-/* Everything lane i holds, batch by batch, delivered: "1,2|3|". */
-static const char *
-deliver_all(struct lanes *ls, int i, struct buf *out)
+/* Deliver everything lane i holds, batch by batch, into out alone. */
+static void
+deliver_all(struct fix *f, int i)
 {
 	size_t before;
 
-	out->len = 0;
-	lanes_close_batches(ls, 0, 1);
+	f->out.len = 0;
+	lanes_close_batches(f->ls, 0, 1);
 	do {
-		before = out->len;
-		deliver_one(ls, i, out);
-	} while (out->len > before);
-	return text(out);
+		before = f->out.len;
+		deliver_next(f, i);
+	} while (f->out.len > before);
+}
+
+/* is_str evaluates its argument twice: deliver first. */
+#define is_delivered(f, i, want, ...) do {				\
+	deliver_all((f), (i));						\
+	is_str(text(f), (want), __VA_ARGS__);				\
+} while (0)
+
+static void
+fix_lanes(struct fix *f, int n, size_t batch_size)
+{
+	struct lane_limits lim = { batch_size, 1 << 20, 1 };
+
+	f->ls = lanes_new(n, &lim, &env, NULL);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	lanes_free(f->ls);
+	buf_free(&f->out);
 }
 
 /* The lane of id's events among n, found by sending one. */
 static int
 lane_of(int n, const char *id)
 {
-	struct lanes *ls = new_lanes(n, 1000);
-	struct buf out = { 0 };
+	struct fix f = { 0 };
 	int i, found = -1;
 
-	take_event(ls, "$pageview", id, 1);
-	for (i = 0; i < n; i++)
-		if (strcmp(deliver_all(ls, i, &out), "1|") == 0)
+	fix_lanes(&f, n, 1000);
+	take_event(&f, "$pageview", id, 1);
+	for (i = 0; i < n; i++) {
+		deliver_all(&f, i);
+		if (strcmp(text(&f), "1|") == 0)
 			found = i;
-	buf_free(&out);
-	lanes_free(ls);
+	}
+	fix_close(&f);
 	return found;
 }
 
-/* Ids a (JSON text, first if given) and b in different lanes among n. */
+/* n lanes, and ids a (the one given, or "anon-0") and b apart in them. */
 static void
-two_lanes(int n, char *a, char *b, size_t size, int *la, int *lb)
+fix_open(struct fix *f, int n, size_t batch_size, const char *a)
 {
 	int k;
 
-	if (a[0] == '\0')
-		snprintf(a, size, "\"anon-0\"");
-	*la = lane_of(n, a);
+	memset(f, 0, sizeof(*f));
+	fix_lanes(f, n, batch_size);
+	snprintf(f->a, sizeof(f->a), "%s", a != NULL ? a : "\"anon-0\"");
+	f->la = lane_of(n, f->a);
 	for (k = 1; k < 100; k++) {
-		snprintf(b, size, "\"user-%d\"", k);
-		if ((*lb = lane_of(n, b)) != *la)
+		snprintf(f->b, sizeof(f->b), "\"user-%d\"", k);
+		if ((f->lb = lane_of(n, f->b)) != f->la)
 			return;
 	}
 }
@@ -169,55 +199,55 @@ test_placement(void)
 static void
 test_order(void)
 {
-	struct lanes *ls = new_lanes(4, 3);
-	struct buf out = { 0 };
-	char a[32] = "", b[32];
-	int la, lb;
+	struct fix f;
 
-	two_lanes(4, a, b, sizeof(a), &la, &lb);
-	take_event(ls, "e", a, 1);
-	take_event(ls, "e", b, 2);
-	take_event(ls, "e", a, 3);
-	take_event(ls, "e", a, 4);
-	take_event(ls, "e", b, 5);
-	take_event(ls, "e", a, 6);
-	deliver_all(ls, la, &out);
-	is_str(text(&out), "1,3,4|6|",
+	fix_open(&f, 4, 3, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_event(&f, "e", f.b, 2);
+	take_event(&f, "e", f.a, 3);
+	take_event(&f, "e", f.a, 4);
+	take_event(&f, "e", f.b, 5);
+	take_event(&f, "e", f.a, 6);
+	is_delivered(&f, f.la, "1,3,4|6|",
 	    "one id's events leave in input order, in batches of 3");
-	deliver_all(ls, lb, &out);
-	is_str(text(&out), "2,5|", "the other id's, likewise");
-	ok(!lanes_pending(ls), "nothing held");
-	buf_free(&out);
-	lanes_free(ls);
+	is_delivered(&f, f.lb, "2,5|", "the other id's, likewise");
+	ok(!lanes_pending(f.ls), "nothing held");
+	fix_close(&f);
 }
 
 /* Two batches ready and a full one filling: the next event waits. */
 static void
 test_full_lane(void)
 {
-	struct lanes *ls = new_lanes(1, 2);
-	struct buf out = { 0 };
-	struct lane *l = lanes_at(ls, 0);
-	unsigned long long no;
+	struct fix f;
+	struct lane *l;
 
-	for (no = 1; no <= 6; no++)
-		take_event(ls, "e", "\"a\"", no);
-	ok(!lanes_pending(ls), "2 ready batches and a full one: 6 events in");
-	take_event(ls, "e", "\"a\"", 7);
-	ok(lanes_pending(ls), "the 7th is held for room");
-	ok(!lanes_ordering(ls), "for room, not for order");
-	ok(!lanes_place_pending(ls), "and stays held while the lane is full");
-	ok(lane_next(l) != NULL && lanes_place_pending(ls),
+	fix_open(&f, 1, 2, NULL);
+	l = lanes_at(f.ls, 0);
+	take_run(&f, 1, 6);
+	ok(!lanes_pending(f.ls), "2 ready batches and a full one: 6 events in");
+	take_event(&f, "e", f.a, 7);
+	ok(lanes_pending(f.ls), "the 7th is held for room");
+	ok(!lanes_ordering(f.ls), "for room, not for order");
+	ok(!lanes_place_pending(f.ls), "and stays held while the lane is full");
+	ok(lane_next(l) != NULL && lanes_place_pending(f.ls),
 	    "a batch on the wire makes room: the 7th goes in");
-	ok(!lanes_pending(ls), "nothing held after");
-	take_event(ls, "e", "\"a\"", 8);
-	ok(!lanes_pending(ls), "the 8th joins the 7th's batch");
-	deliver_all(ls, 0, &out);
-	is_str(text(&out), "1,2|3,4|5,6|7,8|",
+	ok(!lanes_pending(f.ls), "nothing held after");
+	take_event(&f, "e", f.a, 8);
+	ok(!lanes_pending(f.ls), "the 8th joins the 7th's batch");
+	is_delivered(&f, 0, "1,2|3,4|5,6|7,8|",
 	    "the lane's batches leave in order");
 	ok(lane_idle(l), "a delivered lane is idle");
-	buf_free(&out);
-	lanes_free(ls);
+	fix_close(&f);
+}
+
+/* Whether the held event stays held while lane i's batch is on the wire. */
+static int
+held_while_sent(struct fix *f, int i)
+{
+	lanes_close_batches(f->ls, 0, 1);
+	return lane_next(lanes_at(f->ls, i)) != NULL &&
+	    !lanes_place_pending(f->ls);
 }
 
 /*
@@ -227,166 +257,142 @@ test_full_lane(void)
 static void
 test_identity(const char *name)
 {
-	struct lanes *ls = new_lanes(4, 1000);
-	struct buf out = { 0 };
-	char a[32] = "", b[32];
-	int la, lb;
+	struct fix f;
 
-	two_lanes(4, a, b, sizeof(a), &la, &lb);
-	take_event(ls, "e", a, 1);
-	take_identity(ls, name, b, a, 2);
-	ok(lanes_pending(ls) && lanes_ordering(ls),
+	fix_open(&f, 4, 1000, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, name, f.b, f.a, 2);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
 	    "%s waits while the other id's lane holds events", name);
-	lanes_close_batches(ls, 0, 1);
-	ok(lane_next(lanes_at(ls, la)) != NULL && !lanes_place_pending(ls),
-	    "%s: and while their batch is on the wire", name);
-	deliver_one(ls, la, &out);
-	ok(lanes_place_pending(ls), "%s goes once they are delivered", name);
-	is_str(text(&out), "1|", "%s: the earlier event went first", name);
-	take_event(ls, "e", a, 3);
-	ok(lanes_pending(ls) && lanes_ordering(ls),
+	ok(held_while_sent(&f, f.la), "%s: and while their batch is on the "
+	    "wire", name);
+	deliver_next(&f, f.la);
+	ok(lanes_place_pending(f.ls), "%s goes once they are delivered", name);
+	is_str(text(&f), "1|", "%s: the earlier event went first", name);
+	take_event(&f, "e", f.a, 3);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
 	    "%s: a later event of the other id waits for it", name);
-	lanes_close_batches(ls, 0, 1);
-	ok(lane_next(lanes_at(ls, lb)) != NULL && !lanes_place_pending(ls),
-	    "%s: still waiting while it is on the wire", name);
-	out.len = 0;
-	deliver_one(ls, lb, &out);
-	is_str(text(&out), "2|", "%s went alone in its own id's lane", name);
-	ok(lanes_place_pending(ls), "%s: delivered, it frees the other lane",
+	ok(held_while_sent(&f, f.lb), "%s: still waiting while it is on the "
+	    "wire", name);
+	f.out.len = 0;
+	deliver_next(&f, f.lb);
+	is_str(text(&f), "2|", "%s went alone in its own id's lane", name);
+	ok(lanes_place_pending(f.ls), "%s: delivered, it frees the other lane",
 	    name);
-	deliver_all(ls, la, &out);
-	is_str(text(&out), "3|", "%s: the later event follows",
-	    name);
-	ok(lane_idle(lanes_at(ls, la)) && lane_idle(lanes_at(ls, lb)),
+	is_delivered(&f, f.la, "3|", "%s: the later event follows", name);
+	ok(lane_idle(lanes_at(f.ls, f.la)) && lane_idle(lanes_at(f.ls, f.lb)),
 	    "%s: both lanes idle at the end", name);
-	buf_free(&out);
-	lanes_free(ls);
+	fix_close(&f);
 }
 
 static void
 test_identity_not_blocking(void)
 {
-	struct lanes *ls = new_lanes(4, 1000);
-	struct buf out = { 0 };
-	char a[32] = "", b[32];
-	int la, lb;
+	struct fix f;
 
-	two_lanes(4, a, b, sizeof(a), &la, &lb);
-	take_event(ls, "e", a, 1);
-	take_identity(ls, "$identify", b, b, 2);
-	ok(!lanes_pending(ls), "an identity event naming its own id waits "
+	fix_open(&f, 4, 1000, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, "$identify", f.b, f.b, 2);
+	ok(!lanes_pending(f.ls), "an identity event naming its own id waits "
 	    "for no other lane");
-	take_event(ls, "$pageview", a, 3);
-	ok(!lanes_pending(ls), "and blocks none");
-	take_identity(ls, "$set", b, a, 4);
-	ok(!lanes_pending(ls), "an alias on another event is no identity");
-	deliver_all(ls, la, &out);
-	is_str(text(&out), "1,3|", "a's lane");
-	deliver_all(ls, lb, &out);
-	is_str(text(&out), "2,4|", "b's lane");
-	buf_free(&out);
-	lanes_free(ls);
+	take_event(&f, "$pageview", f.a, 3);
+	ok(!lanes_pending(f.ls), "and blocks none");
+	take_identity(&f, "$set", f.b, f.a, 4);
+	ok(!lanes_pending(f.ls), "an alias on another event is no identity");
+	is_delivered(&f, f.la, "1,3|", "a's lane");
+	is_delivered(&f, f.lb, "2,4|", "b's lane");
+	fix_close(&f);
 }
 
 /* The other id as capture reads it: 7 and "\u0037" name "7"'s lane. */
 static void
 test_identity_decoded(const char *other)
 {
-	struct lanes *ls = new_lanes(4, 1000);
-	char a[32] = "\"7\"", b[32];
-	int la, lb;
+	struct fix f;
 
-	two_lanes(4, a, b, sizeof(a), &la, &lb);
-	take_event(ls, "e", a, 1);
-	take_identity(ls, "$create_alias", b, other, 2);
-	ok(lanes_pending(ls) && lanes_ordering(ls), "an identity event "
+	fix_open(&f, 4, 1000, "\"7\"");
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, "$create_alias", f.b, other, 2);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls), "an identity event "
 	    "naming %s waits for the lane of \"7\"", other);
-	lanes_free(ls);
+	fix_close(&f);
 }
 
-/* Only the blocked lane waits; the others take events meanwhile. */
+/* Only the blocked lane waits; the identity event's own takes more. */
 static void
-test_others_run(void)
+test_own_lane_runs(void)
 {
-	struct lanes *ls = new_lanes(2, 1000);
-	struct buf out = { 0 };
-	char a[32] = "", b[32];
-	int la, lb;
+	struct fix f;
 
-	two_lanes(2, a, b, sizeof(a), &la, &lb);
-	take_identity(ls, "$create_alias", b, a, 1);
-	ok(!lanes_pending(ls), "an idle other lane: the identity event goes");
-	take_event(ls, "e", b, 2);
-	ok(!lanes_pending(ls), "its own lane takes more meanwhile");
-	take_event(ls, "e", a, 3);
-	ok(lanes_pending(ls) && lanes_ordering(ls), "the other lane does not");
-	deliver_all(ls, lb, &out);
-	is_str(text(&out), "1,2|", "its lane delivered");
-	ok(lanes_place_pending(ls), "then the other lane takes the event");
-	buf_free(&out);
-	lanes_free(ls);
+	fix_open(&f, 2, 1000, NULL);
+	take_identity(&f, "$create_alias", f.b, f.a, 1);
+	ok(!lanes_pending(f.ls), "an idle other lane: the identity event goes");
+	take_event(&f, "e", f.b, 2);
+	ok(!lanes_pending(f.ls), "its own lane takes more meanwhile");
+	take_event(&f, "e", f.a, 3);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "the other lane does not");
+	is_delivered(&f, f.lb, "1,2|", "its lane delivered");
+	ok(lanes_place_pending(f.ls), "then the other lane takes the event");
+	fix_close(&f);
 }
 
 /* A split batch goes back at the head of its empty lane, halves in order. */
 static void
 test_push_front(void)
 {
-	struct lanes *ls = new_lanes(1, 4);
-	struct lane *l = lanes_at(ls, 0);
-	struct buf out = { 0 };
+	struct fix f;
+	struct lane *l;
 	struct batch *b;
-	unsigned long long no;
 
-	for (no = 1; no <= 4; no++)
-		take_event(ls, "e", "\"a\"", no);
-	lanes_close_batches(ls, 0, 1);
+	fix_open(&f, 1, 4, NULL);
+	l = lanes_at(f.ls, 0);
+	take_run(&f, 1, 4);
+	lanes_close_batches(f.ls, 0, 1);
 	b = lane_next(l);
 	ok(b != NULL && lane_current(l) == b, "the batch on the wire is "
 	    "the lane's current one");
 	ok(!lane_idle(l), "a lane is not idle with a current batch");
 	b = lane_release(l);
 	ok(lane_current(l) == NULL, "released, it is current no more");
-	lanes_push_front(ls, l, batch_slice(b, 2, 4));
-	lanes_push_front(ls, l, batch_slice(b, 0, 2));
+	lanes_push_front(f.ls, l, batch_slice(b, 2, 4));
+	lanes_push_front(f.ls, l, batch_slice(b, 0, 2));
 	batch_free(b);
-	take_event(ls, "e", "\"a\"", 5);
-	deliver_all(ls, 0, &out);
-	is_str(text(&out), "1,2|3,4|5|",
+	take_event(&f, "e", f.a, 5);
+	is_delivered(&f, 0, "1,2|3,4|5|",
 	    "the halves go first, then what came after");
-	buf_free(&out);
-	lanes_free(ls);
+	fix_close(&f);
 }
 
 /* A partial batch waits flush_after, and only while its lane is idle. */
 static void
 test_flush(void)
 {
-	struct lanes *ls = new_lanes(1, 3);
-	struct lane *l = lanes_at(ls, 0);
-	struct buf out = { 0 };
+	struct fix f;
+	struct lane *l;
 	double at;
 
-	ok(lanes_flush_at(ls, l) == HUGE_VAL, "an empty lane never flushes");
-	take_event(ls, "e", "\"a\"", 1);
-	at = lanes_flush_at(ls, l);
-	lanes_close_batches(ls, at - 0.01, 0);
+	fix_open(&f, 1, 3, NULL);
+	l = lanes_at(f.ls, 0);
+	ok(lanes_flush_at(f.ls, l) == HUGE_VAL, "an empty lane never flushes");
+	take_event(&f, "e", f.a, 1);
+	at = lanes_flush_at(f.ls, l);
+	lanes_close_batches(f.ls, at - 0.01, 0);
 	ok(lane_next(l) == NULL, "a partial batch waits before flush_after");
-	lanes_close_batches(ls, at, 0);
+	lanes_close_batches(f.ls, at, 0);
 	ok(lane_next(l) != NULL, "and goes at flush_after");
-	take_event(ls, "e", "\"a\"", 2);
-	ok(lanes_flush_at(ls, l) == HUGE_VAL, "behind a current batch it "
+	take_event(&f, "e", f.a, 2);
+	ok(lanes_flush_at(f.ls, l) == HUGE_VAL, "behind a current batch it "
 	    "waits for no timer");
-	lanes_close_batches(ls, at + 1000, 0);
-	deliver_one(ls, 0, &out);
+	lanes_close_batches(f.ls, at + 1000, 0);
+	deliver_next(&f, 0);
 	ok(lane_next(l) == NULL, "and is not closed by time then");
-	take_event(ls, "e", "\"a\"", 3);
-	take_event(ls, "e", "\"a\"", 4);
-	lanes_close_batches(ls, 0, 0);
+	take_event(&f, "e", f.a, 3);
+	take_event(&f, "e", f.a, 4);
+	lanes_close_batches(f.ls, 0, 0);
 	ok(lane_next(l) != NULL, "a full batch goes at once");
-	deliver_all(ls, 0, &out);
-	is_str(text(&out), "2,3,4|", "the batches' order");
-	buf_free(&out);
-	lanes_free(ls);
+	is_delivered(&f, 0, "2,3,4|", "the batches' order");
+	fix_close(&f);
 }
 
 int
@@ -402,7 +408,7 @@ main(void)
 	test_identity_not_blocking();
 	test_identity_decoded("7");
 	test_identity_decoded("\"\\u0037\"");
-	test_others_run();
+	test_own_lane_runs();
 	test_push_front();
 	test_flush();
 	envelope_free(&env);
