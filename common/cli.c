@@ -108,3 +108,24 @@ cli_seconds(const char *opt, const char *s, double min, double max)
 		cli_bad_value(opt, why, s);
 	return v;
 }
+
+int
+cli_retry_option(int ch, const char *arg, const struct cli_retry *r)
+{
+	switch (ch) {
+	case CLI_MAX_RETRIES:
+		*r->max_retries = (unsigned)cli_number("--max-retries", arg, 0,
+		    1000);
+		return 1;
+	case CLI_RETRY_WAIT:
+		*r->wait = cli_seconds("--retry-wait", arg, 0, 3600);
+		return 1;
+	case CLI_RETRY_MAX_WAIT:
+		*r->max_wait = cli_seconds("--retry-max-wait", arg, 0, 86400);
+		return 1;
+	case CLI_TIMEOUT:
+		*r->timeout = cli_seconds("--timeout", arg, 0.01, 86400);
+		return 1;
+	}
+	return 0;
+}

@@ -79,10 +79,9 @@ static const char help_text[] =
 
 enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
-	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
-	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_COUNT, O_BY,
-	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG,
-	O_JOBS, O_PERSONS
+	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_SPLIT, O_PROGRESS, O_COUNT,
+	O_BY, O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW,
+	O_LAG, O_JOBS, O_PERSONS
 };
 
 static const struct option longopts[] = {
@@ -102,19 +101,16 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, O_JOBS },
 	{ "key-file", required_argument, NULL, O_KEY_FILE },
 	{ "legacy", no_argument, NULL, O_LEGACY },
-	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
 	{ "persons", no_argument, NULL, O_PERSONS },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "project", required_argument, NULL, O_PROJECT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "resume", required_argument, NULL, O_RESUME },
-	{ "retry-max-wait", required_argument, NULL, O_RETRY_MAX_WAIT },
-	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
 	{ "split", required_argument, NULL, O_SPLIT },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "tz", required_argument, NULL, O_TZ },
 	{ "version", no_argument, NULL, 'V' },
+	CLI_RETRY_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -142,6 +138,8 @@ when(const char *opt, const char *s)
 static void
 parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 {
+	const struct cli_retry retry = { &o->max_retries, &o->retry_wait,
+	    &o->retry_max_wait, &o->timeout };
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1)
@@ -168,20 +166,6 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 		case O_PAGE_SIZE:
 			a->page_size = cli_number("--page-size", optarg, 1, 1000000);
 			break;
-		case O_MAX_RETRIES:
-			o->max_retries = (unsigned)cli_number("--max-retries", optarg,
-			    0, 1000);
-			break;
-		case O_RETRY_WAIT:
-			o->retry_wait = cli_seconds("--retry-wait", optarg, 0, 3600);
-			break;
-		case O_RETRY_MAX_WAIT:
-			o->retry_max_wait = cli_seconds("--retry-max-wait", optarg, 0,
-			    86400);
-			break;
-		case O_TIMEOUT:
-			o->timeout = cli_seconds("--timeout", optarg, 0.01, 86400);
-			break;
 		case O_SPLIT:
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
@@ -205,7 +189,9 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->lag = cli_seconds("--lag", optarg, 0, 86400);
 			break;
 		case O_PERSONS: o->persons = 1; break;
-		default: cli_usage_error();
+		default:
+			if (!cli_retry_option(ch, optarg, &retry))
+				cli_usage_error();
 		}
 	if (optind != argc) {
 		warnx("unexpected argument: %s", argv[optind]);
