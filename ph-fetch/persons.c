@@ -839,7 +839,8 @@ read_persons_rest(struct pass *p)
 /*
  * By keyset through the query API; through the persons API where there
  * is none (before 2023: it pages by a DRF cursor on -id there, which does
- * not slow down with depth either), or with --api events.
+ * not slow down with depth either), or with --api events; --api query
+ * allows no fallback.
  */
 static int
 read_persons(struct pass *p)
@@ -850,6 +851,11 @@ read_persons(struct pass *p)
 		return read_persons_rest(p);
 	if ((r = read_persons_query(p)) != -1)
 		return r;
+	if (p->f->o.api == API_QUERY) {
+		warnx("%s: no query API (404), and --api query asks for it",
+		    p->f->c.url.p);
+		return PH_EXIT_FATAL;
+	}
 	note(p->f, "%s: no query API (404): reading persons through the "
 	    "persons API", p->f->c.url.p);
 	return read_persons_rest(p);

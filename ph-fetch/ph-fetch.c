@@ -456,8 +456,8 @@ check_persons(const struct args *a, const struct fetch_opts *o)
 {
 	const char *bad = a->after != NULL ? "--after" : a->before != NULL ?
 	    "--before" : a->resume != NULL ? "--resume" : o->event != NULL ?
-	    "--event" : o->split > 0 ? "--split" : o->api == API_QUERY ?
-	    "--api query" : o->legacy ? "--legacy" : o->count ? "--count" :
+	    "--event" : o->split > 0 ? "--split" : o->legacy ? "--legacy" :
+	    o->count ? "--count" :
 	    o->follow ? "--follow" : NULL;
 
 	if (bad != NULL) {
