@@ -437,6 +437,20 @@ write_properties(struct pass *p, const char *did, const char *ts,
 	}
 }
 
+/*
+ * The event that ties an id to the primary.  PostHog 2021's plugin
+ * server has no $merge_dangerously (handleIdentifyOrAlias in
+ * plugin-server/src/worker/ingestion/process-event.ts, 2021: only
+ * $create_alias and $identify), and there $create_alias merges any two
+ * persons ("an explicit call to merge 2 users, so we'll merge
+ * anything"); since 2022 it refuses an identified one, as $identify does.
+ */
+static const char *
+merge_event(const struct pass *p)
+{
+	return p->f->o.create_alias ? "$create_alias" : "$merge_dangerously";
+}
+
 static const char *
 time_of(json_object *o)
 {
@@ -479,7 +493,7 @@ write_person(struct pass *p, json_object *person)
 		d = json_object_array_get_idx(ids, i);
 		if (!json_object_is_type(d, json_type_string))
 			continue;
-		write_event(p, "$merge_dangerously", primary, ts,
+		write_event(p, merge_event(p), primary, ts,
 		    props_with("alias", json_object_get(d)));
 	}
 	write_properties(p, primary, ts, props);
@@ -678,7 +692,7 @@ take_id(struct pass *p, struct kpage *pg, const char *pid, const char *did)
 		person_time(column(json_object_array_get_idx(pg->rows, pg->at),
 		    1), pg->ts, &pg->us);
 	} else
-		write_event(p, "$merge_dangerously", pg->primary, pg->ts,
+		write_event(p, merge_event(p), pg->primary, pg->ts,
 		    props_with("alias", json_object_new_string(did)));
 	pg->ids++;
 }

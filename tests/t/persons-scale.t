@@ -253,4 +253,32 @@ cmp -s "$T/out" "$T/calm.ndjson"
 is "  the same events, byte for byte, as without them" "$?" "0"
 emu_stop S
 
+# --- a destination from 2021: no $merge_dangerously -------------------------------------
+
+cat >"$T/two.ndjson" <<'EOF2'
+{"distinct_ids":["idA","anA","idB","anB"],"properties":{"email":"a@x"},"is_identified":true,"created_at":"2024-01-01T00:00:00Z"}
+{"distinct_ids":["solo"],"properties":{"k":2},"created_at":"2024-01-02T00:00:00Z"}
+EOF2
+emu_start S --load-persons "$T/two.ndjson"
+emu_start D --persons --profile postgres-2021
+$Q "$D_URL" send \
+    '{"event":"$identify","distinct_id":"idA","properties":{"$anon_distinct_id":"anA"}}' \
+    '{"event":"$identify","distinct_id":"idB","properties":{"$anon_distinct_id":"anB"}}' \
+    '{"event":"e","distinct_id":"solo","properties":{"$set":{"k":1}}}' >/dev/null
+pass "$S_URL" "$D_URL"
+diff_ "$S_URL" "$D_URL"
+has "2021's ingestion ignores \$merge_dangerously: two identified persons stay apart" \
+    "$T/out" 'person "anA": split over 2 destination persons'
+FETCH_OPTS=--create-alias pass "$S_URL" "$D_URL"
+is_status "  ph-fetch --persons --create-alias: exit 0" 0
+is "  ties each distinct_id by \$create_alias" \
+    "$(grep -c '"event":"$create_alias","distinct_id":"anA"' "$T/pass.ndjson"):$(grep -c merge_dangerously "$T/pass.ndjson")" "3:0"
+diff_ "$S_URL" "$D_URL"
+is_status "  which 2021 merges whoever is identified: equal" 0
+emu_stop D
+emu_stop S
+run "$PH_FETCH" --host http://127.0.0.1:1 --after 2024-01-01 --create-alias
+is_status "--create-alias without --persons: exit 2" 2
+has "  named" "$T/err" "--create-alias applies to --persons only"
+
 done_testing
