@@ -4,9 +4,12 @@
  * ph(7)).  The rules of PostHog's ingestion they rely on are those
  * tests/emu/persons.c copies, with its citations:
  *
- * - A person: its first distinct_id (the API lists non-anonymous ids
- *   first) is the primary.  Each other id is tied to it by
- *   $merge_dangerously (alias = that id): unlike $identify and
+ * - Persons are read by keyset through the query API (see "reading by
+ *   keyset" below), through the persons API where there is none.
+ * - A person: its first distinct_id (the persons API lists non-anonymous
+ *   ids first; the query API, in order) is the primary.  Each other id
+ *   is tied to it by $merge_dangerously (alias = that id; $create_alias
+ *   with --create-alias, for 2021): unlike $identify and
  *   $create_alias it merges even when both persons are identified, and
  *   it names two ids of one source person only, so it never joins two
  *   source persons.  Then $set events carry every property, and the
