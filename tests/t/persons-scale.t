@@ -269,10 +269,13 @@ pass "$S_URL" "$D_URL"
 diff_ "$S_URL" "$D_URL"
 has "2021's ingestion ignores \$merge_dangerously: two identified persons stay apart" \
     "$T/out" 'person "anA": split over 2 destination persons'
+has "  ph-send, seeing Django-era capture, says so and what to do" "$T/send.err" \
+    '3 $merge_dangerously events went to Django-era capture: PostHog from 2021 ignores them and merges nothing; for such a destination, run the persons pass with ph-fetch --persons --create-alias'
 FETCH_OPTS=--create-alias pass "$S_URL" "$D_URL"
 is_status "  ph-fetch --persons --create-alias: exit 0" 0
 is "  ties each distinct_id by \$create_alias" \
     "$(grep -c '"event":"$create_alias","distinct_id":"anA"' "$T/pass.ndjson"):$(grep -c merge_dangerously "$T/pass.ndjson")" "3:0"
+lacks "  and no longer warns" "$T/send.err" "merge_dangerously"
 diff_ "$S_URL" "$D_URL"
 is_status "  which 2021 merges whoever is identified: equal" 0
 emu_stop D
