@@ -96,11 +96,13 @@ emu_stop S
 
 # --- a merge at the source while the pass reads -------------------------------------
 
-# read API: after the first page, p00001 absorbs p00002, a person already
-# read.  Offsets then move every later person up one place: the person
-# at a page boundary is skipped.  Keyset pages go on from the last id.
+# merged_read [ph-fetch options]: 200 persons read 10 a page, each
+# request 100 ms; after the first page, p00001 absorbs p00002, a person
+# already read.  Offsets then move every later person up one place: the
+# person at a page boundary is skipped.  Keyset pages go on from the
+# last id.  Prints the persons after the first page that are missing.
 merged_read() {
-	emu_start S --load-persons "$T/sixty.ndjson" --persons --latency 150
+	emu_start S --load-persons "$T/merging.ndjson" --persons --latency 100
 	"$PH_FETCH" --host "$S_URL" --persons --page-size 10 "$@" \
 	    >"$T/merged.ndjson" 2>"$T/merged.err" &
 	_f=$!
@@ -119,10 +121,10 @@ for l in open(sys.argv[1]):
     e = json.loads(l)
     if e["event"] == "$set" and "$set" in e["properties"]:
         seen.setdefault(e["distinct_id"].replace("anon-", ""), 0)
-print(sorted(set("p%05d" % i for i in range(10, 60)) - set(seen)))' \
+print(sorted(set("p%05d" % i for i in range(10, 200)) - set(seen)))' \
 	    "$T/merged.ndjson"
 }
-crowd 60 "$T/sixty.ndjson"
+crowd 200 "$T/merging.ndjson"
 is "a merge during a keyset read: every later person read" \
     "$(merged_read)" "[]"
 is "  the same merge during an offset read skips one" \
