@@ -35,7 +35,7 @@ static const char usage_text[] =
 "                [--jobs n] [--progress]\n"
 "                [--count [--by day|hour] [--by-event]\n"
 "                [--tz zone] [--compare host [--compare-key-file file]]]\n"
-"                [--follow [--lag s]] [--persons]\n";
+"                [--follow [--lag s]] [--persons [--create-alias]]\n";
 
 static const char help_text[] =
 "Read the events of [--after, --before) out of a PostHog instance, oldest\n"
@@ -70,6 +70,8 @@ static const char help_text[] =
 "      --lag S             --follow reads nothing newer than S ago (300)\n"
 "      --persons           the persons and groups pass: write the events\n"
 "                          that give a destination the same ones\n"
+"      --create-alias      --persons ties distinct_ids by $create_alias, for\n"
+"                          a destination from 2021 (no $merge_dangerously)\n"
 "  -q, --quiet             no progress, notes or summary\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
@@ -81,7 +83,7 @@ enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
 	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_SPLIT, O_PROGRESS, O_COUNT,
 	O_BY, O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW,
-	O_LAG, O_JOBS, O_PERSONS
+	O_LAG, O_JOBS, O_PERSONS, O_CREATE_ALIAS
 };
 
 static const struct option longopts[] = {
@@ -103,6 +105,7 @@ static const struct option longopts[] = {
 	{ "legacy", no_argument, NULL, O_LEGACY },
 	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
 	{ "persons", no_argument, NULL, O_PERSONS },
+	{ "create-alias", no_argument, NULL, O_CREATE_ALIAS },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "project", required_argument, NULL, O_PROJECT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -189,6 +192,7 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->lag = cli_seconds("--lag", optarg, 0, 86400);
 			break;
 		case O_PERSONS: o->persons = 1; break;
+		case O_CREATE_ALIAS: o->create_alias = 1; break;
 		default:
 			if (!cli_retry_option(ch, optarg, &retry))
 				cli_usage_error();
@@ -442,8 +446,8 @@ check_persons(const struct args *a, const struct fetch_opts *o)
 {
 	const char *bad = a->after != NULL ? "--after" : a->before != NULL ?
 	    "--before" : a->resume != NULL ? "--resume" : o->event != NULL ?
-	    "--event" : o->split > 0 ? "--split" : o->api == API_QUERY ?
-	    "--api query" : o->legacy ? "--legacy" : o->count ? "--count" :
+	    "--event" : o->split > 0 ? "--split" : o->legacy ? "--legacy" :
+	    o->count ? "--count" :
 	    o->follow ? "--follow" : NULL;
 
 	if (bad != NULL) {
@@ -559,6 +563,10 @@ main(int argc, char *argv[])
 		check_persons(&a, &f.o);
 	else
 		settle_range(&f, &a);
+	if (f.o.create_alias && !f.o.persons) {
+		warnx("--create-alias applies to --persons only");
+		cli_usage_error();
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	ow_init(&f.out, 1, "stdout");

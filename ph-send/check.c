@@ -76,6 +76,7 @@ identity_of(struct checker *c, const struct jmember *ev,
 	const struct jmember *o = NULL;
 
 	info->identity = 0;
+	info->dangerous = is_named(ev, "$merge_dangerously");
 	if (is_named(ev, "$identify"))
 		o = js_get(&c->props, "$anon_distinct_id");
 	else if (is_named(ev, "$create_alias") || is_named(ev, "$merge_dangerously"))

@@ -25,6 +25,7 @@
 struct counts {
 	unsigned long long sent, rejected, batches, retries;
 	unsigned long long again;	/* delivered, sent before too */
+	unsigned long long dangerous;	/* $merge_dangerously events taken */
 	unsigned long long raw_bytes, wire_bytes;
 };
 

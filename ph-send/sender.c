@@ -169,6 +169,7 @@ take_line(struct sender *s, struct line *l)
 	}
 	ledger_add(&s->led, l->p, l->len, line_ending(s, l), info.ts,
 	    info.uuid);
+	s->n.dangerous += info.dangerous;
 	if (info.uuid[0] == '\0' && !s->uuid_warned) {
 		char where[300];
 

@@ -364,6 +364,16 @@ sender_summary(struct sender *s)
 	    megabytes(s->n.raw_bytes), megabytes(s->n.wire_bytes),
 	    s->o.gzip_level > 0 ? "gzip" : "on the wire", t,
 	    t > 0 ? (double)s->n.sent / t : 0.0);
+	/*
+	 * The 2021 plugin server (process-event.ts, handleIdentifyOrAlias)
+	 * knows no $merge_dangerously; Django capture, which answers
+	 * {"status": 1}, is the only sign of an install that old.
+	 */
+	if (s->django_warned && s->n.dangerous > 0)
+		warnx("%llu $merge_dangerously events went to Django-era "
+		    "capture: PostHog from 2021 ignores them and merges "
+		    "nothing; for such a destination, run the persons pass "
+		    "with ph-fetch --persons --create-alias", s->n.dangerous);
 	if (s->n.again > 0)
 		warnx("%llu events sent again; %s", s->n.again,
 		    s->django_warned ? "this destination cannot merge them" :
