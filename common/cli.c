@@ -72,26 +72,30 @@ cli_or_env(const char *value, const char *env)
 	return value;
 }
 
-long long
-cli_number(const char *opt, const char *s, long long min, long long max)
+/* s read by parse (parse_ll, parse_size), or a usage error. */
+static long long
+integer(int (*parse)(const char *, long long, long long, long long *,
+    const char **), const char *opt, const char *s, long long min,
+    long long max)
 {
 	const char *why;
 	long long v;
 
-	if (parse_ll(s, min, max, &v, &why) == -1)
+	if (parse(s, min, max, &v, &why) == -1)
 		cli_bad_value(opt, why, s);
 	return v;
 }
 
 long long
+cli_number(const char *opt, const char *s, long long min, long long max)
+{
+	return integer(parse_ll, opt, s, min, max);
+}
+
+long long
 cli_size(const char *opt, const char *s, long long min, long long max)
 {
-	const char *why;
-	long long v;
-
-	if (parse_size(s, min, max, &v, &why) == -1)
-		cli_bad_value(opt, why, s);
-	return v;
+	return integer(parse_size, opt, s, min, max);
 }
 
 double
@@ -103,4 +107,25 @@ cli_seconds(const char *opt, const char *s, double min, double max)
 	if (parse_seconds(s, min, max, &v, &why) == -1)
 		cli_bad_value(opt, why, s);
 	return v;
+}
+
+int
+cli_retry_option(int ch, const char *arg, const struct cli_retry *r)
+{
+	switch (ch) {
+	case CLI_MAX_RETRIES:
+		*r->max_retries = (unsigned)cli_number("--max-retries", arg, 0,
+		    1000);
+		return 1;
+	case CLI_RETRY_WAIT:
+		*r->wait = cli_seconds("--retry-wait", arg, 0, 3600);
+		return 1;
+	case CLI_RETRY_MAX_WAIT:
+		*r->max_wait = cli_seconds("--retry-max-wait", arg, 0, 86400);
+		return 1;
+	case CLI_TIMEOUT:
+		*r->timeout = cli_seconds("--timeout", arg, 0.01, 86400);
+		return 1;
+	}
+	return 0;
 }

@@ -26,4 +26,31 @@ long long cli_size(const char *opt, const char *s, long long min,
 	    long long max);
 double	cli_seconds(const char *opt, const char *s, double min, double max);
 
+/*
+ * How ph-fetch and ph-send retry a request: --max-retries, --retry-wait,
+ * --retry-max-wait and --timeout, the same names and ranges in both.
+ * CLI_RETRY_OPTIONS goes in a getopt_long table; cli_retry_option takes
+ * what getopt_long returned.
+ */
+enum {
+	CLI_MAX_RETRIES = 0x400, CLI_RETRY_WAIT, CLI_RETRY_MAX_WAIT,
+	CLI_TIMEOUT
+};
+#define CLI_RETRY_OPTIONS \
+	{ "max-retries", required_argument, NULL, CLI_MAX_RETRIES }, \
+	{ "retry-max-wait", required_argument, NULL, CLI_RETRY_MAX_WAIT }, \
+	{ "retry-wait", required_argument, NULL, CLI_RETRY_WAIT }, \
+	{ "timeout", required_argument, NULL, CLI_TIMEOUT }
+
+/* Where a program keeps the values. */
+struct cli_retry {
+	unsigned	*max_retries;
+	double		*wait;		/* the first backoff, seconds */
+	double		*max_wait;
+	double		*timeout;	/* of one request */
+};
+
+/* 1 when ch is one of the retry options, its value checked and stored. */
+int	cli_retry_option(int ch, const char *arg, const struct cli_retry *);
+
 #endif

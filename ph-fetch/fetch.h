@@ -53,6 +53,7 @@ struct fetch_opts {
 	const char	*state;		/* --resume FILE */
 	char		 resume_uuid[64];	/* its last delivered event */
 	int		 persons;	/* --persons */
+	int		 create_alias;	/* ties by $create_alias (2021) */
 };
 
 struct fetch_counts {

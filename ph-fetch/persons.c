@@ -4,9 +4,12 @@
  * ph(7)).  The rules of PostHog's ingestion they rely on are those
  * tests/emu/persons.c copies, with its citations:
  *
- * - A person: its first distinct_id (the API lists non-anonymous ids
- *   first) is the primary.  Each other id is tied to it by
- *   $merge_dangerously (alias = that id): unlike $identify and
+ * - Persons are read by keyset through the query API (see "reading by
+ *   keyset" below), through the persons API where there is none.
+ * - A person: its first distinct_id (the persons API lists non-anonymous
+ *   ids first; the query API, in order) is the primary.  Each other id
+ *   is tied to it by $merge_dangerously (alias = that id; $create_alias
+ *   with --create-alias, for 2021): unlike $identify and
  *   $create_alias it merges even when both persons are identified, and
  *   it names two ids of one source person only, so it never joins two
  *   source persons.  Then $set events carry every property, and the
@@ -69,6 +72,7 @@ struct pass {
 	struct names	 gdefs;		/* the current group type's */
 	char		*gdid;		/* the groups' distinct_id */
 	char		*gts;		/* and their registrations' timestamp */
+	int64_t		 gus;		/* that, in microseconds */
 	unsigned long long persons, ids, groups, types, events;
 	unsigned long long oversize, gaps, group_keep;
 	struct json_tokener *tok;
@@ -436,6 +440,20 @@ write_properties(struct pass *p, const char *did, const char *ts,
 	}
 }
 
+/*
+ * The event that ties an id to the primary.  PostHog 2021's plugin
+ * server has no $merge_dangerously (handleIdentifyOrAlias in
+ * plugin-server/src/worker/ingestion/process-event.ts, 2021: only
+ * $create_alias and $identify), and there $create_alias merges any two
+ * persons ("an explicit call to merge 2 users, so we'll merge
+ * anything"); since 2022 it refuses an identified one, as $identify does.
+ */
+static const char *
+merge_event(const struct pass *p)
+{
+	return p->f->o.create_alias ? "$create_alias" : "$merge_dangerously";
+}
+
 static const char *
 time_of(json_object *o)
 {
@@ -478,7 +496,7 @@ write_person(struct pass *p, json_object *person)
 		d = json_object_array_get_idx(ids, i);
 		if (!json_object_is_type(d, json_type_string))
 			continue;
-		write_event(p, "$merge_dangerously", primary, ts,
+		write_event(p, merge_event(p), primary, ts,
 		    props_with("alias", json_object_get(d)));
 	}
 	write_properties(p, primary, ts, props);
@@ -535,8 +553,295 @@ each_item(struct pass *p, int (*fn)(struct pass *, json_object *))
 	}
 }
 
+/* --- reading by keyset: the query API ------------------------------------ */
+
+/*
+ * HogQL's persons and person_distinct_ids tables (posthog/hogql/database/
+ * schema/persons.py and person_distinct_ids.py, 2023-26: every version
+ * with a query API) hold the latest version of each row, deleted ones
+ * left out.  Persons are read in id order from past the last id read:
+ * a page costs the same at any depth, and a person merged away while
+ * the pass reads shifts no page (with offsets, the persons after it
+ * would move up one and one would be skipped).  Each page's
+ * distinct_ids come from a second query bounded by the page's first
+ * and last id, in (person_id, distinct_id) order, by keyset pages too,
+ * so a person with any number of them is written as it streams in.
+ */
+#define IDS_PAGE	10000	/* MAX_SELECT_RETURNED_ROWS, 2023-24: fits every cap */
+
+struct kpage {
+	json_object	*rows;		/* [id, created_at, properties] */
+	size_t		 n, at;		/* rows, the one being written */
+	char		*primary;	/* its first distinct_id, or NULL */
+	size_t		 ids;		/* distinct_ids written for it */
+	char		 ts[ISOTIME_LEN];
+	int64_t		 us;
+};
+
+/* POST a query, its reply parsed into *out: 0, -1, -2, or an exit status. */
 static int
-read_persons(struct pass *p)
+query_json(struct pass *p, const struct buf *sql, int flags, json_object **out)
+{
+	struct fetcher *f = p->f;
+	int r;
+
+	if ((r = post_query(f, sql, flags | FETCH_TOO_LARGE)) != 0)
+		return r;
+	f->n.pages++;
+	json_tokener_reset(p->tok);
+	*out = json_tokener_parse_ex(p->tok, f->c.reply.p, (int)f->c.reply.len);
+	if (*out == NULL || results_of(*out, f->c.url.p) == NULL) {
+		if (*out == NULL)
+			warnx("%s: the reply is not JSON", f->c.url.p);
+		json_object_put(*out);
+		return PH_EXIT_FATAL;
+	}
+	return 0;
+}
+
+/* Column i of a row when it is a string, else NULL. */
+static const char *
+column(json_object *row, size_t i)
+{
+	json_object *c = json_object_is_type(row, json_type_array) ?
+	    json_object_array_get_idx(row, i) : NULL;
+
+	return json_object_is_type(c, json_type_string) ?
+	    json_object_get_string(c) : NULL;
+}
+
+static const char *
+row_id(const struct kpage *pg, size_t i)
+{
+	return column(json_object_array_get_idx(pg->rows, i), 0);
+}
+
+/*
+ * created_at as the persons API writes it (DRF: Z, no fraction when
+ * there is none), so that both APIs give one person the same events.
+ */
+static void
+person_time(const char *s, char ts[ISOTIME_LEN], int64_t *us)
+{
+	size_t n;
+
+	if (s == NULL || isotime_parse(s, strlen(s), us) == -1) {
+		snprintf(ts, ISOTIME_LEN, "%s", EPOCH);
+		*us = 0;
+		return;
+	}
+	isotime_z(*us, ts);
+	if (*us % 1000000 == 0 && (n = strlen(ts)) > 8 && ts[n - 8] == '.')
+		memmove(ts + n - 8, ts + n - 1, 2);
+}
+
+/* The groups go under the oldest person, as from the persons API. */
+static void
+keep_oldest(struct pass *p, const char *did, const char *ts, int64_t us)
+{
+	if (p->gdid != NULL && us >= p->gus)
+		return;
+	remember_for_groups(p, did, ts);
+	p->gus = us;
+}
+
+/* The person at pg->at has all its distinct_ids: its properties. */
+static void
+finish_person(struct pass *p, struct kpage *pg)
+{
+	json_object *row = json_object_array_get_idx(pg->rows, pg->at);
+	json_object *props = NULL;
+	const char *text = column(row, 2);
+
+	if (pg->primary == NULL) {
+		note(p->f, "person %s: no distinct_id (merged away while the "
+		    "pass read): left out", row_id(pg, pg->at) != NULL ?
+		    row_id(pg, pg->at) : "?");
+	} else {
+		json_tokener_reset(p->tok);
+		if (text != NULL)
+			props = json_tokener_parse_ex(p->tok, text,
+			    (int)strlen(text));
+		if (!json_object_is_type(props, json_type_object)) {
+			json_object_put(props);
+			props = NULL;
+		}
+		if (pg->ids == 1)
+			write_event(p, "$set", pg->primary, pg->ts,
+			    props_with("$set", json_object_new_object()));
+		write_properties(p, pg->primary, pg->ts, props);
+		keep_oldest(p, pg->primary, pg->ts, pg->us);
+		json_object_put(props);
+		p->persons++;
+		p->ids += pg->ids;
+	}
+	free(pg->primary);
+	pg->primary = NULL;
+	pg->ids = 0;
+	pg->at++;
+}
+
+/* One person_distinct_ids row: the first names the primary, the rest merge. */
+static void
+take_id(struct pass *p, struct kpage *pg, const char *pid, const char *did)
+{
+	while (pg->at < pg->n && (row_id(pg, pg->at) == NULL ||
+	    strcmp(row_id(pg, pg->at), pid) != 0))
+		finish_person(p, pg);
+	if (pg->at == pg->n)
+		return;
+	if (pg->primary == NULL) {
+		pg->primary = xstrdup(did);
+		person_time(column(json_object_array_get_idx(pg->rows, pg->at),
+		    1), pg->ts, &pg->us);
+	} else
+		write_event(p, merge_event(p), pg->primary, pg->ts,
+		    props_with("alias", json_object_new_string(did)));
+	pg->ids++;
+}
+
+static void
+ids_sql(struct buf *q, const char *lo, const char *hi, const char *pid,
+    const char *did)
+{
+	buf_addstr(q, "SELECT person_id, distinct_id FROM person_distinct_ids "
+	    "WHERE person_id >= toUUID(");
+	sql_string(q, lo);
+	buf_addstr(q, ") AND person_id <= toUUID(");
+	sql_string(q, hi);
+	buf_addc(q, ')');
+	if (pid != NULL) {
+		buf_addstr(q, " AND (person_id > toUUID(");
+		sql_string(q, pid);
+		buf_addstr(q, ") OR (person_id = toUUID(");
+		sql_string(q, pid);
+		buf_addstr(q, ") AND distinct_id > ");
+		sql_string(q, did);
+		buf_addstr(q, "))");
+	}
+	buf_printf(q, " ORDER BY person_id ASC, distinct_id ASC LIMIT %d",
+	    IDS_PAGE);
+}
+
+/* The page's distinct_ids and its persons' events: 0, or an exit status. */
+static int
+write_kpage(struct pass *p, struct kpage *pg)
+{
+	json_object *reply, *res, *row;
+	struct buf sql = { 0 };
+	char *pid = NULL, *did = NULL;
+	size_t i, n;
+	int r;
+
+	do {
+		sql.len = 0;
+		ids_sql(&sql, row_id(pg, 0), row_id(pg, pg->n - 1), pid, did);
+		if ((r = query_json(p, &sql, 0, &reply)) != 0) {
+			if (r == -2)
+				warnx("%s: the reply is over %d MB",
+				    p->f->c.url.p, HTTP_BODY_MAX >> 20);
+			r = r == -2 ? PH_EXIT_FATAL : r;
+			break;
+		}
+		res = results_of(reply, p->f->c.url.p);
+		n = json_object_array_length(res);
+		for (i = 0; i < n; i++) {
+			row = json_object_array_get_idx(res, i);
+			if (column(row, 0) != NULL && column(row, 1) != NULL)
+				take_id(p, pg, column(row, 0), column(row, 1));
+		}
+		if (n > 0 && column(json_object_array_get_idx(res, n - 1), 0) !=
+		    NULL && column(json_object_array_get_idx(res, n - 1), 1) !=
+		    NULL) {
+			free(pid);
+			free(did);
+			row = json_object_array_get_idx(res, n - 1);
+			pid = xstrdup(column(row, 0));
+			did = xstrdup(column(row, 1));
+		}
+		json_object_put(reply);
+	} while (n >= IDS_PAGE);
+	while (r == 0 && pg->at < pg->n)
+		finish_person(p, pg);
+	free(pg->primary);
+	pg->primary = NULL;
+	free(pid);
+	free(did);
+	buf_free(&sql);
+	return r;
+}
+
+static void
+persons_sql(struct buf *q, const char *after, unsigned limit)
+{
+	buf_addstr(q, "SELECT id, toString(toTimeZone(created_at, 'UTC')), "
+	    "properties FROM persons");
+	if (after != NULL) {
+		buf_addstr(q, " WHERE id > toUUID(");
+		sql_string(q, after);
+		buf_addc(q, ')');
+	}
+	buf_printf(q, " ORDER BY id ASC LIMIT %u", limit);
+}
+
+/*
+ * Every person by keyset pages: 0, an exit status, or -1 when the source
+ * has no query API (its first query answered 404).
+ */
+static int
+read_persons_query(struct pass *p)
+{
+	struct fetcher *f = p->f;
+	struct kpage pg;
+	struct buf sql = { 0 };
+	json_object *reply;
+	char *last = NULL;
+	unsigned limit = f->o.page_size;
+	int r, more;
+
+	do {
+		sql.len = 0;
+		persons_sql(&sql, last, limit);
+		r = query_json(p, &sql, last == NULL ? FETCH_NO_ROUTE : 0,
+		    &reply);
+		if (r == -2 && limit > 1) {
+			limit /= 2;
+			note(f, "%s: the reply is over %d MB: asking for %u a "
+			    "page", f->c.url.p, HTTP_BODY_MAX >> 20, limit);
+			r = 0;
+			more = 1;
+			continue;
+		}
+		if (r == -2)
+			warnx("%s: the reply is over %d MB even one person a "
+			    "page", f->c.url.p, HTTP_BODY_MAX >> 20);
+		if (r != 0)
+			break;
+		memset(&pg, 0, sizeof(pg));
+		pg.rows = results_of(reply, f->c.url.p);
+		pg.n = json_object_array_length(pg.rows);
+		more = pg.n > 0 && (pg.n >= limit || pg.n >= IDS_PAGE);
+		if (pg.n > 0 && row_id(&pg, pg.n - 1) != NULL) {
+			r = write_kpage(p, &pg);
+			free(last);
+			last = xstrdup(row_id(&pg, pg.n - 1));
+		} else if (pg.n > 0) {
+			warnx("%s: a person without an id", f->c.url.p);
+			r = PH_EXIT_FATAL;
+		}
+		json_object_put(reply);
+		ow_flush(&f->out);
+		show_progress(p);
+	} while (r == 0 && more);
+	free(last);
+	buf_free(&sql);
+	return r == -2 ? PH_EXIT_FATAL : r;
+}
+
+/* --- reading through the persons API ------------------------------------ */
+
+static int
+read_persons_rest(struct pass *p)
 {
 	struct fetcher *f = p->f;
 	char n[16];
@@ -546,6 +851,31 @@ read_persons(struct pass *p)
 	snprintf(n, sizeof(n), "%u", f->o.page_size);
 	url_param(f, "limit", n);
 	return each_item(p, write_person);
+}
+
+/*
+ * By keyset through the query API; through the persons API where there
+ * is none (before 2023: it pages by a DRF cursor on -id there, which does
+ * not slow down with depth either), or with --api events; --api query
+ * allows no fallback.
+ */
+static int
+read_persons(struct pass *p)
+{
+	int r;
+
+	if (p->f->o.api == API_EVENTS)
+		return read_persons_rest(p);
+	if ((r = read_persons_query(p)) != -1)
+		return r;
+	if (p->f->o.api == API_QUERY) {
+		warnx("%s: no query API (404), and --api query asks for it",
+		    p->f->c.url.p);
+		return PH_EXIT_FATAL;
+	}
+	note(p->f, "%s: no query API (404): reading persons through the "
+	    "persons API", p->f->c.url.p);
+	return read_persons_rest(p);
 }
 
 /* --- groups ------------------------------------------------------------- */

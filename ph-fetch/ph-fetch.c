@@ -35,7 +35,7 @@ static const char usage_text[] =
 "                [--jobs n] [--progress]\n"
 "                [--count [--by day|hour] [--by-event]\n"
 "                [--tz zone] [--compare host [--compare-key-file file]]]\n"
-"                [--follow [--lag s]] [--persons]\n";
+"                [--follow [--lag s]] [--persons [--create-alias]]\n";
 
 static const char help_text[] =
 "Read the events of [--after, --before) out of a PostHog instance, oldest\n"
@@ -70,6 +70,8 @@ static const char help_text[] =
 "      --lag S             --follow reads nothing newer than S ago (300)\n"
 "      --persons           the persons and groups pass: write the events\n"
 "                          that give a destination the same ones\n"
+"      --create-alias      --persons ties distinct_ids by $create_alias, for\n"
+"                          a destination from 2021 (no $merge_dangerously)\n"
 "  -q, --quiet             no progress, notes or summary\n"
 "  -h, --help              print this help and exit\n"
 "  -V, --version           print the version and exit\n"
@@ -79,10 +81,9 @@ static const char help_text[] =
 
 enum {
 	O_HOST = 256, O_KEY_FILE, O_PROJECT, O_AFTER, O_BEFORE, O_RESUME,
-	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_MAX_RETRIES, O_RETRY_WAIT,
-	O_RETRY_MAX_WAIT, O_TIMEOUT, O_SPLIT, O_PROGRESS, O_COUNT, O_BY,
-	O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW, O_LAG,
-	O_JOBS, O_PERSONS
+	O_EVENT, O_API, O_LEGACY, O_PAGE_SIZE, O_SPLIT, O_PROGRESS, O_COUNT,
+	O_BY, O_BY_EVENT, O_TZ, O_COMPARE, O_COMPARE_KEY_FILE, O_FOLLOW,
+	O_LAG, O_JOBS, O_PERSONS, O_CREATE_ALIAS
 };
 
 static const struct option longopts[] = {
@@ -102,19 +103,17 @@ static const struct option longopts[] = {
 	{ "jobs", required_argument, NULL, O_JOBS },
 	{ "key-file", required_argument, NULL, O_KEY_FILE },
 	{ "legacy", no_argument, NULL, O_LEGACY },
-	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "page-size", required_argument, NULL, O_PAGE_SIZE },
 	{ "persons", no_argument, NULL, O_PERSONS },
+	{ "create-alias", no_argument, NULL, O_CREATE_ALIAS },
 	{ "progress", no_argument, NULL, O_PROGRESS },
 	{ "project", required_argument, NULL, O_PROJECT },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "resume", required_argument, NULL, O_RESUME },
-	{ "retry-max-wait", required_argument, NULL, O_RETRY_MAX_WAIT },
-	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
 	{ "split", required_argument, NULL, O_SPLIT },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "tz", required_argument, NULL, O_TZ },
 	{ "version", no_argument, NULL, 'V' },
+	CLI_RETRY_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -142,6 +141,8 @@ when(const char *opt, const char *s)
 static void
 parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 {
+	const struct cli_retry retry = { &o->max_retries, &o->retry_wait,
+	    &o->retry_max_wait, &o->timeout };
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "hqV", longopts, NULL)) != -1)
@@ -168,20 +169,6 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 		case O_PAGE_SIZE:
 			a->page_size = cli_number("--page-size", optarg, 1, 1000000);
 			break;
-		case O_MAX_RETRIES:
-			o->max_retries = (unsigned)cli_number("--max-retries", optarg,
-			    0, 1000);
-			break;
-		case O_RETRY_WAIT:
-			o->retry_wait = cli_seconds("--retry-wait", optarg, 0, 3600);
-			break;
-		case O_RETRY_MAX_WAIT:
-			o->retry_max_wait = cli_seconds("--retry-max-wait", optarg, 0,
-			    86400);
-			break;
-		case O_TIMEOUT:
-			o->timeout = cli_seconds("--timeout", optarg, 0.01, 86400);
-			break;
 		case O_SPLIT:
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
@@ -205,7 +192,10 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->lag = cli_seconds("--lag", optarg, 0, 86400);
 			break;
 		case O_PERSONS: o->persons = 1; break;
-		default: cli_usage_error();
+		case O_CREATE_ALIAS: o->create_alias = 1; break;
+		default:
+			if (!cli_retry_option(ch, optarg, &retry))
+				cli_usage_error();
 		}
 	if (optind != argc) {
 		warnx("unexpected argument: %s", argv[optind]);
@@ -456,8 +446,8 @@ check_persons(const struct args *a, const struct fetch_opts *o)
 {
 	const char *bad = a->after != NULL ? "--after" : a->before != NULL ?
 	    "--before" : a->resume != NULL ? "--resume" : o->event != NULL ?
-	    "--event" : o->split > 0 ? "--split" : o->api == API_QUERY ?
-	    "--api query" : o->legacy ? "--legacy" : o->count ? "--count" :
+	    "--event" : o->split > 0 ? "--split" : o->legacy ? "--legacy" :
+	    o->count ? "--count" :
 	    o->follow ? "--follow" : NULL;
 
 	if (bad != NULL) {
@@ -573,6 +563,10 @@ main(int argc, char *argv[])
 		check_persons(&a, &f.o);
 	else
 		settle_range(&f, &a);
+	if (f.o.create_alias && !f.o.persons) {
+		warnx("--create-alias applies to --persons only");
+		cli_usage_error();
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
 	ow_init(&f.out, 1, "stdout");

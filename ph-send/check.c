@@ -42,6 +42,21 @@ check_uuid(struct checker *c, const struct jmember *m, char *why,
 }
 
 /*
+ * A hash of a distinct_id as capture reads it: "42" and 42, "a" and
+ * "\u0061" are one.
+ */
+static uint64_t
+id_hash(struct checker *c, const struct jmember *id)
+{
+	c->tmp.len = 0;
+	if (id->type == JT_STRING)
+		js_unescape(&c->tmp, id->val, id->vallen);
+	else
+		buf_add(&c->tmp, id->val, id->vallen);
+	return hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
+}
+
+/*
  * An event that ties its distinct_id to another (handleIdentifyOrAlias,
  * tests/emu/persons.c): the sender keeps it in order with the events of
  * both ids.
@@ -61,18 +76,14 @@ identity_of(struct checker *c, const struct jmember *ev,
 	const struct jmember *o = NULL;
 
 	info->identity = 0;
+	info->dangerous = is_named(ev, "$merge_dangerously");
 	if (is_named(ev, "$identify"))
 		o = js_get(&c->props, "$anon_distinct_id");
 	else if (is_named(ev, "$create_alias") || is_named(ev, "$merge_dangerously"))
 		o = js_get(&c->props, "alias");
 	if (js_is_blank(o))
 		return;
-	c->tmp.len = 0;
-	if (o->type == JT_STRING)
-		js_unescape(&c->tmp, o->val, o->vallen);
-	else
-		buf_add(&c->tmp, o->val, o->vallen);
-	info->other = hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
+	info->other = id_hash(c, o);
 	info->identity = 1;
 }
 
@@ -110,13 +121,7 @@ check_event(struct checker *c, const char *line, size_t len,
 		return refusal(why, size, "event of %zu bytes: capture makes "
 		    "a %zu-byte Kafka message of it, over the %zu-byte limit",
 		    len, info->message, c->max_event);
-	/* As capture sees it: "42" and 42, "a" and "\u0061" are one. */
-	c->tmp.len = 0;
-	if (did->type == JT_STRING)
-		js_unescape(&c->tmp, did->val, did->vallen);
-	else
-		buf_add(&c->tmp, did->val, did->vallen);
-	info->person = hash64(c->tmp.p ? c->tmp.p : "", c->tmp.len, 0);
+	info->person = id_hash(c, did);
 	identity_of(c, js_get(&c->top, "event"), info);
 	copy_string(c, js_get(&c->top, "uuid"), info->uuid, sizeof(info->uuid));
 	copy_string(c, js_get(&c->top, "timestamp"), info->ts,

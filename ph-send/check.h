@@ -17,6 +17,7 @@ struct event_info {
 	uint64_t	 person;	/* hash of the distinct_id, for lanes */
 	uint64_t	 other;		/* an identity event's other id's */
 	int		 identity;	/* $identify, $create_alias, ... */
+	int		 dangerous;	/* a $merge_dangerously */
 	char		 uuid[64];	/* decoded, possibly cut; "" if none */
 	char		 ts[64];	/* decoded timestamp; "" if none */
 	size_t		 message;	/* bytes of capture's Kafka message */

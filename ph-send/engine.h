@@ -25,7 +25,21 @@
 struct counts {
 	unsigned long long sent, rejected, batches, retries;
 	unsigned long long again;	/* delivered, sent before too */
+	unsigned long long dangerous;	/* $merge_dangerously events taken */
 	unsigned long long raw_bytes, wire_bytes;
+};
+
+/*
+ * The connection that sends one lane's batches: at most one request at
+ * a time, for the lane's current batch (lane_current).
+ */
+struct wire {
+	struct lane	*lane;
+	CURL		*h;
+	int		 busy;		/* the current batch is on the wire */
+	double		 retry_at;	/* it goes again no sooner */
+	struct buf	 reply;
+	char		 errbuf[CURL_ERROR_SIZE];
 };
 
 struct sender {
@@ -37,6 +51,7 @@ struct sender {
 	struct compressor	*zip;		/* NULL: build bodies inline */
 	struct buf		 scratch;	/* for inline builds */
 	struct lanes		*lanes;
+	struct wire		*wire;		/* one a lane, by index */
 	CURLM			*multi;
 	struct curl_slist	*headers;
 	struct owriter		 rej;

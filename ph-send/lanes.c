@@ -1,6 +1,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "buf.h"
 #include "clock.h"
 #include "lanes.h"
 #include "xalloc.h"
@@ -10,6 +11,18 @@
 
 /* --parallel's upper bound: one blocked_by slot a lane. */
 #define LANES_MAX	64
+
+struct lane {
+	struct batch	*fill;		/* taking events */
+	struct batch	*head;		/* ready, in order */
+	struct batch	*tail;
+	size_t		 queued;
+	/*
+	 * Being sent, or waiting to retry: it stays the lane's until the
+	 * sender settles it (lane_release), so nothing behind it goes first.
+	 */
+	struct batch	*cur;
+};
 
 struct lanes {
 	struct lane		*lane;
@@ -171,11 +184,11 @@ has_partial(const struct lane *l)
 	return l->fill != NULL && l->fill->n > 0;
 }
 
+/* A batch on the wire is current until released: cur covers it. */
 int
 lane_idle(const struct lane *l)
 {
-	return !l->busy && l->cur == NULL && l->head == NULL &&
-	    !has_partial(l);
+	return l->cur == NULL && l->head == NULL && !has_partial(l);
 }
 
 int
@@ -190,6 +203,21 @@ lane_next(struct lane *l)
 	if (l->cur == NULL)
 		l->cur = dequeue(l);
 	return l->cur;
+}
+
+struct batch *
+lane_current(const struct lane *l)
+{
+	return l->cur;
+}
+
+struct batch *
+lane_release(struct lane *l)
+{
+	struct batch *b = l->cur;
+
+	l->cur = NULL;
+	return b;
 }
 
 /* Whether lane i may take events: what blocked it has been delivered. */

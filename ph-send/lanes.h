@@ -9,10 +9,7 @@
 
 #include <stddef.h>
 
-#include <curl/curl.h>
-
 #include "batch.h"
-#include "buf.h"
 #include "check.h"
 #include "compressor.h"
 
@@ -23,26 +20,12 @@ struct lane_limits {
 	double		 flush_after;	/* seconds */
 };
 
-struct lane {
-	/* The queue: lanes.c alone touches these. */
-	struct batch	*fill;		/* taking events */
-	struct batch	*head;		/* ready, in order */
-	struct batch	*tail;
-	size_t		 queued;
-
-	/*
-	 * The wire, sender.c's.  cur stays the lane's batch until it is
-	 * settled (sender.c then sets it to NULL), so that nothing behind
-	 * it goes first.
-	 */
-	struct batch	*cur;		/* being sent, or waiting to retry */
-	int		 busy;		/* cur is on the wire */
-	double		 retry_at;
-	CURL		*h;
-	struct buf	 reply;
-	char		 errbuf[CURL_ERROR_SIZE];
-};
-
+/*
+ * A lane: its queue of batches, and its current batch, which it keeps
+ * from being sent until it is settled so that nothing behind it goes
+ * first.  The connection that sends it is sender.c's (struct wire).
+ */
+struct lane;
 struct lanes;
 
 /*
@@ -51,7 +34,7 @@ struct lanes;
  */
 struct lanes	*lanes_new(int n, const struct lane_limits *,
 		    const struct envelope *env, struct compressor *zip);
-/* Frees the batches; the wire fields are the caller's. */
+/* Frees the lanes and every batch they hold. */
 void		 lanes_free(struct lanes *);
 
 int		 lanes_count(const struct lanes *);
@@ -81,9 +64,20 @@ void		 lanes_close_batches(struct lanes *, double now, int drained);
 void		 lanes_push_front(struct lanes *, struct lane *,
 		    struct batch *);
 
-/* The batch the lane sends now: cur, or else the next ready one. */
+/*
+ * The batch the lane sends now: its current one, or else the next ready
+ * one, which becomes current.  NULL: none ready.
+ */
 struct batch	*lane_next(struct lane *);
-/* Nothing in flight, waiting or filling. */
+/* The current batch (on the wire or waiting to retry), or NULL. */
+struct batch	*lane_current(const struct lane *);
+/*
+ * The current batch leaves the lane, delivered, refused or split (its
+ * halves go back with lanes_push_front): the caller owns it, and the
+ * next batch may go.
+ */
+struct batch	*lane_release(struct lane *);
+/* Nothing current, ready or filling. */
 int		 lane_idle(const struct lane *);
 /* A batch to send, now or after a retry's wait. */
 int		 lane_has_batch(const struct lane *);

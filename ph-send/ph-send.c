@@ -68,8 +68,8 @@ static const char help_text[] =
 
 enum {
 	O_HOST = 256, O_KEY_FILE, O_STATE, O_BATCH_SIZE, O_BATCH_BYTES,
-	O_PARALLEL, O_RATE, O_MAX_RETRIES, O_RETRY_WAIT, O_RETRY_MAX_WAIT,
-	O_TIMEOUT, O_MAX_EVENT, O_NO_GZIP, O_NO_HISTORICAL, O_PROGRESS
+	O_PARALLEL, O_RATE, O_MAX_EVENT, O_NO_GZIP, O_NO_HISTORICAL,
+	O_PROGRESS
 };
 
 static const struct option longopts[] = {
@@ -80,7 +80,6 @@ static const struct option longopts[] = {
 	{ "host", required_argument, NULL, O_HOST },
 	{ "key-file", required_argument, NULL, O_KEY_FILE },
 	{ "max-event", required_argument, NULL, O_MAX_EVENT },
-	{ "max-retries", required_argument, NULL, O_MAX_RETRIES },
 	{ "no-gzip", no_argument, NULL, O_NO_GZIP },
 	{ "no-historical", no_argument, NULL, O_NO_HISTORICAL },
 	{ "parallel", required_argument, NULL, O_PARALLEL },
@@ -88,11 +87,9 @@ static const struct option longopts[] = {
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "rate", required_argument, NULL, O_RATE },
 	{ "reject", required_argument, NULL, 'r' },
-	{ "retry-max-wait", required_argument, NULL, O_RETRY_MAX_WAIT },
-	{ "retry-wait", required_argument, NULL, O_RETRY_WAIT },
 	{ "state", required_argument, NULL, O_STATE },
-	{ "timeout", required_argument, NULL, O_TIMEOUT },
 	{ "version", no_argument, NULL, 'V' },
+	CLI_RETRY_OPTIONS,
 	{ NULL, 0, NULL, 0 }
 };
 
@@ -119,6 +116,8 @@ static const char *
 parse_options(int argc, char *argv[], struct send_opts *o,
     const char **key_file)
 {
+	const struct cli_retry retry = { &o->max_retries, &o->retry_wait,
+	    &o->retry_max_wait, &o->timeout };
 	const char *host = NULL;
 	int ch;
 
@@ -146,20 +145,6 @@ parse_options(int argc, char *argv[], struct send_opts *o,
 		case O_RATE:
 			o->rate = (double)cli_number("--rate", optarg, 0, 10000000);
 			break;
-		case O_MAX_RETRIES:
-			o->max_retries = (unsigned)cli_number("--max-retries", optarg,
-			    0, 1000);
-			break;
-		case O_RETRY_WAIT:
-			o->retry_wait = cli_seconds("--retry-wait", optarg, 0, 3600);
-			break;
-		case O_RETRY_MAX_WAIT:
-			o->retry_max_wait = cli_seconds("--retry-max-wait", optarg, 0,
-			    86400);
-			break;
-		case O_TIMEOUT:
-			o->timeout = cli_seconds("--timeout", optarg, 0.01, 86400);
-			break;
 		case O_MAX_EVENT:
 			o->max_event = (size_t)cli_size("--max-event", optarg, 16,
 			    100 << 20);
@@ -167,7 +152,9 @@ parse_options(int argc, char *argv[], struct send_opts *o,
 		case O_NO_GZIP: o->gzip_level = 0; break;
 		case O_NO_HISTORICAL: o->historical = 0; break;
 		case O_PROGRESS: o->force_progress = 1; break;
-		default: cli_usage_error();
+		default:
+			if (!cli_retry_option(ch, optarg, &retry))
+				cli_usage_error();
 		}
 	return host;
 }

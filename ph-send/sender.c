@@ -47,14 +47,14 @@ begin_stop(struct sender *s, int status)
 static void
 abort_transfers(struct sender *s)
 {
-	struct lane *l;
+	struct wire *w;
 	int i;
 
 	for (i = 0; i < s->o.parallel; i++) {
-		l = lanes_at(s->lanes, i);
-		if (l->busy) {
-			curl_multi_remove_handle(s->multi, l->h);
-			l->busy = 0;
+		w = &s->wire[i];
+		if (w->busy) {
+			curl_multi_remove_handle(s->multi, w->h);
+			w->busy = 0;
 		}
 	}
 }
@@ -169,6 +169,7 @@ take_line(struct sender *s, struct line *l)
 	}
 	ledger_add(&s->led, l->p, l->len, line_ending(s, l), info.ts,
 	    info.uuid);
+	s->n.dangerous += info.dangerous;
 	if (info.uuid[0] == '\0' && !s->uuid_warned) {
 		char where[300];
 
@@ -275,9 +276,9 @@ note_reply(struct sender *s, enum reply_kind k)
 }
 
 static void
-delivered(struct sender *s, struct lane *l, enum reply_kind k)
+delivered(struct sender *s, struct wire *w, enum reply_kind k)
 {
-	struct batch *b = l->cur;
+	struct batch *b = lane_release(w->lane);
 	int grew = 0;
 	size_t i;
 
@@ -290,8 +291,7 @@ delivered(struct sender *s, struct lane *l, enum reply_kind k)
 	for (i = 0; i < b->n; i++)
 		settle(s, b->line[i], &grew);
 	batch_free(b);
-	l->cur = NULL;
-	l->retry_at = 0;
+	w->retry_at = 0;
 	/* Capture is what answers: its refusals were its own. */
 	release_held(s);
 	if (grew)
@@ -303,10 +303,10 @@ delivered(struct sender *s, struct lane *l, enum reply_kind k)
  * with giveup: 5 for what may pass, 3 for a reply that is not capture's.
  */
 static void
-retry_later(struct sender *s, struct lane *l, const char *why,
+retry_later(struct sender *s, struct wire *w, const char *why,
     curl_off_t retry_after, int giveup)
 {
-	struct batch *b = l->cur;
+	struct batch *b = lane_current(w->lane);
 	char where[600];
 	double delay;
 
@@ -331,7 +331,7 @@ retry_later(struct sender *s, struct lane *l, const char *why,
 	delay = backoff_delay(s->o.retry_wait, s->o.retry_max_wait,
 	    b->attempts, retry_after > 0 ? (double)retry_after : 0,
 	    backoff_random());
-	l->retry_at = clock_now() + delay;
+	w->retry_at = clock_now() + delay;
 	if (!s->o.quiet)
 		say(s, "%s: %s; retry %u of %u in %.1f s", where, why,
 		    b->attempts, s->o.max_retries, delay);
@@ -368,19 +368,18 @@ hold_refusal(struct sender *s, struct batch *b, const char *why)
 
 /* 400 or 413: one event spoils the batch; halve until it stands alone. */
 static void
-split_or_reject(struct sender *s, struct lane *l, const char *why)
+split_or_reject(struct sender *s, struct wire *w, const char *why)
 {
-	struct batch *b = l->cur;
+	struct batch *b = lane_release(w->lane);
 	size_t half;
 
-	l->cur = NULL;
 	if (b->n == 1) {
 		hold_refusal(s, b, why);
 		return;
 	}
 	half = b->n / 2;
-	lanes_push_front(s->lanes, l, batch_slice(b, half, b->n));
-	lanes_push_front(s->lanes, l, batch_slice(b, 0, half));
+	lanes_push_front(s->lanes, w->lane, batch_slice(b, half, b->n));
+	lanes_push_front(s->lanes, w->lane, batch_slice(b, 0, half));
 	batch_free(b);
 }
 
@@ -396,11 +395,11 @@ refused_key(struct sender *s, const char *why)
 
 /* A 3xx: capture never redirects, so --host is not its final URL. */
 static void
-redirected(struct sender *s, struct lane *l, long status)
+redirected(struct sender *s, struct wire *w, long status)
 {
 	char *loc = NULL, where[512];
 
-	curl_easy_getinfo(l->h, CURLINFO_REDIRECT_URL, &loc);
+	curl_easy_getinfo(w->h, CURLINFO_REDIRECT_URL, &loc);
 	stop_once(s, "%s: %ld: a redirect to %s; give the final URL as --host "
 	    "(ph-send follows none, so that the key goes nowhere else)",
 	    s->o.url, status, loc != NULL ? printable(loc, strlen(loc),
@@ -420,46 +419,47 @@ may_have_stored(CURLcode rc, long status, const struct buf *reply)
 }
 
 static void
-finished(struct sender *s, struct lane *l, CURLcode rc)
+finished(struct sender *s, struct wire *w, CURLcode rc)
 {
 	curl_off_t retry_after = -1;
+	struct batch *b = lane_current(w->lane);
 	enum reply_kind k;
 	char why[512];
 	long status = 0;
 
-	curl_easy_getinfo(l->h, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_getinfo(l->h, CURLINFO_RETRY_AFTER, &retry_after);
+	curl_easy_getinfo(w->h, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_getinfo(w->h, CURLINFO_RETRY_AFTER, &retry_after);
 	if (rc == CURLE_OK && status >= 200 && status <= 299) {
-		k = reply_success(status, l->reply.p, l->reply.len);
+		k = reply_success(status, w->reply.p, w->reply.len);
 		if (k != REPLY_FOREIGN) {
-			delivered(s, l, k);
+			delivered(s, w, k);
 			return;
 		}
 		/* Retried: a proxy may pass the next one through. */
-		batch_mark_sent(l->cur);
+		batch_mark_sent(b);
 		snprintf(why, sizeof(why), "%ld with %s", status,
-		    reply_what(l->reply.p, l->reply.len));
-		retry_later(s, l, why, retry_after, PH_EXIT_FATAL);
+		    reply_what(w->reply.p, w->reply.len));
+		retry_later(s, w, why, retry_after, PH_EXIT_FATAL);
 		return;
 	}
-	http_failure(rc, status, l->errbuf, &l->reply, why, sizeof(why));
-	if (may_have_stored(rc, status, &l->reply))
-		batch_mark_sent(l->cur);
+	http_failure(rc, status, w->errbuf, &w->reply, why, sizeof(why));
+	if (may_have_stored(rc, status, &w->reply))
+		batch_mark_sent(b);
 	if (http_transient(rc, status))
-		retry_later(s, l, why, retry_after, PH_EXIT_TEMPFAIL);
+		retry_later(s, w, why, retry_after, PH_EXIT_TEMPFAIL);
 	else if (rc == CURLE_OK && (status == 400 || status == 413) &&
-	    !reply_is_capture_error(l->reply.p, l->reply.len) &&
-	    (status == 400 || l->cur->n == 1))
+	    !reply_is_capture_error(w->reply.p, w->reply.len) &&
+	    (status == 400 || b->n == 1))
 		stop_once(s, "%s: %ld with %s: not PostHog's capture answering "
 		    "(HTTP sent to an HTTPS port, or a proxy in the way?); "
 		    "none of its events settled", s->o.url, status,
-		    reply_what(l->reply.p, l->reply.len));
+		    reply_what(w->reply.p, w->reply.len));
 	else if (rc == CURLE_OK && (status == 400 || status == 413))
-		split_or_reject(s, l, why);
+		split_or_reject(s, w, why);
 	else if (rc == CURLE_OK && (status == 401 || status == 403))
 		refused_key(s, why);
 	else if (rc == CURLE_OK && status >= 300 && status <= 399)
-		redirected(s, l, status);
+		redirected(s, w, status);
 	else
 		stop_once(s, "%s: %s%s", s->o.url, why, rc == CURLE_OK &&
 		    status == 404 ? " (is --host a PostHog capture host?)" : "");
@@ -485,9 +485,9 @@ body_ready(struct sender *s, struct batch *b)
 }
 
 static void
-start(struct sender *s, struct lane *l, double now)
+start(struct sender *s, struct wire *w, double now)
 {
-	struct batch *b = l->cur;
+	struct batch *b = lane_current(w->lane);
 	int ready = body_ready(s, b);
 
 	if (ready == 0)
@@ -501,32 +501,32 @@ start(struct sender *s, struct lane *l, double now)
 		s->next_start = (s->next_start > now ? s->next_start : now) +
 		    (double)b->n / s->o.rate;
 	if (s->o.dry_run) {
-		delivered(s, l, REPLY_OK);
+		delivered(s, w, REPLY_OK);
 		return;
 	}
-	l->reply.len = 0;
-	l->errbuf[0] = '\0';
-	curl_easy_setopt(l->h, CURLOPT_POSTFIELDS, b->body.p);
-	curl_easy_setopt(l->h, CURLOPT_POSTFIELDSIZE_LARGE,
+	w->reply.len = 0;
+	w->errbuf[0] = '\0';
+	curl_easy_setopt(w->h, CURLOPT_POSTFIELDS, b->body.p);
+	curl_easy_setopt(w->h, CURLOPT_POSTFIELDSIZE_LARGE,
 	    (curl_off_t)b->body.len);
-	curl_multi_add_handle(s->multi, l->h);
-	l->busy = 1;
+	curl_multi_add_handle(s->multi, w->h);
+	w->busy = 1;
 }
 
 static void
 start_transfers(struct sender *s, double now)
 {
-	struct lane *l;
+	struct wire *w;
 	int i;
 
 	for (i = 0; i < s->o.parallel && !s->stopping; i++) {
-		l = lanes_at(s->lanes, i);
-		if (l->busy || lane_next(l) == NULL)
+		w = &s->wire[i];
+		if (w->busy || lane_next(w->lane) == NULL)
 			continue;
-		if (now < l->retry_at || (s->o.rate > 0 && now <
+		if (now < w->retry_at || (s->o.rate > 0 && now <
 		    s->next_start))
 			continue;
-		start(s, l, now);
+		start(s, w, now);
 	}
 }
 
@@ -534,7 +534,7 @@ start_transfers(struct sender *s, double now)
 static int
 collect(struct sender *s)
 {
-	struct lane *l;
+	struct wire *w;
 	CURLMsg *msg;
 	int running, left, done = 0;
 
@@ -543,10 +543,10 @@ collect(struct sender *s)
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
-		    (char **)&l);
-		curl_multi_remove_handle(s->multi, l->h);
-		l->busy = 0;
-		finished(s, l, msg->data.result);
+		    (char **)&w);
+		curl_multi_remove_handle(s->multi, w->h);
+		w->busy = 0;
+		finished(s, w, msg->data.result);
 		done++;
 	}
 	return done;
@@ -556,12 +556,12 @@ collect(struct sender *s)
 static int
 lanes_idle(const struct sender *s)
 {
-	const struct lane *l;
+	const struct wire *w;
 	int i;
 
 	for (i = 0; i < s->o.parallel; i++) {
-		l = lanes_at(s->lanes, i);
-		if (l->busy || (!s->stopping && !lane_idle(l)))
+		w = &s->wire[i];
+		if (w->busy || (!s->stopping && !lane_idle(w->lane)))
 			return 0;
 	}
 	return 1;
@@ -599,14 +599,14 @@ sleep_ms(const struct sender *s, double now)
 	int i, rate_bound = 0;
 
 	for (i = 0; i < s->o.parallel; i++) {
-		const struct lane *l = lanes_at(s->lanes, i);
+		const struct wire *w = &s->wire[i];
 
-		if (l->cur != NULL && !l->busy && l->retry_at > now &&
-		    l->retry_at - now < t)
-			t = l->retry_at - now;
-		if (lanes_flush_at(s->lanes, l) - now < t)
-			t = lanes_flush_at(s->lanes, l) - now;
-		if (!l->busy && lane_has_batch(l) && l->retry_at <= now)
+		if (lane_current(w->lane) != NULL && !w->busy &&
+		    w->retry_at > now && w->retry_at - now < t)
+			t = w->retry_at - now;
+		if (lanes_flush_at(s->lanes, w->lane) - now < t)
+			t = lanes_flush_at(s->lanes, w->lane) - now;
+		if (!w->busy && lane_has_batch(w->lane) && w->retry_at <= now)
 			rate_bound = 1;
 	}
 	if (rate_bound && s->o.rate > 0 && s->next_start > now &&
@@ -642,7 +642,7 @@ show_progress(struct sender *s, double now)
 	if (!progress_due(&s->prog, now))
 		return;
 	for (i = 0; i < s->o.parallel; i++)
-		busy += lanes_at(s->lanes, i)->busy;
+		busy += s->wire[i].busy;
 	snprintf(line, sizeof(line), "ph-send: %llu sent, %.0f events/s, "
 	    "%llu retries, %llu rejected, %d in flight", s->n.sent,
 	    t > 0 ? (double)s->n.sent / t : 0.0, s->n.retries,

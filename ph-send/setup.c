@@ -44,17 +44,18 @@ inputs_readable(char *const *paths, int npaths)
 }
 
 static void
-setup_lane(struct sender *s, struct lane *l)
+setup_wire(struct sender *s, struct wire *w, struct lane *l)
 {
-	l->h = curl_easy_init();
-	if (l->h == NULL)
+	w->lane = l;
+	w->h = curl_easy_init();
+	if (w->h == NULL)
 		errx(PH_EXIT_FATAL, "cannot set up libcurl");
-	http_setup(l->h, "ph-send/" PH_VERSION, s->o.timeout, l->errbuf);
-	curl_easy_setopt(l->h, CURLOPT_URL, s->o.url);
-	curl_easy_setopt(l->h, CURLOPT_POST, 1L);
-	curl_easy_setopt(l->h, CURLOPT_HTTPHEADER, s->headers);
-	curl_easy_setopt(l->h, CURLOPT_WRITEDATA, &l->reply);
-	curl_easy_setopt(l->h, CURLOPT_PRIVATE, (char *)l);
+	http_setup(w->h, "ph-send/" PH_VERSION, s->o.timeout, w->errbuf);
+	curl_easy_setopt(w->h, CURLOPT_URL, s->o.url);
+	curl_easy_setopt(w->h, CURLOPT_POST, 1L);
+	curl_easy_setopt(w->h, CURLOPT_HTTPHEADER, s->headers);
+	curl_easy_setopt(w->h, CURLOPT_WRITEDATA, &w->reply);
+	curl_easy_setopt(w->h, CURLOPT_PRIVATE, (char *)w);
 }
 
 static void
@@ -71,7 +72,10 @@ setup_http(struct sender *s)
 	    (long)s->o.parallel);
 }
 
-/* After the compressor: a lane hands it each batch it readies. */
+/*
+ * After the compressor: a lane hands it each batch it readies.  Each
+ * lane gets its own connection.
+ */
 static void
 setup_lanes(struct sender *s)
 {
@@ -80,8 +84,9 @@ setup_lanes(struct sender *s)
 	int i;
 
 	s->lanes = lanes_new(s->o.parallel, &lim, &s->env, s->zip);
+	s->wire = xcalloc((size_t)s->o.parallel, sizeof(*s->wire));
 	for (i = 0; i < s->o.parallel; i++)
-		setup_lane(s, lanes_at(s->lanes, i));
+		setup_wire(s, &s->wire[i], lanes_at(s->lanes, i));
 }
 
 /* Compression threads: one a core, no more than lanes. */
@@ -359,6 +364,16 @@ sender_summary(struct sender *s)
 	    megabytes(s->n.raw_bytes), megabytes(s->n.wire_bytes),
 	    s->o.gzip_level > 0 ? "gzip" : "on the wire", t,
 	    t > 0 ? (double)s->n.sent / t : 0.0);
+	/*
+	 * The 2021 plugin server (process-event.ts, handleIdentifyOrAlias)
+	 * knows no $merge_dangerously; Django capture, which answers
+	 * {"status": 1}, is the only sign of an install that old.
+	 */
+	if (s->django_warned && s->n.dangerous > 0)
+		warnx("%llu $merge_dangerously events went to Django-era "
+		    "capture: PostHog from 2021 ignores them and merges "
+		    "nothing; for such a destination, run the persons pass "
+		    "with ph-fetch --persons --create-alias", s->n.dangerous);
 	if (s->n.again > 0)
 		warnx("%llu events sent again; %s", s->n.again,
 		    s->django_warned ? "this destination cannot merge them" :
@@ -372,14 +387,15 @@ sender_free(struct sender *s)
 
 	/* Workers may hold batches: stop them before freeing any. */
 	compressor_free(s->zip);
-	for (i = 0; s->lanes != NULL && i < s->o.parallel; i++) {
-		struct lane *l = lanes_at(s->lanes, i);
+	for (i = 0; s->wire != NULL && i < s->o.parallel; i++) {
+		struct wire *w = &s->wire[i];
 
-		if (l->busy)
-			curl_multi_remove_handle(s->multi, l->h);
-		curl_easy_cleanup(l->h);
-		buf_free(&l->reply);
+		if (w->busy)
+			curl_multi_remove_handle(s->multi, w->h);
+		curl_easy_cleanup(w->h);
+		buf_free(&w->reply);
 	}
+	free(s->wire);
 	for (i = 0; i < s->nheld; i++)
 		batch_free(s->held[i]);
 	lanes_free(s->lanes);

@@ -2,7 +2,10 @@
 # make bench, persons part: the persons pass over 100,000 persons (two
 # distinct_ids and ten properties each, 20 groups): persons a second
 # read (ph-fetch --persons) and sent (ph-clean | ph-send into a ph-emu
-# that processes them, --persons), and peak memory.
+# that processes them, --persons), peak memory, and the time a page of
+# 1,000 persons takes at the start and at the end of the read (keyset
+# pages through the query API: flat with depth), from the source
+# emulator's request log.
 #   persons.sh BUILD-DIR DATA-DIR [N]
 set -eu
 B=$1
@@ -26,10 +29,10 @@ for i in range(20):
                       "group_properties": {"name": "C%d" % i}}))
 PY
 
-rm -f "$D/psrc.port" "$D/pdst.port"
+rm -f "$D/psrc.port" "$D/pdst.port" "$D/psrc.log"
 "$B/tests/emu/ph-emu" --port-file "$D/psrc.port" \
     --load-persons "$D/persons-$N.ndjson" --personal-key phx_bench \
-    2>/dev/null &
+    --log "$D/psrc.log" 2>/dev/null &
 spid=$!
 "$B/tests/emu/ph-emu" --port-file "$D/pdst.port" --persons \
     --project-key phc_bench 2>/dev/null &
@@ -58,6 +61,17 @@ print("  ph-fetch --persons: %8.0f persons/s read, %d events, peak RSS %d KiB"
 print("  ph-clean | ph-send: %8.0f persons/s sent (%0.f events/s), peak RSS "
       "%d KiB (the larger of the two)" % (n / float(st), ev / float(st),
                                           int(sm)))
+PY
+python3 - "$D/psrc.log" <<'PY'
+import json, sys
+t = [json.loads(l)["t"] for l in open(sys.argv[1])
+     if '"table":"persons"' in l]
+d = [b - a for a, b in zip(t, t[1:])]
+k = min(10, len(d) // 2)
+if k > 0:
+    print("  time a page (1,000 persons and their distinct_ids): first %d "
+          "pages %.1f ms, last %d %.1f ms (%d pages)"
+          % (k, 1000 * sum(d[:k]) / k, k, 1000 * sum(d[-k:]) / k, len(t)))
 PY
 python3 "$(dirname "$0")/../persons-diff.py" --show 3 "$S" "$T" |
     sed 's/^/  /' || true

@@ -22,4 +22,12 @@ int		 persons_api(struct emu *, struct MHD_Connection *,
 		    struct req *, const char *url, const char *method,
 		    enum MHD_Result *ret);
 
+/*
+ * The query API's persons and person_distinct_ids tables, for the
+ * keyset queries ph-fetch --persons sends (persons-query.c): 1 when q is
+ * one of them and *ret holds the answer, else 0.
+ */
+int		 persons_query(struct emu *, struct MHD_Connection *,
+		    struct req *, const char *q, enum MHD_Result *ret);
+
 #endif

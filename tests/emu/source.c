@@ -25,6 +25,7 @@
 #include "emu.h"
 #include "isotime.h"
 #include "jscan.h"
+#include "persons-api.h"
 #include "xalloc.h"
 
 struct sevent {
@@ -1172,8 +1173,16 @@ query(struct emu *e, struct MHD_Connection *c, struct req *r)
 	if (o == NULL || !json_object_object_get_ex(o, "query", &q) ||
 	    !json_object_object_get_ex(q, "kind", &kind) ||
 	    strcmp(json_object_get_string(kind), "HogQLQuery") != 0 ||
-	    !json_object_object_get_ex(q, "query", &text) ||
-	    parse_hogql(json_object_get_string(text), &h) == -1) {
+	    !json_object_object_get_ex(q, "query", &text)) {
+		json_object_put(o);
+		return reply_error(e, c, 400, "invalid_input",
+		    "ph-emu answers only the queries ph-fetch sends");
+	}
+	if (persons_query(e, c, r, json_object_get_string(text), &ret)) {
+		json_object_put(o);
+		return ret;
+	}
+	if (parse_hogql(json_object_get_string(text), &h) == -1) {
 		json_object_put(o);
 		return reply_error(e, c, 400, "invalid_input",
 		    "ph-emu answers only the queries ph-fetch sends");

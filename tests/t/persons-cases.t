@@ -54,7 +54,7 @@ pass "$S_URL" "$D_URL"
 diff_ "$S_URL" "$D_URL"
 is_status "  \$merge_dangerously merges them: equal" 0
 is "  one event for each distinct_id beyond the first" \
-    "$(grep -c '"event":"$merge_dangerously","distinct_id":"idA"' "$T/pass.ndjson")" 3
+    "$(grep -c '"event":"$merge_dangerously","distinct_id":"anA"' "$T/pass.ndjson")" 3
 is "  and the refusal was not repeated" \
     "$($Q "$D_URL" 'warned("cannot_merge_already_identified")')" "1"
 emu_stop D

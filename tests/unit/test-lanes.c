@@ -1,0 +1,417 @@
+/*
+ * Unit tests of ph-send/lanes.c (doc/design.md, "Lanes by distinct_id"):
+ * one person's events go to one lane, as capture reads the distinct_id,
+ * and leave it in input order; an identity event waits until the other
+ * id's lane has delivered what it holds, and that lane takes nothing
+ * more until the identity event is delivered; a full lane holds the next
+ * event back; a split batch goes back first.  The sender is played
+ * here: lane_next takes a batch to send, lane_release delivers it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "batch.h"
+#include "buf.h"
+#include "check.h"
+#include "lanes.h"
+#include "tap.h"
+
+static struct checker chk = { .max_event = 1000000, .token_len = 8 };
+static struct envelope env;
+
+/* A test's lanes, two ids in different lanes, and what was delivered. */
+struct fix {
+	struct lanes	*ls;
+	char		 a[32], b[32];	/* distinct_ids, as JSON text */
+	int		 la, lb;	/* their lanes */
+	struct buf	 out;		/* batches delivered: "1,2|3|" */
+};
+
+/* Check line and hand it to the lanes, as take_line does. */
+static void
+take(struct fix *f, const char *line, unsigned long long no)
+{
+	struct event_info info;
+	char why[256];
+
+	if (check_event(&chk, line, strlen(line), &info, why,
+	    sizeof(why)) == -1) {
+		printf("# line %llu refused: %s\n", no, why);
+		return;
+	}
+	lanes_take(f->ls, &info, line, strlen(line), no);
+}
+
+/* An event of id, given as JSON text ("\"a\"" or 42). */
+static void
+take_event(struct fix *f, const char *name, const char *id,
+    unsigned long long no)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "{\"event\":\"%s\",\"distinct_id\":%s,"
+	    "\"properties\":{}}", name, id);
+	take(f, line, no);
+}
+
+/* Events of id a on lines from to to. */
+static void
+take_run(struct fix *f, unsigned long long from, unsigned long long to)
+{
+	for (; from <= to; from++)
+		take_event(f, "e", f->a, from);
+}
+
+/* An identity event of id naming other ($identify: the anonymous id). */
+static void
+take_identity(struct fix *f, const char *name, const char *id,
+    const char *other, unsigned long long no)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line), "{\"event\":\"%s\",\"distinct_id\":%s,"
+	    "\"properties\":{\"%s\":%s}}", name, id,
+	    strcmp(name, "$identify") == 0 ? "$anon_distinct_id" : "alias",
+	    other);
+	take(f, line, no);
+}
+
+/* What was delivered, as a C string though nothing was since len = 0. */
+static const char *
+text(struct fix *f)
+{
+	if (f->out.p == NULL)
+		return "";
+	f->out.p[f->out.len] = '\0';
+	return f->out.p;
+}
+
+/* Deliver the batch lane i sends now, if any, adding "1,2|" to out. */
+static void
+deliver_next(struct fix *f, int i)
+{
+	struct lane *l = lanes_at(f->ls, i);
+	struct batch *b = lane_next(l);
+	size_t k;
+
+	if (b == NULL)
+		return;
+	for (k = 0; k < b->n; k++)
+		buf_printf(&f->out, "%s%llu", k > 0 ? "," : "", b->line[k]);
+	buf_addstr(&f->out, "|");
+	batch_free(lane_release(l));
+}
+
+/* Deliver everything lane i holds, batch by batch, into out alone. */
+static void
+deliver_all(struct fix *f, int i)
+{
+	size_t before;
+
+	f->out.len = 0;
+	lanes_close_batches(f->ls, 0, 1);
+	do {
+		before = f->out.len;
+		deliver_next(f, i);
+	} while (f->out.len > before);
+}
+
+/* is_str evaluates its argument twice: deliver first. */
+#define is_delivered(f, i, want, ...) do {				\
+	deliver_all((f), (i));						\
+	is_str(text(f), (want), __VA_ARGS__);				\
+} while (0)
+
+static void
+fix_lanes(struct fix *f, int n, size_t batch_size)
+{
+	struct lane_limits lim = { batch_size, 1 << 20, 1 };
+
+	f->ls = lanes_new(n, &lim, &env, NULL);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	lanes_free(f->ls);
+	buf_free(&f->out);
+}
+
+/* The lane of id's events among n, found by sending one. */
+static int
+lane_of(int n, const char *id)
+{
+	struct fix f = { 0 };
+	int i, found = -1;
+
+	fix_lanes(&f, n, 1000);
+	take_event(&f, "$pageview", id, 1);
+	for (i = 0; i < n; i++) {
+		deliver_all(&f, i);
+		if (strcmp(text(&f), "1|") == 0)
+			found = i;
+	}
+	fix_close(&f);
+	return found;
+}
+
+/* n lanes, and ids a (the one given, or "anon-0") and b apart in them. */
+static void
+fix_open(struct fix *f, int n, size_t batch_size, const char *a)
+{
+	int k;
+
+	memset(f, 0, sizeof(*f));
+	fix_lanes(f, n, batch_size);
+	snprintf(f->a, sizeof(f->a), "%s", a != NULL ? a : "\"anon-0\"");
+	f->la = lane_of(n, f->a);
+	for (k = 1; k < 100; k++) {
+		snprintf(f->b, sizeof(f->b), "\"user-%d\"", k);
+		if ((f->lb = lane_of(n, f->b)) != f->la)
+			return;
+	}
+}
+
+static void
+test_placement(void)
+{
+	char a[32], b[32];
+	int i, same = 0, spread = 0, first = lane_of(64, "\"id-0\"");
+
+	/* "42" and 42, "a" and "\u0061": capture's one distinct_id. */
+	for (i = 0; i < 20; i++) {
+		snprintf(a, sizeof(a), "\"%d\"", 1000 + i);
+		snprintf(b, sizeof(b), "%d", 1000 + i);
+		same += lane_of(64, a) == lane_of(64, b);
+	}
+	ok(same == 20, "\"N\" and N go to one lane (%d of 20)", same);
+	ok(lane_of(64, "\"ab\"") == lane_of(64, "\"\\u0061b\""),
+	    "an escaped id goes where its decoded text goes");
+	for (i = 1; i < 20; i++) {
+		snprintf(a, sizeof(a), "\"id-%d\"", i);
+		spread += lane_of(64, a) != first;
+	}
+	ok(spread > 0, "different ids use different lanes (%d of 19 apart)",
+	    spread);
+}
+
+static void
+test_order(void)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 3, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_event(&f, "e", f.b, 2);
+	take_event(&f, "e", f.a, 3);
+	take_event(&f, "e", f.a, 4);
+	take_event(&f, "e", f.b, 5);
+	take_event(&f, "e", f.a, 6);
+	is_delivered(&f, f.la, "1,3,4|6|",
+	    "one id's events leave in input order, in batches of 3");
+	is_delivered(&f, f.lb, "2,5|", "the other id's, likewise");
+	ok(!lanes_pending(f.ls), "nothing held");
+	fix_close(&f);
+}
+
+/* Two batches ready and a full one filling: the next event waits. */
+static void
+test_full_lane(void)
+{
+	struct fix f;
+	struct lane *l;
+
+	fix_open(&f, 1, 2, NULL);
+	l = lanes_at(f.ls, 0);
+	take_run(&f, 1, 6);
+	ok(!lanes_pending(f.ls), "2 ready batches and a full one: 6 events in");
+	take_event(&f, "e", f.a, 7);
+	ok(lanes_pending(f.ls), "the 7th is held for room");
+	ok(!lanes_ordering(f.ls), "for room, not for order");
+	ok(!lanes_place_pending(f.ls), "and stays held while the lane is full");
+	ok(lane_next(l) != NULL && lanes_place_pending(f.ls),
+	    "a batch on the wire makes room: the 7th goes in");
+	ok(!lanes_pending(f.ls), "nothing held after");
+	take_event(&f, "e", f.a, 8);
+	ok(!lanes_pending(f.ls), "the 8th joins the 7th's batch");
+	is_delivered(&f, 0, "1,2|3,4|5,6|7,8|",
+	    "the lane's batches leave in order");
+	ok(lane_idle(l), "a delivered lane is idle");
+	fix_close(&f);
+}
+
+/* Whether the held event stays held while lane i's batch is on the wire. */
+static int
+held_while_sent(struct fix *f, int i)
+{
+	lanes_close_batches(f->ls, 0, 1);
+	return lane_next(lanes_at(f->ls, i)) != NULL &&
+	    !lanes_place_pending(f->ls);
+}
+
+/*
+ * id b's identity event naming a: after a's earlier events, before its
+ * later ones, whose lane waits for it.
+ */
+static void
+test_identity(const char *name)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 1000, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, name, f.b, f.a, 2);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "%s waits while the other id's lane holds events", name);
+	ok(held_while_sent(&f, f.la), "%s: and while their batch is on the "
+	    "wire", name);
+	deliver_next(&f, f.la);
+	ok(lanes_place_pending(f.ls), "%s goes once they are delivered", name);
+	is_str(text(&f), "1|", "%s: the earlier event went first", name);
+	take_event(&f, "e", f.a, 3);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "%s: a later event of the other id waits for it", name);
+	ok(held_while_sent(&f, f.lb), "%s: still waiting while it is on the "
+	    "wire", name);
+	f.out.len = 0;
+	deliver_next(&f, f.lb);
+	is_str(text(&f), "2|", "%s went alone in its own id's lane", name);
+	ok(lanes_place_pending(f.ls), "%s: delivered, it frees the other lane",
+	    name);
+	is_delivered(&f, f.la, "3|", "%s: the later event follows", name);
+	ok(lane_idle(lanes_at(f.ls, f.la)) && lane_idle(lanes_at(f.ls, f.lb)),
+	    "%s: both lanes idle at the end", name);
+	fix_close(&f);
+}
+
+static void
+test_identity_not_blocking(void)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 1000, NULL);
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, "$identify", f.b, f.b, 2);
+	ok(!lanes_pending(f.ls), "an identity event naming its own id waits "
+	    "for no other lane");
+	take_event(&f, "$pageview", f.a, 3);
+	ok(!lanes_pending(f.ls), "and blocks none");
+	take_identity(&f, "$set", f.b, f.a, 4);
+	ok(!lanes_pending(f.ls), "an alias on another event is no identity");
+	is_delivered(&f, f.la, "1,3|", "a's lane");
+	is_delivered(&f, f.lb, "2,4|", "b's lane");
+	fix_close(&f);
+}
+
+/* The other id as capture reads it: 7 and "\u0037" name "7"'s lane. */
+static void
+test_identity_decoded(const char *other)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 1000, "\"7\"");
+	take_event(&f, "e", f.a, 1);
+	take_identity(&f, "$create_alias", f.b, other, 2);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls), "an identity event "
+	    "naming %s waits for the lane of \"7\"", other);
+	fix_close(&f);
+}
+
+/* Only the blocked lane waits; the identity event's own takes more. */
+static void
+test_own_lane_runs(void)
+{
+	struct fix f;
+
+	fix_open(&f, 2, 1000, NULL);
+	take_identity(&f, "$create_alias", f.b, f.a, 1);
+	ok(!lanes_pending(f.ls), "an idle other lane: the identity event goes");
+	take_event(&f, "e", f.b, 2);
+	ok(!lanes_pending(f.ls), "its own lane takes more meanwhile");
+	take_event(&f, "e", f.a, 3);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "the other lane does not");
+	is_delivered(&f, f.lb, "1,2|", "its lane delivered");
+	ok(lanes_place_pending(f.ls), "then the other lane takes the event");
+	fix_close(&f);
+}
+
+/* A split batch goes back at the head of its empty lane, halves in order. */
+static void
+test_push_front(void)
+{
+	struct fix f;
+	struct lane *l;
+	struct batch *b;
+
+	fix_open(&f, 1, 4, NULL);
+	l = lanes_at(f.ls, 0);
+	take_run(&f, 1, 4);
+	lanes_close_batches(f.ls, 0, 1);
+	b = lane_next(l);
+	ok(b != NULL && lane_current(l) == b, "the batch on the wire is "
+	    "the lane's current one");
+	ok(!lane_idle(l), "a lane is not idle with a current batch");
+	b = lane_release(l);
+	ok(lane_current(l) == NULL, "released, it is current no more");
+	lanes_push_front(f.ls, l, batch_slice(b, 2, 4));
+	lanes_push_front(f.ls, l, batch_slice(b, 0, 2));
+	batch_free(b);
+	take_event(&f, "e", f.a, 5);
+	is_delivered(&f, 0, "1,2|3,4|5|",
+	    "the halves go first, then what came after");
+	fix_close(&f);
+}
+
+/* A partial batch waits flush_after, and only while its lane is idle. */
+static void
+test_flush(void)
+{
+	struct fix f;
+	struct lane *l;
+	double at;
+
+	fix_open(&f, 1, 3, NULL);
+	l = lanes_at(f.ls, 0);
+	ok(lanes_flush_at(f.ls, l) == HUGE_VAL, "an empty lane never flushes");
+	take_event(&f, "e", f.a, 1);
+	at = lanes_flush_at(f.ls, l);
+	lanes_close_batches(f.ls, at - 0.01, 0);
+	ok(lane_next(l) == NULL, "a partial batch waits before flush_after");
+	lanes_close_batches(f.ls, at, 0);
+	ok(lane_next(l) != NULL, "and goes at flush_after");
+	take_event(&f, "e", f.a, 2);
+	ok(lanes_flush_at(f.ls, l) == HUGE_VAL, "behind a current batch it "
+	    "waits for no timer");
+	lanes_close_batches(f.ls, at + 1000, 0);
+	deliver_next(&f, 0);
+	ok(lane_next(l) == NULL, "and is not closed by time then");
+	take_event(&f, "e", f.a, 3);
+	take_event(&f, "e", f.a, 4);
+	lanes_close_batches(f.ls, 0, 0);
+	ok(lane_next(l) != NULL, "a full batch goes at once");
+	is_delivered(&f, 0, "2,3,4|", "the batches' order");
+	fix_close(&f);
+}
+
+int
+main(void)
+{
+	envelope_init(&env, "phc_test", 1, 0);
+	test_placement();
+	test_order();
+	test_full_lane();
+	test_identity("$identify");
+	test_identity("$create_alias");
+	test_identity("$merge_dangerously");
+	test_identity_not_blocking();
+	test_identity_decoded("7");
+	test_identity_decoded("\"\\u0037\"");
+	test_own_lane_runs();
+	test_push_front();
+	test_flush();
+	envelope_free(&env);
+	checker_free(&chk);
+	return done_testing();
+}
