@@ -276,7 +276,6 @@ jobs_throttled(struct fetcher *f, double wait)
 	/* The 429s of one burst, or of requests sent before it, halve once. */
 	if (j->adaptive && clock_now() >= j->calm_at) {
 		j->active = j->active > 1 ? j->active / 2 : 1;
-		j->starved = 0;
 		note(f, "rate limited: %u jobs at once from now on", j->active);
 	}
 	j->calm_at = clock_now() + wait + (j->quickest > 1 ? j->quickest : 1);
