@@ -342,7 +342,7 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	struct window w;
 	int64_t hi = after;
 	double t0;
-	int done, whole, narrowable = 1, r = 0;
+	int done = 0, whole, narrowable = 1, r = 0;
 
 	window_init(&w, f->o.timeout);
 	/* A --jobs window was cut as wide as the windows before allowed. */
