@@ -104,7 +104,6 @@ struct fetcher {
 	int			 postgres;	/* Postgres-era: integer ids */
 	unsigned		 page;		/* listing limit, may shrink */
 	unsigned		 narrowed;	/* queries that ran out of time */
-	unsigned long long	 requests;	/* replies (--jobs workers') */
 	int64_t			 width;		/* a first window, or 0: a day */
 	struct idset		 seen;		/* ids at the boundary time */
 

@@ -364,7 +364,6 @@ finish_window(struct job *w, int r, double took)
 			__atomic_store_n(&j->failed, s->seq, __ATOMIC_RELAXED);
 	} else {
 		j->w.page_rows = page_rows(f);
-		j->w.requests = f->requests;
 		window_read(&j->w, page_seconds, f->n.pages, f->n.events,
 		    f->narrowed > 0);
 	}
@@ -381,7 +380,6 @@ work(void *arg)
 	while ((w->s = take_window(w->j, w)) != NULL) {
 		memset(&w->f.n, 0, sizeof(w->f.n));
 		w->f.narrowed = 0;
-		w->f.requests = 0;
 		w->f.width = w->s->end - w->s->start;
 		w->f.out.fd = w->s->fd;
 		t0 = clock_now();

@@ -263,7 +263,6 @@ count_request(struct fetcher *f)
 	if (f->job == NULL)
 		return;
 	curl_easy_getinfo(f->c.h, CURLINFO_TOTAL_TIME, &t);
-	f->requests++;
 	jobs_replied(f, t);
 }
 

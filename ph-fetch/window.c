@@ -49,8 +49,6 @@ window_init(struct window *w, double timeout)
 	w->width = START_US;
 	w->ceiling = WIDEST_US;
 	w->quick_run = 0;
-	w->page_rows = 0;
-	w->requests = 0;
 	/* A page that takes a quarter of --timeout is close to failing. */
 	w->slow = timeout / 4 < SLOW_S ? timeout / 4 : SLOW_S;
 	w->quick = timeout / 20 < QUICK_S ? timeout / 20 : QUICK_S;
@@ -94,46 +92,28 @@ window_took(struct window *w, double seconds, int finished)
 		w->quick_run = 0;
 }
 
-/*
- * How many times wider a window of rows may be cut (1, 2 or 4), from
- * its rows a request.  Requests beyond its pages (the listing API's
- * checks of its timestamps, two a window) are paid by every window
- * whatever its width, so such a window widens until its requests
- * return half a page each, not a quarter.
- */
+/* How many times wider a window of rows may be cut: 1, 2 or 4. */
 static int64_t
-row_factor(const struct window *w, unsigned long long rows,
-    unsigned long long pages, unsigned long long requests)
+row_factor(const struct window *w, unsigned long long rows)
 {
-	unsigned long long per;
 	int64_t k = 1;
 
-	if (requests < pages || requests == 0)
-		requests = pages > 0 ? pages : 1;
-	/* Pages short of page_rows are a server's cap, not a sparse range. */
-	if (w->page_rows == 0 || (pages > 1 && requests == pages))
+	if (w->page_rows == 0)
 		return 1;
-	per = rows / requests;
-	while (k < MOST_ROW_WIDEN && per * (unsigned long long)k * 4 <
+	while (k < MOST_ROW_WIDEN && rows * (unsigned long long)k * 4 <
 	    w->page_rows)
 		k *= 2;
-	if (k == 1 && requests > pages && per * 2 < w->page_rows)
-		k = 2;
-	/* Wider, a window would narrow again for its pages. */
-	while (k > 1 && pages * (unsigned long long)k > MOST_PAGES)
-		k /= 2;
 	return k;
 }
 
-/* Widen by rows a window neither quick nor slow: 1 if it did. */
+/* Widen by rows a page that was neither quick nor slow: 1 if done. */
 static int
-widen_by_rows(struct window *w, double seconds, unsigned long long rows,
-    unsigned long long pages, unsigned long long requests)
+widen_by_rows(struct window *w, double seconds, unsigned long long rows)
 {
 	int64_t k;
 
 	if (seconds < w->quick || seconds > w->slow ||
-	    (k = row_factor(w, rows, pages, requests)) == 1)
+	    (k = row_factor(w, rows)) == 1)
 		return 0;
 	while (k > 1 && w->width * 2 <= w->ceiling) {
 		w->width *= 2;
@@ -147,7 +127,7 @@ void
 window_page(struct window *w, double seconds, int finished, int whole,
     unsigned long long rows)
 {
-	if (!finished || !whole || !widen_by_rows(w, seconds, rows, 1, 1))
+	if (!finished || !whole || !widen_by_rows(w, seconds, rows))
 		window_took(w, seconds, finished);
 }
 
@@ -170,6 +150,5 @@ window_read(struct window *w, double seconds, unsigned long long pages,
 		w->width *= 2;
 		return;
 	}
-	if (!widen_by_rows(w, seconds, events, pages, w->requests))
-		window_took(w, seconds, pages <= 1);
+	window_page(w, seconds, pages <= 1, pages <= 1, events);
 }

@@ -25,8 +25,6 @@ struct window {
 	 * fewer rows than a page widens even when no reply is quick.
 	 */
 	unsigned long long page_rows;
-	/* The requests the window took (window_read), or 0: its pages. */
-	unsigned long long requests;
 };
 
 /* timeout: the longest one request may take (--timeout). */
@@ -46,11 +44,10 @@ void	window_page(struct window *, double seconds, int finished,
 /*
  * --jobs: a whole window was read in pages, seconds a page, holding
  * events; timed_out: a query of it ran out of time.  Windows fetched
- * side by side are cut ahead by the width this leaves.  A window that
- * is neither quick nor slow widens by its rows a request against
- * page_rows: up to 4 times as wide when under an eighth of a page,
- * twice when under a quarter, or under a half when it took more
- * requests than pages; never past MOST_PAGES pages.
+ * side by side are cut ahead by the width this leaves.  A window of one
+ * page that is neither quick nor slow widens by its rows against
+ * page_rows: up to 4 times as wide when it held under an eighth of a
+ * page, twice when under a quarter.
  */
 void	window_read(struct window *, double seconds, unsigned long long pages,
 	    unsigned long long events, int timed_out);

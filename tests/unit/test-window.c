@@ -84,20 +84,5 @@ main(void)
 	window_read(&w, 1.5, 1, 10, 0);
 	window_read(&w, 1.5, 1, 10, 0);
 	ok(w.width == 32 * D, "  never past a month");
-
-	/* The listing API: two requests a window more than its pages. */
-	window_init(&w, 120);
-	w.page_rows = 1000;
-	w.requests = 4;
-	window_read(&w, 2.0, 2, 1670, 0);
-	ok(w.width == 2 * D, "2 pages in 4 requests, 417 rows a request: "
-	    "twice as wide");
-	w.requests = 6;
-	window_read(&w, 2.0, 4, 3340, 0);
-	ok(w.width == 2 * D, "  4 pages in 6 requests, 557 rows a request: "
-	    "the same");
-	w.requests = 5;
-	window_read(&w, 2.0, 3, 1000, 0);
-	ok(w.width == 2 * D, "  never past 4 pages");
 	return done_testing();
 }
