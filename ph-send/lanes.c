@@ -347,6 +347,12 @@ lanes_ordering(const struct lanes *ls)
 	return ls->has_pending && ls->ordering;
 }
 
+size_t
+lanes_tracked(const struct lanes *ls)
+{
+	return idcount_keys(&ls->undelivered);
+}
+
 /* Whether a partial batch should go now though more could join it. */
 static int
 closes_now(const struct lanes *ls, const struct lane *l, double now)
