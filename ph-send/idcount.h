@@ -1,8 +1,8 @@
 /*
  * Counts keyed by a distinct_id's 64-bit hash and a small tag (lanes.c:
  * a lane, or all lanes): the events not yet delivered that name an id.
- * Only keys with a count above zero take room, so the table is as large
- * as the events in flight at most.
+ * Only keys with a count above zero take room: lanes.c's are at most
+ * four an event in the lanes (two ids, in a lane and in all).
  */
 #ifndef PH_SEND_IDCOUNT_H
 #define PH_SEND_IDCOUNT_H

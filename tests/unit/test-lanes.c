@@ -257,7 +257,7 @@ held_while_sent(struct fix *f, int i)
 
 /*
  * id b's identity event naming a: after a's earlier events, before its
- * later ones, whose lane waits for it.
+ * later ones, which wait for it.
  */
 static void
 test_identity(const char *name)
@@ -323,7 +323,7 @@ test_identity_decoded(const char *other)
 	fix_close(&f);
 }
 
-/* Only the blocked lane waits; the identity event's own takes more. */
+/* Only the other id's events wait; the identity event's own go on. */
 static void
 test_own_lane_runs(void)
 {
@@ -336,7 +336,7 @@ test_own_lane_runs(void)
 	ok(!lanes_pending(f.ls), "its own lane takes more meanwhile");
 	take_event(&f, "e", f.a, 3);
 	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "the other lane does not");
+	    "the other id's does not");
 	is_delivered(&f, f.lb, "1,2|", "its lane delivered");
 	ok(lanes_place_pending(f.ls), "then the other lane takes the event");
 	fix_close(&f);
