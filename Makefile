@@ -59,8 +59,8 @@ UNIT_EXTRA_test-batch = $(O)/ph-send/batch.o $(O)/tests/emu/gunzip.o
 UNIT_EXTRA_test-reply = $(O)/ph-send/reply.o
 UNIT_EXTRA_test-gzip = $(O)/tests/emu/gunzip.o
 UNIT_EXTRA_test-window = $(O)/ph-fetch/window.o
-UNIT_EXTRA_test-lanes = $(O)/ph-send/lanes.o $(O)/ph-send/batch.o \
-	$(O)/ph-send/check.o $(O)/ph-send/compressor.o
+UNIT_EXTRA_test-lanes = $(O)/ph-send/lanes.o $(O)/ph-send/idcount.o \
+	$(O)/ph-send/batch.o $(O)/ph-send/check.o $(O)/ph-send/compressor.o
 UNIT_MODULES = $(UNIT_EXTRA_test-clean) $(UNIT_EXTRA_test-ledger) \
 	$(UNIT_EXTRA_test-check) $(UNIT_EXTRA_test-batch) \
 	$(UNIT_EXTRA_test-reply) $(UNIT_EXTRA_test-gzip) \

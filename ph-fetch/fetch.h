@@ -36,7 +36,7 @@ struct fetch_opts {
 	double		 retry_max_wait;
 	double		 timeout;
 	unsigned	 split;		/* print windows instead */
-	unsigned	 jobs;		/* windows fetched at once */
+	unsigned	 jobs;		/* windows fetched at once; 0: auto */
 	int		 quiet;
 	int		 force_progress;
 	/* --count: one line a period (count.c) */
@@ -106,7 +106,6 @@ struct fetcher {
 	unsigned		 page;		/* listing limit, may shrink */
 	unsigned		 narrowed;	/* queries that ran out of time */
 	int64_t			 width;		/* a first window, or 0: a day */
-	int			 detached;	/* workers left running */
 	struct idset		 seen;		/* ids at the boundary time */
 
 	/* More SQL for the events query: " AND ..." (follow.c). */
@@ -155,6 +154,8 @@ int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
 /* query.c; fetch_query answers -1 for a source without a query API. */
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);
+/* The rows a query page can hold: as asked, or the server's cap. */
+unsigned long long query_page_rows(const struct fetcher *);
 int	 query_hours(struct fetcher *, int64_t after, int64_t before,
 	    int64_t **buckets, unsigned long long **counts, size_t *n);
 /* The width of query_hours' buckets for a range, in microseconds. */
@@ -180,6 +181,12 @@ int	 fetch_split(struct fetcher *);
 /* jobs.c: [after, before) with o.jobs workers, written in order. */
 int	 fetch_jobs(struct fetcher *, int64_t after, int64_t before);
 void	 jobs_page_done(struct fetcher *);
+/* A worker's request succeeded: the source answers, others may ask. */
+void	 jobs_replied(struct fetcher *, double seconds);
+/* A worker's window will never be written: its requests stop. */
+int	 jobs_aborted(const struct fetcher *);
+/* A worker got a 429 (wait: the seconds asked): --jobs auto halves. */
+void	 jobs_throttled(struct fetcher *, double wait);
 /* ph-fetch.c: the note when the source has no query API. */
 void	 warn_no_query_api(struct fetcher *);
 /* emit.c */

@@ -14,6 +14,21 @@
  * while more than AHEAD_BYTES wait unwritten, until the writer (slowed
  * by a reader that is behind) has caught up.  The files are unlinked
  * from the start (O_TMPFILE), so no exit leaves one behind.
+ *
+ * --jobs auto (the default) starts AUTO_FIRST workers and adds one
+ * each time a window is read while the writer had to wait for the
+ * oldest window (the source, not the output, is what is slow), as
+ * long as no 429 came, the pages do not grow slower with the workers
+ * added (a server that queues queries beyond a few at once), and the
+ * replies the workers hold stay under REPLY_BUDGET; up to AUTO_MOST.
+ * A 429 halves the workers allowed (those over the number finish their
+ * window, then wait): additive increase, multiplicative decrease, as
+ * TCP shares a link.  --jobs N keeps N.
+ *
+ * When a window fails, the windows after it will never be written:
+ * their workers abort the request they are in (libcurl's progress
+ * callback, a wait's next slice) and every worker is joined.  The
+ * windows before it are read to their end and written, as before.
  */
 #include <err.h>
 #include <errno.h>
@@ -33,9 +48,19 @@
 /* Bytes fetched ahead of the writer before the workers wait. */
 #define AHEAD_BYTES	(64LL * 1024 * 1024)
 #define COPY_CHUNK	(256 * 1024)
+/* --jobs auto: workers at first, and at most. */
+#define AUTO_FIRST	4
+#define AUTO_MOST	32
+/* --jobs auto adds no worker past this many bytes of replies held. */
+#define REPLY_BUDGET	(256ULL * 1024 * 1024)
+/* Pages this many times slower than the quickest: the source queues. */
+#define QUEUED_RATIO	2.0
+/* No window has this number: nothing failed. */
+#define NO_WINDOW	(~0UL)
 
 /* One window: its bounds, its file, and how far each side has gone. */
 struct slot {
+	unsigned long	 seq;		/* the window's number, from 0 */
 	int64_t		 start, end;
 	int		 fd;
 	off_t		 bytes;		/* flushed by the worker, whole pages */
@@ -58,10 +83,21 @@ struct jobs {
 	int64_t		 next, before;	/* where the next window starts */
 	struct window	 w;		/* how wide to cut */
 	long long	 ahead;		/* bytes flushed, not yet written */
+	long long	 ahead_most;	/* AHEAD_BYTES, or the test's */
 	int		 stop;		/* a window failed: cut no more */
+	unsigned long	 failed;	/* the first window that failed */
 	int		 settled;	/* a first page came back */
 	int		 query_missing;
 	const char	*tmpdir;
+	/* The workers: started, allowed to take windows, at most. */
+	struct job	*workers;
+	const struct fetcher *main;
+	unsigned	 started, active, most;
+	int		 adaptive;	/* --jobs auto */
+	int		 starved;	/* the writer waits for a window */
+	double		 calm_at;	/* clock_now: a 429 is past */
+	double		 quickest;	/* seconds a page took, at least */
+	size_t		 largest;	/* bytes of a reply, at most */
 };
 
 /*
@@ -72,16 +108,12 @@ struct job {
 	struct fetcher	 f;
 	struct jobs	*j;
 	struct slot	*s;
+	unsigned long	 seq;		/* of the window it reads */
+	unsigned	 index;		/* among the workers */
 	pthread_t	 t;
 };
 
-/*
- * Workers left in a request when a window failed still use these.
- * Volatile: stores to a static that is never read would be optimised
- * away, and a leak checker would then report the workers' memory.
- */
-static struct jobs *volatile left_jobs;
-static struct job *volatile left_workers;
+static void	start_job(struct jobs *);
 
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
@@ -110,7 +142,7 @@ no_more_windows(const struct jobs *j)
 
 /* The next window to fetch, or NULL when there is none. */
 static struct slot *
-take_window(struct jobs *j)
+take_window(struct jobs *j, struct job *w)
 {
 	struct slot *s;
 
@@ -118,9 +150,10 @@ take_window(struct jobs *j)
 	/*
 	 * One window alone until its first page is back: a wrong key or
 	 * host, or a source without the query API, then costs one request.
+	 * A worker over the number allowed now waits for it to grow.
 	 */
-	while (!no_more_windows(j) && (j->cut - j->written >= j->nring ||
-	    (j->cut > 0 && !j->settled)))
+	while (!no_more_windows(j) && (j->cut - j->written >= 2 * j->active ||
+	    w->index >= j->active || (j->cut > 0 && !j->settled)))
 		pthread_cond_wait(&j->moved, &j->lock);
 	if (no_more_windows(j)) {
 		pthread_mutex_unlock(&j->lock);
@@ -128,6 +161,7 @@ take_window(struct jobs *j)
 	}
 	s = &j->ring[j->cut % j->nring];
 	memset(s, 0, sizeof(*s));
+	s->seq = w->seq = j->cut;
 	s->fd = temp_fd(j->tmpdir);
 	s->start = j->next;
 	s->end = window_end(&j->w, j->next, j->before);
@@ -147,7 +181,6 @@ publish(struct jobs *j, struct slot *s, const struct fetcher *f)
 	if (end == -1)
 		err(PH_EXIT_FATAL, "a temporary file");
 	j->ahead += end - s->bytes;
-	j->settled = 1;
 	s->bytes = end;
 	s->events = f->n.events;
 	s->pages = f->n.pages;
@@ -166,6 +199,89 @@ reuse_file(struct slot *s)
 	s->bytes = s->copied = 0;
 }
 
+/* Whether the window of this worker will never be written. */
+static int
+aborted(const struct job *w)
+{
+	return w->seq > __atomic_load_n(&w->j->failed, __ATOMIC_RELAXED);
+}
+
+int
+jobs_aborted(const struct fetcher *f)
+{
+	return f->job != NULL && aborted(f->job);
+}
+
+/* libcurl's progress callback: a request of such a window stops. */
+static int
+abort_check(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return aborted(arg);
+}
+
+/* The largest reply a worker holds, for REPLY_BUDGET; lock held. */
+static void
+note_reply(struct jobs *j, const struct fetcher *f)
+{
+	size_t held = f->c.reply.cap + f->s.aside.reply.cap;
+
+	if (held > j->largest)
+		j->largest = held;
+}
+
+/*
+ * --jobs auto: one worker more for a reply that came while the writer
+ * waited for a window, so that the workers double each round of
+ * requests (as TCP's slow start) up to a limit.  seconds: the reply's.
+ */
+static void
+maybe_grow(struct jobs *j, double seconds)
+{
+	if (seconds > 0 && (j->quickest == 0 || seconds < j->quickest))
+		j->quickest = seconds;
+	if (!j->adaptive || !j->starved || j->active >= j->most ||
+	    clock_now() < j->calm_at || seconds > QUEUED_RATIO * j->quickest ||
+	    (unsigned long long)(j->active + 1) * j->largest > REPLY_BUDGET)
+		return;
+	j->active++;
+	if (j->active > j->started)
+		start_job(j);
+	pthread_cond_broadcast(&j->moved);
+}
+
+void
+jobs_replied(struct fetcher *f, double seconds)
+{
+	struct jobs *j = f->job->j;
+
+	pthread_mutex_lock(&j->lock);
+	j->settled = 1;
+	note_reply(j, f);
+	maybe_grow(j, seconds);
+	pthread_cond_broadcast(&j->moved);
+	pthread_mutex_unlock(&j->lock);
+}
+
+void
+jobs_throttled(struct fetcher *f, double wait)
+{
+	struct jobs *j = f->job->j;
+
+	pthread_mutex_lock(&j->lock);
+	/* The 429s of one burst, or of requests sent before it, halve once. */
+	if (j->adaptive && clock_now() >= j->calm_at) {
+		j->active = j->active > 1 ? j->active / 2 : 1;
+		note(f, "rate limited: %u jobs at once from now on", j->active);
+	}
+	j->calm_at = clock_now() + wait + (j->quickest > 1 ? j->quickest : 1);
+	pthread_mutex_unlock(&j->lock);
+}
+
 void
 jobs_page_done(struct fetcher *f)
 {
@@ -175,8 +291,10 @@ jobs_page_done(struct fetcher *f)
 	pthread_mutex_lock(&j->lock);
 	publish(j, s, f);
 	reuse_file(s);
+	note_reply(j, f);
 	/* The writer is behind: wait until it has taken this window's. */
-	while (j->ahead > AHEAD_BYTES && s->copied != s->bytes)
+	while (j->ahead > j->ahead_most && s->copied != s->bytes &&
+	    !aborted(f->job))
 		pthread_cond_wait(&j->moved, &j->lock);
 	reuse_file(s);
 	pthread_mutex_unlock(&j->lock);
@@ -215,25 +333,40 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 	return fetch_events(f, after, before);
 }
 
+/* The rows a page of the window could hold, for window.c. */
+static unsigned long long
+page_rows(const struct fetcher *f)
+{
+	if (f->o.api == API_EVENTS || f->query_missing)
+		return f->page;
+	return query_page_rows(f);
+}
+
 static void
 finish_window(struct job *w, int r, double took)
 {
 	struct jobs *j = w->j;
 	struct slot *s = w->s;
 	struct fetcher *f = &w->f;
+	double page_seconds = took / (double)(f->n.pages ? f->n.pages : 1);
 
 	/* Events of a page cut short by a failure are written, as today. */
 	ow_flush(&f->out);
 	pthread_mutex_lock(&j->lock);
 	publish(j, s, f);
+	note_reply(j, f);
 	s->n = f->n;
 	s->r = r;
 	s->done = 1;
-	if (r != 0)
+	if (r != 0) {
 		j->stop = 1;
-	else
-		window_read(&j->w, took / (double)(f->n.pages ? f->n.pages : 1),
-		    f->n.pages, f->n.events, f->narrowed > 0);
+		if (s->seq < j->failed)
+			__atomic_store_n(&j->failed, s->seq, __ATOMIC_RELAXED);
+	} else {
+		j->w.page_rows = page_rows(f);
+		window_read(&j->w, page_seconds, f->n.pages, f->n.events,
+		    f->narrowed > 0);
+	}
 	pthread_mutex_unlock(&j->lock);
 }
 
@@ -244,7 +377,7 @@ work(void *arg)
 	double t0;
 	int r;
 
-	while ((w->s = take_window(w->j)) != NULL) {
+	while ((w->s = take_window(w->j, w)) != NULL) {
 		memset(&w->f.n, 0, sizeof(w->f.n));
 		w->f.narrowed = 0;
 		w->f.width = w->s->end - w->s->start;
@@ -295,8 +428,12 @@ write_window(struct fetcher *f, struct jobs *j, struct slot *s, char *chunk)
 	int r;
 
 	for (;;) {
-		while (s->copied == s->bytes && !s->done)
+		while (s->copied == s->bytes && !s->done) {
+			/* The source, not the output, is what is slow. */
+			j->starved = 1;
 			pthread_cond_wait(&j->moved, &j->lock);
+			j->starved = 0;
+		}
 		if (s->copied == s->bytes)
 			break;
 		from = s->copied;
@@ -338,72 +475,122 @@ write_in_order(struct fetcher *f, struct jobs *j)
 			break;
 		r = write_window(f, j, &j->ring[j->written % j->nring], chunk);
 	}
+	if (r != 0) {
+		/* Nothing after this window is written: stop its readers. */
+		j->stop = 1;
+		if (j->written - 1 < j->failed)
+			__atomic_store_n(&j->failed, j->written - 1,
+			    __ATOMIC_RELAXED);
+		pthread_cond_broadcast(&j->moved);
+	}
 	pthread_mutex_unlock(&j->lock);
 	free(chunk);
 	return r;
 }
 
+/* One worker more, with a connection of its own; lock held or alone. */
 static void
-start_job(struct job *w, struct jobs *j, const struct fetcher *main)
+start_job(struct jobs *j)
 {
+	struct job *w = &j->workers[j->started];
+	const struct fetcher *main = j->main;
+
 	memset(w, 0, sizeof(*w));
 	w->j = j;
+	w->index = j->started;
 	w->f.o = main->o;
 	w->f.job = w;
 	w->f.qpage = main->qpage;
-	w->f.query_missing = main->query_missing;
+	w->f.query_missing = j->query_missing;
 	progress_init(&w->f.prog, 0, main->o.quiet);
 	ow_init(&w->f.out, -1, "a temporary file");
 	/* Its own connection; its scratch starts empty, from the memset. */
 	conn_open(&w->f.c, &w->f.o);
+	curl_easy_setopt(w->f.c.h, CURLOPT_XFERINFOFUNCTION, abort_check);
+	curl_easy_setopt(w->f.c.h, CURLOPT_XFERINFODATA, w);
+	curl_easy_setopt(w->f.c.h, CURLOPT_NOPROGRESS, 0L);
 	if ((errno = pthread_create(&w->t, NULL, work, w)) != 0)
 		err(PH_EXIT_FATAL, "cannot start a worker thread");
+	j->started++;
+}
+
+/*
+ * Test-only: PH_FETCH_TEST_AHEAD, bytes, lowers AHEAD_BYTES so that a
+ * test can fill it with a few pages (tests/t/jobs.t).  Not documented
+ * for users: the bound is not a setting.
+ */
+static long long
+ahead_most(void)
+{
+	const char *v = getenv("PH_FETCH_TEST_AHEAD");
+	long long n;
+
+	if (v == NULL || (n = strtoll(v, NULL, 10)) <= 0 || n > AHEAD_BYTES)
+		return AHEAD_BYTES;
+	return n;
+}
+
+static struct jobs *
+jobs_new(const struct fetcher *f, int64_t after, int64_t before)
+{
+	struct jobs *j = xmalloc(sizeof(*j));
+
+	memset(j, 0, sizeof(*j));
+	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->moved, NULL);
+	j->adaptive = f->o.jobs == 0;
+	j->most = j->adaptive ? AUTO_MOST : f->o.jobs;
+	j->active = j->adaptive ? AUTO_FIRST : f->o.jobs;
+	j->nring = 2 * j->most;
+	j->ring = xreallocarray(NULL, j->nring, sizeof(*j->ring));
+	j->workers = xreallocarray(NULL, j->most, sizeof(*j->workers));
+	j->main = f;
+	j->next = after;
+	j->before = before;
+	j->failed = NO_WINDOW;
+	j->ahead_most = ahead_most();
+	j->query_missing = f->query_missing;
+	if ((j->tmpdir = getenv("TMPDIR")) == NULL || *j->tmpdir == '\0')
+		j->tmpdir = "/tmp";
+	window_init(&j->w, f->o.timeout);
+	return j;
+}
+
+/* Every worker joined, every file closed, everything freed. */
+static void
+jobs_free(struct jobs *j)
+{
+	unsigned i;
+	unsigned long k;
+
+	for (i = 0; i < j->started; i++) {
+		pthread_join(j->workers[i].t, NULL);
+		j->workers[i].f.out.fd = -1;
+		free(j->workers[i].f.out.buf);
+		fetch_cleanup(&j->workers[i].f);
+	}
+	/* Windows after a failed one were never written. */
+	for (k = j->written; k < j->cut; k++)
+		if (j->ring[k % j->nring].fd != -1)
+			close(j->ring[k % j->nring].fd);
+	free(j->workers);
+	free(j->ring);
+	pthread_mutex_destroy(&j->lock);
+	pthread_cond_destroy(&j->moved);
+	free(j);
 }
 
 int
 fetch_jobs(struct fetcher *f, int64_t after, int64_t before)
 {
-	struct jobs *j = xmalloc(sizeof(*j));
-	struct job *w;
-	unsigned i, n = f->o.jobs;
+	struct jobs *j = jobs_new(f, after, before);
 	int r;
 
-	memset(j, 0, sizeof(*j));
-	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->moved, NULL);
-	j->nring = 2 * n;
-	j->ring = xreallocarray(NULL, j->nring, sizeof(*j->ring));
-	j->next = after;
-	j->before = before;
-	j->query_missing = f->query_missing;
-	if ((j->tmpdir = getenv("TMPDIR")) == NULL || *j->tmpdir == '\0')
-		j->tmpdir = "/tmp";
-	window_init(&j->w, f->o.timeout);
-	w = xreallocarray(NULL, n, sizeof(*w));
-	for (i = 0; i < n; i++)
-		start_job(&w[i], j, f);
-	if ((r = write_in_order(f, j)) != 0) {
-		/*
-		 * Workers may be in a request for a window that will never
-		 * be written: leave them to the end of the process.
-		 */
-		f->detached = 1;
-		left_jobs = j;
-		left_workers = w;
-		for (i = 0; i < n; i++)
-			pthread_detach(w[i].t);
-		return r;
-	}
-	for (i = 0; i < n; i++) {
-		pthread_join(w[i].t, NULL);
-		w[i].f.out.fd = -1;
-		free(w[i].f.out.buf);
-		fetch_cleanup(&w[i].f);
-	}
-	free(w);
-	free(j->ring);
-	pthread_mutex_destroy(&j->lock);
-	pthread_cond_destroy(&j->moved);
-	free(j);
-	return 0;
+	pthread_mutex_lock(&j->lock);
+	while (j->started < j->active)
+		start_job(j);
+	pthread_mutex_unlock(&j->lock);
+	r = write_in_order(f, j);
+	jobs_free(j);
+	return r;
 }

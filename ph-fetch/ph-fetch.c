@@ -32,7 +32,7 @@ static const char usage_text[] =
 "                [--event name] [--api events|query] [--legacy]\n"
 "                [--page-size n] [--max-retries n] [--retry-wait s]\n"
 "                [--retry-max-wait s] [--timeout s] [--split n]\n"
-"                [--jobs n] [--progress]\n"
+"                [--jobs n|auto] [--progress]\n"
 "                [--count [--by day|hour] [--by-event]\n"
 "                [--tz zone] [--compare host [--compare-key-file file]]]\n"
 "                [--follow [--lag s]] [--persons [--create-alias]]\n";
@@ -58,7 +58,8 @@ static const char help_text[] =
 "      --retry-max-wait S  longest wait before a retry (30)\n"
 "      --timeout S         longest one request may take (120)\n"
 "      --split N           print N windows of the range instead\n"
-"      --jobs N            windows fetched at once, written in order (4)\n"
+"      --jobs N|auto       windows fetched at once, written in order (auto:\n"
+"                          4, more while the source is slow, halved on 429)\n"
 "      --progress          progress on stderr even when not a terminal\n"
 "      --count             print events and distinct uuids a period instead\n"
 "      --by day|hour       --count's period (day)\n"
@@ -173,7 +174,8 @@ parse_options(int argc, char *argv[], struct fetch_opts *o, struct args *a)
 			o->split = (unsigned)cli_number("--split", optarg, 1, 100000);
 			break;
 		case O_JOBS:
-			o->jobs = (unsigned)cli_number("--jobs", optarg, 1, 64);
+			o->jobs = strcmp(optarg, "auto") == 0 ? 0 :
+			    (unsigned)cli_number("--jobs", optarg, 1, 64);
 			break;
 		case O_PROGRESS: o->force_progress = 1; break;
 		case O_COUNT: o->count = 1; break;
@@ -468,7 +470,7 @@ defaults(struct fetch_opts *o)
 	o->retry_max_wait = 30;
 	o->timeout = 120;
 	o->lag = 300;
-	o->jobs = 4;
+	o->jobs = 0;		/* auto: jobs.c */
 }
 
 /* Options that belong to one mode only, and a zone that exists. */
@@ -529,7 +531,7 @@ fetch_range(struct fetcher *f)
 {
 	int r;
 
-	if (f->o.jobs > 1)
+	if (f->o.jobs != 1)
 		return fetch_jobs(f, f->o.after, f->o.before);
 	if (f->o.api == API_EVENTS)
 		return fetch_events(f, f->o.after, f->o.before);
@@ -586,14 +588,6 @@ main(int argc, char *argv[])
 	if (f.o.split == 0 && !f.o.count && !f.o.persons)
 		fetch_summary(&f);
 	fetch_cleanup(&f);
-	/*
-	 * Workers still in a request when a window failed use the key and
-	 * libcurl: end now, without exit's handlers, which would free what
-	 * they use (and LeakSanitizer's, which would count it as lost).
-	 * Standard output is closed and checked above.
-	 */
-	if (f.detached)
-		_exit(r);
 	secret_free(f.o.key);
 	free(f.o.base);
 	curl_global_cleanup();

@@ -265,6 +265,15 @@ shrink(struct fetcher *f)
  */
 #define LEAST_CAP	10000
 
+/* The rows a query page can hold: what is asked, or the cap learnt. */
+unsigned long long
+query_page_rows(const struct fetcher *f)
+{
+	size_t cap = f->most_rows > LEAST_CAP ? f->most_rows : LEAST_CAP;
+
+	return f->qpage < cap ? f->qpage : cap;
+}
+
 static int
 rows_may_remain(struct fetcher *f, size_t n)
 {
@@ -333,7 +342,7 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 	struct window w;
 	int64_t hi = after;
 	double t0;
-	int done, narrowable = 1, r = 0;
+	int done = 0, whole, narrowable = 1, r = 0;
 
 	window_init(&w, f->o.timeout);
 	/* A --jobs window was cut as wide as the windows before allowed. */
@@ -344,6 +353,7 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 		if (!c.set || c.lo >= hi)
 			hi = window_end(&w, c.lo, before);
 		t0 = clock_now();
+		whole = !c.set;		/* a first page, if also the last */
 		r = query_page(f, &c, hi, skip_seen, flags |
 		    (narrowable ? FETCH_NARROW : 0), &done);
 		/* The first reply settled whether the route exists. */
@@ -356,7 +366,9 @@ query_range(struct fetcher *f, int64_t after, int64_t before, int skip_seen,
 			r = 0;
 		} else if (r == 0) {
 			narrowable = 1;
-			window_took(&w, clock_now() - t0, done);
+			w.page_rows = query_page_rows(f);
+			window_page(&w, clock_now() - t0, done, whole,
+			    f->s.items.n);
 			if (done) {
 				c.lo = hi;
 				c.set = 0;

@@ -101,7 +101,7 @@ url_param(struct fetcher *f, const char *name, const char *value)
 }
 
 static void
-pause_for(double seconds)
+sleep_for(double seconds)
 {
 	struct timespec ts;
 
@@ -109,6 +109,21 @@ pause_for(double seconds)
 	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
 	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
+}
+
+/*
+ * A --jobs worker whose window will never be written (one before it
+ * failed) stops waiting within a slice, so that it can be joined.
+ */
+#define WAIT_SLICE	0.2
+
+static void
+pause_for(struct fetcher *f, double seconds)
+{
+	double until = clock_now() + seconds, now;
+
+	while (!jobs_aborted(f) && (now = clock_now()) < until)
+		sleep_for(until - now < WAIT_SLICE ? until - now : WAIT_SLICE);
 }
 
 /* Until when (clock_now) the source asked every request to wait. */
@@ -126,17 +141,17 @@ gate_raise(double until)
 
 /* Wait out a 429 that this worker or any other received. */
 static void
-gate_wait(void)
+gate_wait(struct fetcher *f)
 {
 	double until, now;
 
-	for (;;) {
+	while (!jobs_aborted(f)) {
 		pthread_mutex_lock(&gate_lock);
 		until = gate_until;
 		pthread_mutex_unlock(&gate_lock);
 		if ((now = clock_now()) >= until)
 			return;
-		pause_for(until - now);
+		pause_for(f, until - now);
 	}
 }
 
@@ -239,6 +254,18 @@ timed_out(struct fetcher *f, CURLcode rc, long status)
 	return rc == CURLE_OK && (status == 504 || status == 512);
 }
 
+/* A reply came: --jobs learns how long the source takes, and that it answers. */
+static void
+count_request(struct fetcher *f)
+{
+	double t = 0;
+
+	if (f->job == NULL)
+		return;
+	curl_easy_getinfo(f->c.h, CURLINFO_TOTAL_TIME, &t);
+	jobs_replied(f, t);
+}
+
 static int
 request(struct fetcher *f, const char *url, const char *body, int flags)
 {
@@ -250,11 +277,18 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 	CURLcode rc;
 
 	for (;;) {
-		gate_wait();
+		gate_wait(f);
+		/* Nobody will read the reply: end quietly, to be joined. */
+		if (jobs_aborted(f))
+			return PH_EXIT_FATAL;
 		rc = perform(f, url, body, &status, &retry_after);
+		if (rc == CURLE_ABORTED_BY_CALLBACK && jobs_aborted(f))
+			return PH_EXIT_FATAL;
 		if (rc == CURLE_OK && status == 200 && reply_is_json(f, why,
-		    sizeof(why)))
+		    sizeof(why))) {
+			count_request(f);
 			return 0;
+		}
 		if (rc != CURLE_OK || status != 200)
 			http_failure(rc, status, f->c.errbuf, &f->c.reply, why,
 			    sizeof(why));
@@ -264,6 +298,9 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 			return -2;
 		wait = retry_after > 0 ? (double)retry_after : rc == CURLE_OK &&
 		    status == 429 ? expected_in(&f->c.reply) : 0;
+		/* Any 429, with a wait or not: fewer --jobs workers. */
+		if (rc == CURLE_OK && status == 429 && f->job != NULL)
+			jobs_throttled(f, wait);
 		if (rc == CURLE_OK && status == 429 && wait > 0) {
 			/* The server said when: not a failure, just a wait. */
 			note(f, "rate limited; waiting %.0f s as the server asks",
@@ -295,7 +332,7 @@ request(struct fetcher *f, const char *url, const char *body, int flags)
 		note(f, "%s: %s; retry %u of %u in %.1f s", url, why, attempt,
 		    f->o.max_retries, wait);
 		f->n.retries++;
-		pause_for(wait);
+		pause_for(f, wait);
 	}
 }
 

@@ -34,6 +34,14 @@
  * behind one of them.
  */
 #define MOST_PAGES	4
+/*
+ * A source slower than "quick" on every request (a big install, where
+ * each page is a ClickHouse scan of a second or more) never widens by
+ * time: its windows widen by rows instead, until a window fills about
+ * a quarter of a page.  Fewer, fuller requests: each costs the scan and
+ * counts against the rate limit whatever rows it returns.
+ */
+#define MOST_ROW_WIDEN	4
 
 void
 window_init(struct window *w, double timeout)
@@ -84,6 +92,45 @@ window_took(struct window *w, double seconds, int finished)
 		w->quick_run = 0;
 }
 
+/* How many times wider a window of rows may be cut: 1, 2 or 4. */
+static int64_t
+row_factor(const struct window *w, unsigned long long rows)
+{
+	int64_t k = 1;
+
+	if (w->page_rows == 0)
+		return 1;
+	while (k < MOST_ROW_WIDEN && rows * (unsigned long long)k * 4 <
+	    w->page_rows)
+		k *= 2;
+	return k;
+}
+
+/* Widen by rows a page that was neither quick nor slow: 1 if done. */
+static int
+widen_by_rows(struct window *w, double seconds, unsigned long long rows)
+{
+	int64_t k;
+
+	if (seconds < w->quick || seconds > w->slow ||
+	    (k = row_factor(w, rows)) == 1)
+		return 0;
+	while (k > 1 && w->width * 2 <= w->ceiling) {
+		w->width *= 2;
+		k /= 2;
+	}
+	w->quick_run = 0;
+	return 1;
+}
+
+void
+window_page(struct window *w, double seconds, int finished, int whole,
+    unsigned long long rows)
+{
+	if (!finished || !whole || !widen_by_rows(w, seconds, rows))
+		window_took(w, seconds, finished);
+}
+
 void
 window_read(struct window *w, double seconds, unsigned long long pages,
     unsigned long long events, int timed_out)
@@ -103,5 +150,5 @@ window_read(struct window *w, double seconds, unsigned long long pages,
 		w->width *= 2;
 		return;
 	}
-	window_took(w, seconds, pages <= 1);
+	window_page(w, seconds, pages <= 1, pages <= 1, events);
 }

@@ -19,6 +19,12 @@ struct window {
 	double	quick;		/* seconds: a page this quick widens */
 	int64_t	ceiling;	/* half the last width that timed out */
 	unsigned quick_run;	/* quick windows in a row since */
+	/*
+	 * Rows a page may hold (the page limit), or 0: set by the caller
+	 * before window_read, so that a window that came back with far
+	 * fewer rows than a page widens even when no reply is quick.
+	 */
+	unsigned long long page_rows;
 };
 
 /* timeout: the longest one request may take (--timeout). */
@@ -30,9 +36,18 @@ int	window_timed_out(struct window *);
 /* A page took seconds; finished: it was the last of its window. */
 void	window_took(struct window *, double seconds, int finished);
 /*
+ * As window_took, for a page of rows that was the whole window: widened
+ * by its rows against page_rows when it was neither quick nor slow.
+ */
+void	window_page(struct window *, double seconds, int finished,
+	    int whole, unsigned long long rows);
+/*
  * --jobs: a whole window was read in pages, seconds a page, holding
  * events; timed_out: a query of it ran out of time.  Windows fetched
- * side by side are cut ahead by the width this leaves.
+ * side by side are cut ahead by the width this leaves.  A window of one
+ * page that is neither quick nor slow widens by its rows against
+ * page_rows: up to 4 times as wide when it held under an eighth of a
+ * page, twice when under a quarter.
  */
 void	window_read(struct window *, double seconds, unsigned long long pages,
 	    unsigned long long events, int timed_out);

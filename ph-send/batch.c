@@ -55,8 +55,12 @@ batch_add(struct batch *b, const char *ev, size_t len,
 		b->end = xreallocarray(b->end, b->cap, sizeof(*b->end));
 		b->line = xreallocarray(b->line, b->cap, sizeof(*b->line));
 		b->sent = xreallocarray(b->sent, b->cap, sizeof(*b->sent));
+		b->person = xreallocarray(b->person, b->cap,
+		    sizeof(*b->person));
+		b->other = xreallocarray(b->other, b->cap, sizeof(*b->other));
 	}
 	b->sent[b->n] = 0;
+	b->person[b->n] = b->other[b->n] = 0;
 	if (b->n > 0)
 		buf_addc(&b->data, ',');
 	buf_add(&b->data, ev, len);
@@ -101,6 +105,8 @@ batch_slice(const struct batch *b, size_t from, size_t to)
 		ev = batch_event(b, i, &len);
 		batch_add(s, ev, len, b->line[i]);
 		s->sent[s->n - 1] = b->sent[i];
+		s->person[s->n - 1] = b->person[i];
+		s->other[s->n - 1] = b->other[i];
 	}
 	return s;
 }
@@ -139,5 +145,7 @@ batch_free(struct batch *b)
 	free(b->end);
 	free(b->line);
 	free(b->sent);
+	free(b->person);
+	free(b->other);
 	free(b);
 }

@@ -7,6 +7,7 @@
 #define PH_SEND_BATCH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "buf.h"
 
@@ -28,6 +29,12 @@ struct batch {
 	size_t		*end;		/* where each event ends in data */
 	unsigned long long *line;	/* each event's input line */
 	unsigned char	*sent;		/* each event: sent in a failed try */
+	/*
+	 * Each event's distinct_id hash and, for an identity event, its
+	 * other id's (else the same): lanes.c counts them to keep order.
+	 */
+	uint64_t	*person;
+	uint64_t	*other;
 	size_t		 n;
 	size_t		 cap;
 	double		 opened;	/* when its first event came */

@@ -3,16 +3,19 @@
 
 #include "buf.h"
 #include "clock.h"
+#include "idcount.h"
 #include "lanes.h"
 #include "xalloc.h"
 
 /* Ready batches a lane may hold beside the one on the wire. */
 #define LANE_QUEUE_MAX	2
 
-/* --parallel's upper bound: one blocked_by slot a lane. */
-#define LANES_MAX	64
+/* idcount's tag for the count over all lanes; a lane's is its index. */
+#define ALL_LANES	UINT32_MAX
 
 struct lane {
+	struct lanes	*ls;
+	uint32_t	 index;
 	struct batch	*fill;		/* taking events */
 	struct batch	*head;		/* ready, in order */
 	struct batch	*tail;
@@ -32,11 +35,11 @@ struct lanes {
 	struct compressor	*zip;		/* NULL: bodies built inline */
 
 	/*
-	 * Identity events: blocked_by[o] is 1 + the lane whose identity
-	 * event named an id of lane o; o takes nothing until that lane has
-	 * delivered it.  ordering: a line waits for such a lane to drain.
+	 * The events not yet delivered (filling, ready or current) that
+	 * name each id, as its own or an identity event's other id: in
+	 * each lane, and in all.  ordering: a line waits for some of them.
 	 */
-	int			 blocked_by[LANES_MAX];
+	struct idcount		 undelivered;
 	int			 ordering;
 
 	/* A checked line that found its lane full, waiting for room. */
@@ -51,8 +54,13 @@ lanes_new(int n, const struct lane_limits *lim, const struct envelope *env,
     struct compressor *zip)
 {
 	struct lanes *ls = xcalloc(1, sizeof(*ls));
+	int i;
 
 	ls->lane = xcalloc((size_t)n, sizeof(*ls->lane));
+	for (i = 0; i < n; i++) {
+		ls->lane[i].ls = ls;
+		ls->lane[i].index = (uint32_t)i;
+	}
 	ls->n = n;
 	ls->lim = *lim;
 	ls->env = env;
@@ -79,6 +87,7 @@ lanes_free(struct lanes *ls)
 		}
 	}
 	free(ls->lane);
+	idcount_free(&ls->undelivered);
 	buf_free(&ls->pending);
 	free(ls);
 }
@@ -146,9 +155,44 @@ make_ready(struct lanes *ls, struct lane *l, struct batch *b, int front)
 	}
 }
 
+/* One id an event names: counted in its lane and in all, or no more. */
+static void
+count_id(struct idcount *t, uint32_t lane, uint64_t id, int up)
+{
+	if (up) {
+		idcount_inc(t, id, lane);
+		idcount_inc(t, id, ALL_LANES);
+	} else {
+		idcount_dec(t, id, lane);
+		idcount_dec(t, id, ALL_LANES);
+	}
+}
+
+/* Event i of b joins lane l's undelivered events (up), or leaves them. */
+static void
+count_event(struct lanes *ls, const struct lane *l, const struct batch *b,
+    size_t i, int up)
+{
+	count_id(&ls->undelivered, l->index, b->person[i], up);
+	if (b->other[i] != b->person[i])
+		count_id(&ls->undelivered, l->index, b->other[i], up);
+}
+
+static void
+count_batch(struct lanes *ls, const struct lane *l, const struct batch *b,
+    int up)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		count_event(ls, l, b, i, up);
+}
+
+/* Its events left the lane with lane_release: they are back in it. */
 void
 lanes_push_front(struct lanes *ls, struct lane *l, struct batch *b)
 {
+	count_batch(ls, l, b, 1);
 	make_ready(ls, l, b, 1);
 }
 
@@ -161,8 +205,8 @@ fits(const struct lanes *ls, const struct batch *b, size_t len)
 
 /* Put an event in its lane's batch: 0 when the lane has no room yet. */
 static int
-lane_take(struct lanes *ls, struct lane *l, const char *ev, size_t len,
-    unsigned long long no)
+lane_take(struct lanes *ls, struct lane *l, uint64_t person, uint64_t other,
+    const char *ev, size_t len, unsigned long long no)
 {
 	struct batch *f = l->fill;
 
@@ -175,6 +219,9 @@ lane_take(struct lanes *ls, struct lane *l, const char *ev, size_t len,
 	if (f == NULL)
 		l->fill = f = batch_new(clock_now());
 	batch_add(f, ev, len, no);
+	f->person[f->n - 1] = person;
+	f->other[f->n - 1] = other;
+	count_event(ls, l, f, f->n - 1, 1);
 	return 1;
 }
 
@@ -217,47 +264,51 @@ lane_release(struct lane *l)
 	struct batch *b = l->cur;
 
 	l->cur = NULL;
+	if (b != NULL)
+		count_batch(l->ls, l, b, 0);
 	return b;
 }
 
-/* Whether lane i may take events: what blocked it has been delivered. */
+/*
+ * Whether events not yet delivered that name id are in a lane other
+ * than l: l's own are ahead in its queue and go first anyway.
+ */
 static int
-lane_free(struct lanes *ls, int i)
+named_elsewhere(const struct lanes *ls, const struct lane *l, uint64_t id)
 {
-	int by = ls->blocked_by[i];
-
-	if (by == 0 || lane_idle(&ls->lane[by - 1]))
-		ls->blocked_by[i] = 0;
-	return ls->blocked_by[i] == 0;
+	return idcount_get(&ls->undelivered, id, ALL_LANES) >
+	    idcount_get(&ls->undelivered, id, l->index);
 }
 
 /*
  * Lanes keep the order of one distinct_id's events; an identity event
  * ($identify, $create_alias, $merge_dangerously) names two, and must
  * come after the earlier events of both and before the later ones
- * (PostHog merges in arrival order).  It waits until the other id's
- * lane has delivered what it holds, goes in its own lane, and the other
- * lane takes nothing until it is delivered.  0: the line must wait.
+ * (PostHog merges in arrival order).  So every event waits until no
+ * event naming one of its ids is left undelivered in another lane: the
+ * identity event for the other id's earlier events, the other id's
+ * later events for the identity event.  Events of ids it does not name
+ * never hold it, in whatever lane.  0: the line must wait.
+ *
+ * An id is its 64-bit hash here as in the choice of lane: two ids that
+ * share one are one id to ph-send, in one lane and one count, and the
+ * order kept for the pair keeps each one's.  A collision can only make
+ * an event wait for another id's events, never pass one of its own.
  */
 static int
 place(struct lanes *ls, const struct event_info *info, const char *p,
     size_t len, unsigned long long no)
 {
-	int m = (int)(info->person % (uint64_t)ls->n), o = m;
+	struct lane *l = &ls->lane[info->person % (uint64_t)ls->n];
+	uint64_t other = info->identity ? info->other : info->person;
 
-	if (info->identity)
-		o = (int)(info->other % (uint64_t)ls->n);
-	if (!lane_free(ls, m) || (o != m && (!lane_free(ls, o) ||
-	    !lane_idle(&ls->lane[o])))) {
+	if (named_elsewhere(ls, l, info->person) || (other != info->person &&
+	    named_elsewhere(ls, l, other))) {
 		ls->ordering = 1;
 		return 0;
 	}
 	ls->ordering = 0;
-	if (!lane_take(ls, &ls->lane[m], p, len, no))
-		return 0;
-	if (o != m)
-		ls->blocked_by[o] = m + 1;
-	return 1;
+	return lane_take(ls, l, info->person, other, p, len, no);
 }
 
 void
@@ -294,6 +345,12 @@ int
 lanes_ordering(const struct lanes *ls)
 {
 	return ls->has_pending && ls->ordering;
+}
+
+size_t
+lanes_tracked(const struct lanes *ls)
+{
+	return idcount_keys(&ls->undelivered);
 }
 
 /* Whether a partial batch should go now though more could join it. */

@@ -42,8 +42,9 @@ struct lane	*lanes_at(const struct lanes *, int i);
 
 /*
  * Give a checked event to its lane.  When the lane has no room yet, or
- * the event must wait for another lane to drain first, the lanes hold
- * it (lanes_pending) until lanes_place_pending can place it.
+ * the event must wait for the events of an id it names to be delivered
+ * from another lane first, the lanes hold it (lanes_pending) until
+ * lanes_place_pending can place it.
  */
 void		 lanes_take(struct lanes *, const struct event_info *,
 		    const char *ev, size_t len, unsigned long long no);
@@ -51,8 +52,13 @@ void		 lanes_take(struct lanes *, const struct event_info *,
 int		 lanes_pending(const struct lanes *);
 /* Place the held event: 1 if it went into its lane, 0 if it waits. */
 int		 lanes_place_pending(struct lanes *);
-/* Whether the held event waits for another lane to drain. */
+/* Whether the held event waits for events of its ids in other lanes. */
 int		 lanes_ordering(const struct lanes *);
+/*
+ * Counts the lanes keep of the ids that undelivered events name: 0 once
+ * every lane is idle (the memory they take follows the events in flight).
+ */
+size_t		 lanes_tracked(const struct lanes *);
 
 /*
  * Close partial batches that should go now: all of them when drained

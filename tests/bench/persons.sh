@@ -62,6 +62,20 @@ print("  ph-clean | ph-send: %8.0f persons/s sent (%0.f events/s), peak RSS "
       "%d KiB (the larger of the two)" % (n / float(st), ev / float(st),
                                           int(sm)))
 PY
+# The same pass into a destination 100 ms away: lanes wait for order
+# by id, so merges do not cost a round trip each (doc/design.md).
+rm -f "$D/plat.port"
+"$B/tests/emu/ph-emu" --port-file "$D/plat.port" --latency 100 \
+    --project-key phc_bench 2>/dev/null &
+lpid=$!
+trap 'kill $spid $dpid $lpid 2>/dev/null' EXIT
+while [ ! -s "$D/plat.port" ]; do sleep 0.05; done
+/usr/bin/time -f "%e" -o "$D/lat.time" sh -c \
+    '"$1/ph-clean/ph-clean" <"$2" | "$1/ph-send/ph-send" --host "$3" -q' \
+    sh "$B" "$D/pass.ndjson" "http://127.0.0.1:$(cut -d' ' -f1 "$D/plat.port")"
+python3 -c 'import sys; print("  at 100 ms latency:  %8.0f persons/s sent"
+    % (int(sys.argv[1]) / float(open(sys.argv[2]).read().split()[-1])))' \
+    "$N" "$D/lat.time"
 python3 - "$D/psrc.log" <<'PY'
 import json, sys
 t = [json.loads(l)["t"] for l in open(sys.argv[1])

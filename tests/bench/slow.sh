@@ -1,11 +1,11 @@
 #!/bin/sh
 # make bench, a slow source: 1 s added to every source request (a big
 # self-hosted install, where each page is a ClickHouse scan), 50 ms at
-# the destination.  ph-fetch | ph-clean | ph-send with --jobs 1, the
-# default 4, and more, for both APIs, against the original script's
-# approach on the same emulators: events a second, that every event
-# arrived once (same-events.py, check-store.py), and each program's peak
-# memory.  The original script runs one request at a time, so its rate
+# the destination.  ph-fetch | ph-clean | ph-send with the default
+# (--jobs auto), --jobs 1, 4 and 16, for both APIs, against the original
+# script's approach on the same emulators: events a second, the requests
+# the source received (its log), that every event arrived once
+# (same-events.py, check-store.py), and each program's peak memory.  The original script runs one request at a time, so its rate
 # is steady: it runs for SLOW_ORIGINAL_S seconds (default 60), not
 # through all the events.
 #   slow.sh BUILD-DIR DATA-DIR   (SLOW_EVENTS, default 50000)
@@ -24,9 +24,10 @@ pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 start_emus() {
-	rm -f "$D"/s-src.port "$D"/s-dst.port "$D"/s-dst.store
+	rm -f "$D"/s-src.port "$D"/s-dst.port "$D"/s-dst.store "$D"/s-src.log
 	"$B/tests/emu/ph-emu" --port-file "$D/s-src.port" --load "$F" \
-	    --personal-key phx_bench --latency 1000 2>/dev/null &
+	    --personal-key phx_bench --latency 1000 --log "$D/s-src.log" \
+	    2>/dev/null &
 	pids="$pids $!"
 	"$B/tests/emu/ph-emu" --port-file "$D/s-dst.port" --store \
 	    "$D/s-dst.store" --project-key phc_bench --latency 50 2>/dev/null &
@@ -75,7 +76,7 @@ orig=$(cat "$D/rate")
 stop_emus
 
 for api in query events; do
-	for jobs in 1 4 16 32; do
+	for jobs in auto 1 4 16; do
 		start_emus
 		s=$(date +%s.%N)
 		/usr/bin/time -o "$D/m.fetch" -f %M "$B/ph-fetch/ph-fetch" \
@@ -86,10 +87,12 @@ for api in query events; do
 		    /usr/bin/time -o "$D/m.send" -f %M "$B/ph-send/ph-send" \
 		    --host "$T" -q
 		e=$(date +%s.%N)
-		rate "ph --api $api --jobs $jobs" "$s" "$e" "$N"
+		rate "ph --api $api --jobs $jobs$([ $jobs = auto ] &&
+		    echo ' (default)')" "$s" "$e" "$N"
 		python3 -c 'import sys; print("  %5.0fx" % (float(sys.argv[1]) / float(sys.argv[2])))' \
 		    "$(cat "$D/rate")" "$orig"
 		checks
+		echo "    $(grep -c . "$D/s-src.log") requests to the source"
 		echo "    peak RSS: ph-fetch $(cat "$D/m.fetch") KiB," \
 		    "ph-clean $(cat "$D/m.clean") KiB, ph-send $(cat "$D/m.send") KiB"
 		stop_emus

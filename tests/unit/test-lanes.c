@@ -2,18 +2,23 @@
  * Unit tests of ph-send/lanes.c (doc/design.md, "Lanes by distinct_id"):
  * one person's events go to one lane, as capture reads the distinct_id,
  * and leave it in input order; an identity event waits until the other
- * id's lane has delivered what it holds, and that lane takes nothing
- * more until the identity event is delivered; a full lane holds the next
- * event back; a split batch goes back first.  The sender is played
- * here: lane_next takes a batch to send, lane_release delivers it.
+ * id's events in other lanes are delivered, and the other id's later
+ * events wait until it is delivered, while other ids' events, in any
+ * lane, wait for neither; a full lane holds the next event back; a split
+ * batch goes back first.  A random run checks the order of every id's
+ * events against a model.  The sender is played here: lane_next takes a
+ * batch to send, lane_release delivers it.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "batch.h"
 #include "buf.h"
 #include "check.h"
+#include "idcount.h"
 #include "lanes.h"
 #include "tap.h"
 
@@ -252,7 +257,7 @@ held_while_sent(struct fix *f, int i)
 
 /*
  * id b's identity event naming a: after a's earlier events, before its
- * later ones, whose lane waits for it.
+ * later ones, which wait for it.
  */
 static void
 test_identity(const char *name)
@@ -318,7 +323,7 @@ test_identity_decoded(const char *other)
 	fix_close(&f);
 }
 
-/* Only the blocked lane waits; the identity event's own takes more. */
+/* Only the other id's events wait; the identity event's own go on. */
 static void
 test_own_lane_runs(void)
 {
@@ -331,9 +336,303 @@ test_own_lane_runs(void)
 	ok(!lanes_pending(f.ls), "its own lane takes more meanwhile");
 	take_event(&f, "e", f.a, 3);
 	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "the other lane does not");
+	    "the other id's does not");
 	is_delivered(&f, f.lb, "1,2|", "its lane delivered");
 	ok(lanes_place_pending(f.ls), "then the other lane takes the event");
+	fix_close(&f);
+}
+
+/* An id other than a in a's lane, as JSON text. */
+static void
+third_id(const struct fix *f, int n, char *id, size_t size)
+{
+	int k;
+
+	for (k = 1; k < 1000; k++) {
+		snprintf(id, size, "\"third-%d\"", k);
+		if (lane_of(n, id) == f->la)
+			return;
+	}
+}
+
+/*
+ * The other id's lane holds a third id's events: the identity event
+ * waits for none of them, nor they for it; only a's later event waits.
+ */
+static void
+test_third_id(void)
+{
+	struct fix f;
+	char c[32];
+
+	fix_open(&f, 4, 1000, NULL);
+	third_id(&f, 4, c, sizeof(c));
+	take_event(&f, "e", c, 1);
+	take_identity(&f, "$merge_dangerously", f.b, f.a, 2);
+	ok(!lanes_pending(f.ls), "an identity event does not wait when the "
+	    "other id's lane holds only other ids' events");
+	take_event(&f, "e", c, 3);
+	ok(!lanes_pending(f.ls), "a third id's later event in the other lane "
+	    "is not held by it");
+	take_event(&f, "e", f.a, 4);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "the other id's later event is");
+	is_delivered(&f, f.la, "1,3|", "the third id's events go meanwhile");
+	ok(!lanes_place_pending(f.ls), "the other id's still waits");
+	is_delivered(&f, f.lb, "2|", "the identity event delivered");
+	ok(lanes_place_pending(f.ls), "then it goes");
+	is_delivered(&f, f.la, "4|", "after the identity event");
+	ok(lanes_tracked(f.ls) == 0, "every lane idle: no id tracked");
+	fix_close(&f);
+}
+
+/* Events naming a in b's lane are ahead there: no wait for them. */
+static void
+test_same_pair(void)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 1000, NULL);
+	take_identity(&f, "$identify", f.b, f.a, 1);
+	take_identity(&f, "$identify", f.b, f.a, 2);
+	ok(!lanes_pending(f.ls), "a second identity event of the same pair "
+	    "follows the first in its lane without waiting");
+	take_identity(&f, "$create_alias", f.a, f.b, 3);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
+	    "the pair the other way round waits: its lane is a's");
+	is_delivered(&f, f.lb, "1,2|", "b's lane");
+	ok(lanes_place_pending(f.ls), "then it goes");
+	is_delivered(&f, f.la, "3|", "in a's lane");
+	fix_close(&f);
+}
+
+/*
+ * A batch released to be split leaves the counts; its halves bring
+ * their events back, so the other id's later event still waits.
+ */
+static void
+test_split_counts(void)
+{
+	struct fix f;
+	struct lane *l;
+	struct batch *b;
+
+	fix_open(&f, 4, 4, NULL);
+	l = lanes_at(f.ls, f.lb);
+	take_event(&f, "e", f.b, 1);
+	take_event(&f, "e", f.b, 2);
+	take_identity(&f, "$create_alias", f.b, f.a, 3);
+	take_event(&f, "e", f.b, 4);
+	lanes_close_batches(f.ls, 0, 1);
+	(void)lane_next(l);
+	b = lane_release(l);
+	lanes_push_front(f.ls, l, batch_slice(b, 2, 4));
+	lanes_push_front(f.ls, l, batch_slice(b, 0, 2));
+	batch_free(b);
+	take_event(&f, "e", f.a, 5);
+	ok(lanes_pending(f.ls) && lanes_ordering(f.ls), "after a split the "
+	    "other id's later event still waits for the identity event");
+	f.out.len = 0;
+	deliver_next(&f, f.lb);
+	ok(!lanes_place_pending(f.ls), "and for the half that holds it");
+	deliver_next(&f, f.lb);
+	is_str(text(&f), "1,2|3,4|", "the halves in order");
+	ok(lanes_place_pending(f.ls), "then it goes");
+	is_delivered(&f, f.la, "5|", "delivered last");
+	ok(lanes_tracked(f.ls) == 0, "no id tracked at the end");
+	fix_close(&f);
+}
+
+/*
+ * The random run: S_EVENTS events of S_IDS ids, a third of them identity
+ * events, fed, closed, sent, split and delivered in a random order.  The
+ * model keeps, for each id, the events naming it in input order and how
+ * many of them were delivered: a batch may go only if each of its
+ * events is the next undelivered one of every id it names, counting
+ * the events before it in the batch.
+ */
+#define S_IDS		24
+#define S_EVENTS	3000
+
+struct model {
+	int		 own[S_EVENTS + 1];	/* event's id */
+	int		 other[S_EVENTS + 1];	/* identity event's, or own */
+	int		*named[S_IDS];		/* events naming each id */
+	int		 nnamed[S_IDS];
+	int		 done[S_IDS];		/* of them delivered */
+	int		 wrong;			/* batches out of order */
+	unsigned long	 rnd;
+};
+
+static unsigned
+rnd(struct model *m, unsigned n)
+{
+	m->rnd = m->rnd * 6364136223846793005UL + 1442695040888963407UL;
+	return (unsigned)(m->rnd >> 33) % n;
+}
+
+static void
+model_name(struct model *m, int id, int e)
+{
+	m->named[id][m->nnamed[id]++] = e;
+}
+
+static void
+model_make(struct model *m, unsigned long seed)
+{
+	int e, id;
+
+	memset(m, 0, sizeof(*m));
+	m->rnd = seed;
+	for (id = 0; id < S_IDS; id++)
+		m->named[id] = calloc(S_EVENTS, sizeof(int));
+	for (e = 1; e <= S_EVENTS; e++) {
+		m->own[e] = m->other[e] = (int)rnd(m, S_IDS);
+		if (rnd(m, 3) == 0)
+			m->other[e] = (int)rnd(m, S_IDS);
+		model_name(m, m->own[e], e);
+		if (m->other[e] != m->own[e])
+			model_name(m, m->other[e], e);
+	}
+}
+
+static void
+model_free(struct model *m)
+{
+	int id;
+
+	for (id = 0; id < S_IDS; id++)
+		free(m->named[id]);
+}
+
+/* Whether b's events are each the next of their ids; 1: they are now. */
+static int
+model_deliver(struct model *m, const struct batch *b, int commit)
+{
+	int next[S_IDS], ids[2], e, k, id;
+	size_t i;
+
+	memcpy(next, m->done, sizeof(next));
+	for (i = 0; i < b->n; i++) {
+		e = (int)b->line[i];
+		ids[0] = m->own[e];
+		ids[1] = m->other[e];
+		for (k = 0; k < (ids[1] != ids[0] ? 2 : 1); k++) {
+			id = ids[k];
+			if (next[id] >= m->nnamed[id] ||
+			    m->named[id][next[id]] != e)
+				return 0;
+			next[id]++;
+		}
+	}
+	if (commit)
+		memcpy(m->done, next, sizeof(next));
+	return 1;
+}
+
+static void
+feed(struct fix *f, struct model *m, int e)
+{
+	char own[32], other[32];
+	static const char *names[] = {
+		"$identify", "$create_alias", "$merge_dangerously"
+	};
+
+	snprintf(own, sizeof(own), "\"s%d\"", m->own[e]);
+	snprintf(other, sizeof(other), "\"s%d\"", m->other[e]);
+	if (m->other[e] != m->own[e])
+		take_identity(f, names[rnd(m, 3)], own, other,
+		    (unsigned long long)e);
+	else
+		take_event(f, "e", own, (unsigned long long)e);
+}
+
+/* One step on lane i's current batch: checked when sent, then settled. */
+static void
+wire_step(struct fix *f, struct model *m, int i, int *sent)
+{
+	struct lane *l = lanes_at(f->ls, i);
+	struct batch *b;
+	size_t half;
+
+	if (!sent[i]) {
+		if ((b = lane_next(l)) == NULL)
+			return;
+		m->wrong += !model_deliver(m, b, 0);
+		sent[i] = 1;
+		return;
+	}
+	sent[i] = 0;
+	b = lane_release(l);
+	if (b->n > 1 && rnd(m, 4) == 0) {
+		half = 1 + rnd(m, (unsigned)b->n - 1);
+		lanes_push_front(f->ls, l, batch_slice(b, half, b->n));
+		lanes_push_front(f->ls, l, batch_slice(b, 0, half));
+	} else
+		m->wrong += !model_deliver(m, b, 1);
+	batch_free(b);
+}
+
+/* Distinct hashes for the ids: the run tests order, not collisions. */
+static int
+ids_apart(void)
+{
+	struct event_info info;
+	uint64_t h[S_IDS];
+	char line[128], why[256];
+	int i, j;
+
+	for (i = 0; i < S_IDS; i++) {
+		snprintf(line, sizeof(line), "{\"event\":\"e\","
+		    "\"distinct_id\":\"s%d\",\"properties\":{}}", i);
+		if (check_event(&chk, line, strlen(line), &info, why,
+		    sizeof(why)) == -1)
+			return 0;
+		h[i] = info.person;
+		for (j = 0; j < i; j++)
+			if (h[j] == h[i])
+				return 0;
+	}
+	return 1;
+}
+
+static void
+test_random(int n, size_t batch_size, unsigned long seed)
+{
+	struct fix f;
+	struct model m;
+	int sent[8] = { 0 }, next = 1, steps = 0, named = 0, left, i;
+
+	fix_open(&f, n, batch_size, NULL);
+	model_make(&m, seed);
+	for (i = 0; i < S_IDS; i++)
+		named += m.nnamed[i];
+	for (;;) {
+		for (left = named, i = 0; i < S_IDS; i++)
+			left -= m.done[i];
+		if (left == 0 && lanes_tracked(f.ls) == 0)
+			break;
+		if (++steps > 1000000)
+			break;
+		switch (rnd(&m, 8)) {
+		case 0: case 1: case 2:
+			if (lanes_pending(f.ls))
+				lanes_place_pending(f.ls);
+			else if (next <= S_EVENTS)
+				feed(&f, &m, next++);
+			break;
+		case 3:
+			lanes_close_batches(f.ls, 0, (int)rnd(&m, 2));
+			break;
+		default:
+			wire_step(&f, &m, (int)rnd(&m, (unsigned)n), sent);
+		}
+	}
+	ok(left == 0 && m.wrong == 0, "%d lanes, batches of %zu: %d "
+	    "events of %d ids, a third naming a second id, all delivered, "
+	    "each id's in input order (%d batches out of order, %d steps)",
+	    n, batch_size, S_EVENTS, S_IDS, m.wrong, steps);
+	model_free(&m);
 	fix_close(&f);
 }
 
@@ -395,6 +694,44 @@ test_flush(void)
 	fix_close(&f);
 }
 
+/*
+ * The count table against plain arrays: keys that share probe runs come
+ * and go, and every count reads back; at zero the table is empty.
+ */
+static void
+test_idcount(void)
+{
+	static uint32_t want[500][3];
+	struct idcount t = { 0 };
+	struct model m = { .rnd = 7 };
+	int i, k, bad = 0, step;
+	size_t peak = 0;
+
+	for (step = 0; step < 200000; step++) {
+		i = (int)rnd(&m, 500);
+		k = (int)rnd(&m, 3);
+		if (want[i][k] > 0 && rnd(&m, 2 + (step > 100000)) != 0) {
+			idcount_dec(&t, (uint64_t)i << 40, (uint32_t)k);
+			want[i][k]--;
+		} else if (step < 100000) {
+			idcount_inc(&t, (uint64_t)i << 40, (uint32_t)k);
+			want[i][k]++;
+		}
+		if (t.cap > peak)
+			peak = t.cap;
+		if (step % 1000 == 0)
+			for (i = 0; i < 500; i++)
+				for (k = 0; k < 3; k++)
+					bad += idcount_get(&t, (uint64_t)i <<
+					    40, (uint32_t)k) != want[i][k];
+	}
+	ok(bad == 0, "id counts read back as counted (%d wrong)", bad);
+	ok(idcount_keys(&t) == 0 && t.cap < peak, "all back to zero: no key "
+	    "left, and the table shrank (%zu slots, %zu at most)", t.cap,
+	    peak);
+	idcount_free(&t);
+}
+
 int
 main(void)
 {
@@ -409,6 +746,17 @@ main(void)
 	test_identity_decoded("7");
 	test_identity_decoded("\"\\u0037\"");
 	test_own_lane_runs();
+	test_third_id();
+	test_same_pair();
+	test_split_counts();
+	ok(ids_apart(), "the random run's ids have distinct hashes");
+	test_random(1, 3, 1);
+	test_random(2, 1, 2);
+	test_random(3, 4, 3);
+	test_random(4, 5, 4);
+	test_random(8, 2, 5);
+	test_random(8, 7, 6);
+	test_idcount();
 	test_push_front();
 	test_flush();
 	envelope_free(&env);

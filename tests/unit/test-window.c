@@ -67,5 +67,22 @@ main(void)
 	window_read(&w, 0.1, 1, 0, 0);
 	ok(w.width == D, "  widened again to half the width that failed, "
 	    "no further");
+
+	/* Neither quick nor slow: the rows against the page decide. */
+	window_init(&w, 120);
+	w.page_rows = 50000;
+	window_read(&w, 1.5, 1, 20000, 0);
+	ok(w.width == D, "a window of 1.5 s holding two fifths of a page: the same");
+	window_read(&w, 1.5, 1, 10000, 0);
+	ok(w.width == 2 * D, "  holding a fifth of a page: twice as wide");
+	window_read(&w, 1.5, 1, 1000, 0);
+	ok(w.width == 8 * D, "  a fiftieth: four times");
+	window_read(&w, 1.5, 2, 1000, 0);
+	ok(w.width == 8 * D, "  a window of two pages: the same");
+	window_read(&w, 6, 1, 10, 0);
+	ok(w.width == 4 * D, "  a slow page narrows, whatever its rows");
+	window_read(&w, 1.5, 1, 10, 0);
+	window_read(&w, 1.5, 1, 10, 0);
+	ok(w.width == 32 * D, "  never past a month");
 	return done_testing();
 }
