@@ -6,19 +6,21 @@
 
 # --- kill -9 in the middle, then the same command -----------------------------------
 
-# 600 persons, each an identity event and a $set: the pass takes some
-# 700 requests of 10 ms, and is killed once 100 persons are there.
+# 3000 persons, each a $merge_dangerously and a $set, sent 100 events a
+# batch: some 15 rounds of 200 ms over the lanes, killed once 100
+# persons are there (after the first round or two).  The same command
+# again sends 1000 a batch.
 
 python3 - >"$T/crowd.ndjson" <<'EOF'
 import json
-for i in range(600):
+for i in range(3000):
     print(json.dumps({"distinct_ids": ["c%04d" % i, "anon-c%04d" % i],
                       "properties": {"i": i, "email": "c%d@x" % i},
                       "is_identified": True,
                       "created_at": "2024-01-01T%02d:%02d:00Z" % (i // 60 % 24, i % 60)}))
 EOF
 emu_start S --load-persons "$T/crowd.ndjson"
-emu_start D --persons --latency 10
+emu_start D --persons --latency 200
 ( "$PH_FETCH" --host "$S_URL" --persons -q | "$PH_CLEAN" |
     "$PH_SEND" --host "$D_URL" --batch-size 100 -q ) 2>/dev/null &
 pipe=$!
@@ -32,13 +34,13 @@ kill -9 $pipe 2>/dev/null
 wait $pipe 2>/dev/null
 got=$($Q "$D_URL" 'len(P)')
 check "kill -9 in the middle: the destination has part of the persons ($got)" \
-    test "$got" -gt 0 -a "$got" -lt 600
+    test "$got" -gt 0 -a "$got" -lt 3000
 pass "$S_URL" "$D_URL"
 is_status "  the same command again: exit 0" 0
 diff_ "$S_URL" "$D_URL"
 is_status "  and every person is equal" 0
 is "  all of them" "$(tail -n 1 "$T/out")" \
-    "persons: 600 of 600 equal, groups: 0 of 0 equal"
+    "persons: 3000 of 3000 equal, groups: 0 of 0 equal"
 emu_stop D
 emu_stop S
 
