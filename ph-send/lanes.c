@@ -20,6 +20,7 @@ struct lane {
 	struct batch	*head;		/* ready, in order */
 	struct batch	*tail;
 	size_t		 queued;
+	size_t		 events;	/* undelivered: its load */
 	/*
 	 * Being sent, or waiting to retry: it stays the lane's until the
 	 * sender settles it (lane_release), so nothing behind it goes first.
@@ -170,16 +171,20 @@ count_id(struct idcount *t, uint32_t lane, uint64_t id, int up)
 
 /* Event i of b joins lane l's undelivered events (up), or leaves them. */
 static void
-count_event(struct lanes *ls, const struct lane *l, const struct batch *b,
+count_event(struct lanes *ls, struct lane *l, const struct batch *b,
     size_t i, int up)
 {
+	if (up)
+		l->events++;
+	else
+		l->events--;
 	count_id(&ls->undelivered, l->index, b->person[i], up);
 	if (b->other[i] != b->person[i])
 		count_id(&ls->undelivered, l->index, b->other[i], up);
 }
 
 static void
-count_batch(struct lanes *ls, const struct lane *l, const struct batch *b,
+count_batch(struct lanes *ls, struct lane *l, const struct batch *b,
     int up)
 {
 	size_t i;
@@ -270,44 +275,67 @@ lane_release(struct lane *l)
 }
 
 /*
- * Whether events not yet delivered that name id are in a lane other
- * than l: l's own are ahead in its queue and go first anyway.
+ * The lane that holds undelivered events naming id, or NULL: placement
+ * keeps them all in one lane (place).
  */
-static int
-named_elsewhere(const struct lanes *ls, const struct lane *l, uint64_t id)
+static struct lane *
+holder(const struct lanes *ls, uint64_t id)
 {
-	return idcount_get(&ls->undelivered, id, ALL_LANES) >
-	    idcount_get(&ls->undelivered, id, l->index);
+	int i;
+
+	if (idcount_get(&ls->undelivered, id, ALL_LANES) == 0)
+		return NULL;
+	for (i = 0; i < ls->n; i++)
+		if (idcount_get(&ls->undelivered, id, (uint32_t)i) > 0)
+			return &ls->lane[i];
+	abort();	/* the counts disagree: lanes.c lost track */
+}
+
+/* The lane with the fewest undelivered events; the first of equals. */
+static struct lane *
+least_loaded(const struct lanes *ls)
+{
+	struct lane *best = &ls->lane[0];
+	int i;
+
+	for (i = 1; i < ls->n; i++)
+		if (ls->lane[i].events < best->events)
+			best = &ls->lane[i];
+	return best;
 }
 
 /*
  * Lanes keep the order of one distinct_id's events; an identity event
  * ($identify, $create_alias, $merge_dangerously) names two, and must
  * come after the earlier events of both and before the later ones
- * (PostHog merges in arrival order).  So every event waits until no
- * event naming one of its ids is left undelivered in another lane: the
- * identity event for the other id's earlier events, the other id's
- * later events for the identity event.  Events of ids it does not name
- * never hold it, in whatever lane.  0: the line must wait.
+ * (PostHog merges in arrival order).  So an event goes to the lane that
+ * holds undelivered events naming one of its ids, behind them; all the
+ * undelivered events naming an id are in one lane.  An identity event
+ * whose two ids are held in two lanes waits until one of them has
+ * delivered those.  An event whose ids no lane holds may go anywhere:
+ * to the least loaded lane, so that one busy id does not slow the
+ * others down.  0: the line must wait.
  *
- * An id is its 64-bit hash here as in the choice of lane: two ids that
- * share one are one id to ph-send, in one lane and one count, and the
- * order kept for the pair keeps each one's.  A collision can only make
- * an event wait for another id's events, never pass one of its own.
+ * An id is its 64-bit hash here: two ids that share one are one id to
+ * ph-send, in one lane and one count, and the order kept for the pair
+ * keeps each one's.  A collision can only make an event wait for
+ * another id's events, never pass one of its own.
  */
 static int
 place(struct lanes *ls, const struct event_info *info, const char *p,
     size_t len, unsigned long long no)
 {
-	struct lane *l = &ls->lane[info->person % (uint64_t)ls->n];
 	uint64_t other = info->identity ? info->other : info->person;
+	struct lane *a = holder(ls, info->person), *b = NULL, *l;
 
-	if (named_elsewhere(ls, l, info->person) || (other != info->person &&
-	    named_elsewhere(ls, l, other))) {
+	if (other != info->person)
+		b = holder(ls, other);
+	if (a != NULL && b != NULL && a != b) {
 		ls->ordering = 1;
 		return 0;
 	}
 	ls->ordering = 0;
+	l = a != NULL ? a : b != NULL ? b : least_loaded(ls);
 	return lane_take(ls, l, info->person, other, p, len, no);
 }
 

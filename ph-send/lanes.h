@@ -1,8 +1,9 @@
 /*
- * The lane queue: events go to lanes by a hash of their distinct_id,
- * and each lane sends its batches one after another, so the events of
- * one person reach capture in input order while N lanes keep N requests
- * in flight (doc/design.md, "Lanes by distinct_id").
+ * The lane queue: an event goes to the lane that holds undelivered
+ * events of its distinct_id (or, else, to the least loaded lane), and
+ * each lane sends its batches one after another, so the events of one
+ * person reach capture in input order while N lanes keep N requests in
+ * flight (doc/design.md, "Lanes by distinct_id").
  */
 #ifndef PH_SEND_LANES_H
 #define PH_SEND_LANES_H

@@ -1,12 +1,12 @@
 /*
  * Unit tests of ph-send/lanes.c (doc/design.md, "Lanes by distinct_id"):
- * one person's events go to one lane, as capture reads the distinct_id,
- * and leave it in input order; an identity event waits until the other
- * id's events in other lanes are delivered, and the other id's later
- * events wait until it is delivered, while other ids' events, in any
- * lane, wait for neither; a full lane holds the next event back; a split
- * batch goes back first.  A random run checks the order of every id's
- * events against a model.  The sender is played here: lane_next takes a
+ * an event goes to the lane that holds undelivered events of its ids,
+ * as capture reads the distinct_id, and leaves it in input order; ids no
+ * lane holds go to the least loaded lane; an identity event whose two
+ * ids are held in two lanes waits until one of them is delivered, while
+ * other ids' events wait for nothing; a full lane holds the next event
+ * back; a split batch goes back first.  Random runs, some with one busy
+ * id, check the order of every id's events against a model.  The sender is played here: lane_next takes a
  * batch to send, lane_release delivers it.
  */
 #include <math.h>
@@ -143,62 +143,67 @@ fix_close(struct fix *f)
 	buf_free(&f->out);
 }
 
-/* The lane of id's events among n, found by sending one. */
-static int
-lane_of(int n, const char *id)
-{
-	struct fix f = { 0 };
-	int i, found = -1;
-
-	fix_lanes(&f, n, 1000);
-	take_event(&f, "$pageview", id, 1);
-	for (i = 0; i < n; i++) {
-		deliver_all(&f, i);
-		if (strcmp(text(&f), "1|") == 0)
-			found = i;
-	}
-	fix_close(&f);
-	return found;
-}
-
-/* n lanes, and ids a (the one given, or "anon-0") and b apart in them. */
+/*
+ * n lanes, and ids a (the one given, or "anon-0") and b.  Lanes start
+ * equal, so the first event whose ids no lane holds goes to lane 0, the
+ * next to lane 1: a test takes a's first, then b's, to put them there.
+ */
 static void
 fix_open(struct fix *f, int n, size_t batch_size, const char *a)
 {
-	int k;
-
 	memset(f, 0, sizeof(*f));
 	fix_lanes(f, n, batch_size);
 	snprintf(f->a, sizeof(f->a), "%s", a != NULL ? a : "\"anon-0\"");
-	f->la = lane_of(n, f->a);
-	for (k = 1; k < 100; k++) {
-		snprintf(f->b, sizeof(f->b), "\"user-%d\"", k);
-		if ((f->lb = lane_of(n, f->b)) != f->la)
-			return;
-	}
+	snprintf(f->b, sizeof(f->b), "\"user-1\"");
+	f->la = 0;
+	f->lb = n > 1 ? 1 : 0;
 }
 
+/* Ids that no lane holds go to the least loaded lane. */
 static void
-test_placement(void)
+test_spread(void)
 {
-	char a[32], b[32];
-	int i, same = 0, spread = 0, first = lane_of(64, "\"id-0\"");
+	struct fix f;
+	char id[32];
+	int i;
 
-	/* "42" and 42, "a" and "\u0061": capture's one distinct_id. */
-	for (i = 0; i < 20; i++) {
-		snprintf(a, sizeof(a), "\"%d\"", 1000 + i);
-		snprintf(b, sizeof(b), "%d", 1000 + i);
-		same += lane_of(64, a) == lane_of(64, b);
+	fix_open(&f, 4, 1000, NULL);
+	for (i = 0; i < 8; i++) {
+		snprintf(id, sizeof(id), "\"id-%d\"", i);
+		take_event(&f, "e", id, (unsigned long long)i + 1);
 	}
-	ok(same == 20, "\"N\" and N go to one lane (%d of 20)", same);
-	ok(lane_of(64, "\"ab\"") == lane_of(64, "\"\\u0061b\""),
-	    "an escaped id goes where its decoded text goes");
-	for (i = 1; i < 20; i++) {
-		snprintf(a, sizeof(a), "\"id-%d\"", i);
-		spread += lane_of(64, a) != first;
+	is_delivered(&f, 0, "1,5|", "8 ids on 4 idle lanes: two each, "
+	    "lane 0 first");
+	is_delivered(&f, 3, "4,8|", "the last lane likewise");
+	take_event(&f, "e", "\"id-9\"", 9);
+	is_delivered(&f, 0, "9|", "a lane emptied by delivery takes the "
+	    "next new id");
+	fix_close(&f);
+
+	fix_open(&f, 4, 1000, NULL);
+	take_run(&f, 1, 3);
+	for (i = 0; i < 6; i++) {
+		snprintf(id, sizeof(id), "\"light-%d\"", i);
+		take_event(&f, "e", id, (unsigned long long)i + 4);
 	}
-	ok(spread > 0, "different ids use different lanes (%d of 19 apart)",
-	    spread);
+	is_delivered(&f, 0, "1,2,3|", "a busy id's lane takes no other id "
+	    "while others have fewer events");
+	is_delivered(&f, 1, "4,7|", "the light ids share the other lanes");
+	fix_close(&f);
+}
+
+/* Capture's one distinct_id in two spellings is one id: one lane. */
+static void
+test_same_id(const char *x, const char *y)
+{
+	struct fix f;
+
+	fix_open(&f, 4, 1000, NULL);
+	take_event(&f, "e", x, 1);
+	take_event(&f, "e", y, 2);
+	is_delivered(&f, 0, "1,2|", "%s and %s follow each other in one lane",
+	    x, y);
+	fix_close(&f);
 }
 
 static void
@@ -256,8 +261,9 @@ held_while_sent(struct fix *f, int i)
 }
 
 /*
- * id b's identity event naming a: after a's earlier events, before its
- * later ones, which wait for it.
+ * id b's identity event naming a, their events held in two lanes: it
+ * waits for a's earlier events, then goes behind b's; a's later events
+ * follow it there.
  */
 static void
 test_identity(const char *name)
@@ -266,27 +272,24 @@ test_identity(const char *name)
 
 	fix_open(&f, 4, 1000, NULL);
 	take_event(&f, "e", f.a, 1);
-	take_identity(&f, name, f.b, f.a, 2);
+	take_event(&f, "e", f.b, 2);
+	take_identity(&f, name, f.b, f.a, 3);
 	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
 	    "%s waits while the other id's lane holds events", name);
 	ok(held_while_sent(&f, f.la), "%s: and while their batch is on the "
 	    "wire", name);
 	deliver_next(&f, f.la);
-	ok(lanes_place_pending(f.ls), "%s goes once they are delivered", name);
-	is_str(text(&f), "1|", "%s: the earlier event went first", name);
-	take_event(&f, "e", f.a, 3);
-	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "%s: a later event of the other id waits for it", name);
-	ok(held_while_sent(&f, f.lb), "%s: still waiting while it is on the "
-	    "wire", name);
-	f.out.len = 0;
-	deliver_next(&f, f.lb);
-	is_str(text(&f), "2|", "%s went alone in its own id's lane", name);
-	ok(lanes_place_pending(f.ls), "%s: delivered, it frees the other lane",
+	is_str(text(&f), "1|", "%s: the other id's earlier event went", name);
+	ok(lanes_place_pending(f.ls), "%s goes once it is delivered", name);
+	take_event(&f, "e", f.a, 4);
+	ok(!lanes_pending(f.ls), "%s: a later event of the other id goes "
+	    "in behind it", name);
+	take_event(&f, "e", "\"third\"", 5);
+	is_delivered(&f, f.lb, "2|3,4|", "%s: b's lane holds the identity "
+	    "event and a's later event, in order", name);
+	is_delivered(&f, f.la, "5|", "%s: a third id took the emptied lane",
 	    name);
-	is_delivered(&f, f.la, "3|", "%s: the later event follows", name);
-	ok(lane_idle(lanes_at(f.ls, f.la)) && lane_idle(lanes_at(f.ls, f.lb)),
-	    "%s: both lanes idle at the end", name);
+	ok(lanes_tracked(f.ls) == 0, "%s: no id tracked at the end", name);
 	fix_close(&f);
 }
 
@@ -309,7 +312,7 @@ test_identity_not_blocking(void)
 	fix_close(&f);
 }
 
-/* The other id as capture reads it: 7 and "\u0037" name "7"'s lane. */
+/* The other id as capture reads it: 7 and "\u0037" name "7". */
 static void
 test_identity_decoded(const char *other)
 {
@@ -317,76 +320,65 @@ test_identity_decoded(const char *other)
 
 	fix_open(&f, 4, 1000, "\"7\"");
 	take_event(&f, "e", f.a, 1);
-	take_identity(&f, "$create_alias", f.b, other, 2);
+	take_event(&f, "e", f.b, 2);
+	take_identity(&f, "$create_alias", f.b, other, 3);
 	ok(lanes_pending(f.ls) && lanes_ordering(f.ls), "an identity event "
 	    "naming %s waits for the lane of \"7\"", other);
 	fix_close(&f);
 }
 
-/* Only the other id's events wait; the identity event's own go on. */
+/* An identity event goes where one of its ids is held, without waiting. */
 static void
-test_own_lane_runs(void)
+test_follows_holder(void)
 {
 	struct fix f;
 
 	fix_open(&f, 2, 1000, NULL);
 	take_identity(&f, "$create_alias", f.b, f.a, 1);
-	ok(!lanes_pending(f.ls), "an idle other lane: the identity event goes");
+	ok(!lanes_pending(f.ls), "no lane holds either id: the identity "
+	    "event goes");
 	take_event(&f, "e", f.b, 2);
-	ok(!lanes_pending(f.ls), "its own lane takes more meanwhile");
 	take_event(&f, "e", f.a, 3);
+	ok(!lanes_pending(f.ls), "both ids' later events follow it");
+	take_event(&f, "e", "\"third\"", 4);
+	take_identity(&f, "$identify", f.a, "\"fourth\"", 5);
+	ok(!lanes_pending(f.ls), "one id held, the other not: no wait");
+	take_identity(&f, "$identify", "\"fourth\"", "\"third\"", 6);
 	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "the other id's does not");
-	is_delivered(&f, f.lb, "1,2|", "its lane delivered");
-	ok(lanes_place_pending(f.ls), "then the other lane takes the event");
+	    "ids held in two lanes: it waits");
+	is_delivered(&f, 0, "1,2,3,5|", "one lane took the pair's events");
+	ok(lanes_place_pending(f.ls), "then it goes");
+	is_delivered(&f, 1, "4|6|", "behind the third id's event");
 	fix_close(&f);
 }
 
-/* An id other than a in a's lane, as JSON text. */
-static void
-third_id(const struct fix *f, int n, char *id, size_t size)
-{
-	int k;
-
-	for (k = 1; k < 1000; k++) {
-		snprintf(id, size, "\"third-%d\"", k);
-		if (lane_of(n, id) == f->la)
-			return;
-	}
-}
-
 /*
- * The other id's lane holds a third id's events: the identity event
- * waits for none of them, nor they for it; only a's later event waits.
+ * Other ids' events do not hold an identity event, nor it them; it goes
+ * to the lane of its held id.
  */
 static void
 test_third_id(void)
 {
 	struct fix f;
-	char c[32];
+	const char *c = "\"third\"";
 
 	fix_open(&f, 4, 1000, NULL);
-	third_id(&f, 4, c, sizeof(c));
 	take_event(&f, "e", c, 1);
-	take_identity(&f, "$merge_dangerously", f.b, f.a, 2);
-	ok(!lanes_pending(f.ls), "an identity event does not wait when the "
-	    "other id's lane holds only other ids' events");
-	take_event(&f, "e", c, 3);
-	ok(!lanes_pending(f.ls), "a third id's later event in the other lane "
-	    "is not held by it");
-	take_event(&f, "e", f.a, 4);
-	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "the other id's later event is");
-	is_delivered(&f, f.la, "1,3|", "the third id's events go meanwhile");
-	ok(!lanes_place_pending(f.ls), "the other id's still waits");
-	is_delivered(&f, f.lb, "2|", "the identity event delivered");
-	ok(lanes_place_pending(f.ls), "then it goes");
-	is_delivered(&f, f.la, "4|", "after the identity event");
+	take_event(&f, "e", f.b, 2);
+	take_identity(&f, "$merge_dangerously", f.b, f.a, 3);
+	ok(!lanes_pending(f.ls), "an identity event does not wait for a "
+	    "third id's events");
+	take_event(&f, "e", c, 4);
+	ok(!lanes_pending(f.ls), "nor a third id's later event for it");
+	take_event(&f, "e", f.a, 5);
+	ok(!lanes_pending(f.ls), "the other id's later event goes behind it");
+	is_delivered(&f, 0, "1,4|", "the third id's lane");
+	is_delivered(&f, 1, "2,3,5|", "the pair's lane, in order");
 	ok(lanes_tracked(f.ls) == 0, "every lane idle: no id tracked");
 	fix_close(&f);
 }
 
-/* Events naming a in b's lane are ahead there: no wait for them. */
+/* A pair's identity events, either way round, share one lane. */
 static void
 test_same_pair(void)
 {
@@ -395,20 +387,16 @@ test_same_pair(void)
 	fix_open(&f, 4, 1000, NULL);
 	take_identity(&f, "$identify", f.b, f.a, 1);
 	take_identity(&f, "$identify", f.b, f.a, 2);
-	ok(!lanes_pending(f.ls), "a second identity event of the same pair "
-	    "follows the first in its lane without waiting");
 	take_identity(&f, "$create_alias", f.a, f.b, 3);
-	ok(lanes_pending(f.ls) && lanes_ordering(f.ls),
-	    "the pair the other way round waits: its lane is a's");
-	is_delivered(&f, f.lb, "1,2|", "b's lane");
-	ok(lanes_place_pending(f.ls), "then it goes");
-	is_delivered(&f, f.la, "3|", "in a's lane");
+	ok(!lanes_pending(f.ls), "identity events of one pair, either way "
+	    "round, follow each other without waiting");
+	is_delivered(&f, 0, "1,2,3|", "in one lane, in order");
 	fix_close(&f);
 }
 
 /*
  * A batch released to be split leaves the counts; its halves bring
- * their events back, so the other id's later event still waits.
+ * their events back, so the other id's later event still joins them.
  */
 static void
 test_split_counts(void)
@@ -418,7 +406,7 @@ test_split_counts(void)
 	struct batch *b;
 
 	fix_open(&f, 4, 4, NULL);
-	l = lanes_at(f.ls, f.lb);
+	l = lanes_at(f.ls, 0);
 	take_event(&f, "e", f.b, 1);
 	take_event(&f, "e", f.b, 2);
 	take_identity(&f, "$create_alias", f.b, f.a, 3);
@@ -430,15 +418,10 @@ test_split_counts(void)
 	lanes_push_front(f.ls, l, batch_slice(b, 0, 2));
 	batch_free(b);
 	take_event(&f, "e", f.a, 5);
-	ok(lanes_pending(f.ls) && lanes_ordering(f.ls), "after a split the "
-	    "other id's later event still waits for the identity event");
-	f.out.len = 0;
-	deliver_next(&f, f.lb);
-	ok(!lanes_place_pending(f.ls), "and for the half that holds it");
-	deliver_next(&f, f.lb);
-	is_str(text(&f), "1,2|3,4|", "the halves in order");
-	ok(lanes_place_pending(f.ls), "then it goes");
-	is_delivered(&f, f.la, "5|", "delivered last");
+	take_event(&f, "e", "\"third\"", 6);
+	is_delivered(&f, 0, "1,2|3,4|5|", "after a split the other id's "
+	    "later event follows the halves in their lane");
+	is_delivered(&f, 1, "6|", "a third id went to an empty lane");
 	ok(lanes_tracked(f.ls) == 0, "no id tracked at the end");
 	fix_close(&f);
 }
@@ -461,6 +444,7 @@ struct model {
 	int		 nnamed[S_IDS];
 	int		 done[S_IDS];		/* of them delivered */
 	int		 wrong;			/* batches out of order */
+	int		 heavy;		/* id 0 owns half the events */
 	unsigned long	 rnd;
 };
 
@@ -478,16 +462,18 @@ model_name(struct model *m, int id, int e)
 }
 
 static void
-model_make(struct model *m, unsigned long seed)
+model_make(struct model *m, unsigned long seed, int heavy)
 {
 	int e, id;
 
 	memset(m, 0, sizeof(*m));
 	m->rnd = seed;
+	m->heavy = heavy;
 	for (id = 0; id < S_IDS; id++)
 		m->named[id] = calloc(S_EVENTS, sizeof(int));
 	for (e = 1; e <= S_EVENTS; e++) {
-		m->own[e] = m->other[e] = (int)rnd(m, S_IDS);
+		m->own[e] = m->other[e] = m->heavy && rnd(m, 2) == 0 ? 0 :
+		    (int)rnd(m, S_IDS);
 		if (rnd(m, 3) == 0)
 			m->other[e] = (int)rnd(m, S_IDS);
 		model_name(m, m->own[e], e);
@@ -597,14 +583,14 @@ ids_apart(void)
 }
 
 static void
-test_random(int n, size_t batch_size, unsigned long seed)
+test_random(int n, size_t batch_size, unsigned long seed, int heavy)
 {
 	struct fix f;
 	struct model m;
 	int sent[8] = { 0 }, next = 1, steps = 0, named = 0, left, i;
 
 	fix_open(&f, n, batch_size, NULL);
-	model_make(&m, seed);
+	model_make(&m, seed, heavy);
 	for (i = 0; i < S_IDS; i++)
 		named += m.nnamed[i];
 	for (;;) {
@@ -629,9 +615,10 @@ test_random(int n, size_t batch_size, unsigned long seed)
 		}
 	}
 	ok(left == 0 && m.wrong == 0, "%d lanes, batches of %zu: %d "
-	    "events of %d ids, a third naming a second id, all delivered, "
+	    "events of %d ids%s, a third naming a second id, all delivered, "
 	    "each id's in input order (%d batches out of order, %d steps)",
-	    n, batch_size, S_EVENTS, S_IDS, m.wrong, steps);
+	    n, batch_size, S_EVENTS, S_IDS, heavy ? ", half of one" : "",
+	    m.wrong, steps);
 	model_free(&m);
 	fix_close(&f);
 }
@@ -736,7 +723,9 @@ int
 main(void)
 {
 	envelope_init(&env, "phc_test", 1, 0);
-	test_placement();
+	test_spread();
+	test_same_id("\"1000\"", "1000");
+	test_same_id("\"ab\"", "\"\\u0061b\"");
 	test_order();
 	test_full_lane();
 	test_identity("$identify");
@@ -745,17 +734,19 @@ main(void)
 	test_identity_not_blocking();
 	test_identity_decoded("7");
 	test_identity_decoded("\"\\u0037\"");
-	test_own_lane_runs();
+	test_follows_holder();
 	test_third_id();
 	test_same_pair();
 	test_split_counts();
 	ok(ids_apart(), "the random run's ids have distinct hashes");
-	test_random(1, 3, 1);
-	test_random(2, 1, 2);
-	test_random(3, 4, 3);
-	test_random(4, 5, 4);
-	test_random(8, 2, 5);
-	test_random(8, 7, 6);
+	test_random(1, 3, 1, 0);
+	test_random(2, 1, 2, 0);
+	test_random(3, 4, 3, 0);
+	test_random(4, 5, 4, 0);
+	test_random(8, 2, 5, 0);
+	test_random(8, 7, 6, 0);
+	test_random(4, 5, 7, 1);
+	test_random(8, 3, 8, 1);
 	test_idcount();
 	test_push_front();
 	test_flush();
