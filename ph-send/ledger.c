@@ -65,6 +65,7 @@ ledger_add(struct ledger *l, const char *line, size_t len, int ending,
 	s = &l->ring[(l->head + l->count++) % l->cap];
 	s->hash = hash64(line, len, 0);
 	s->settled = 0;
+	s->sent = 0;
 	s->ending = ending;
 	s->reject = NULL;
 	s->reject_len = 0;
@@ -110,6 +111,20 @@ ledger_release_all(struct ledger *l)
 		release(l, &l->ring[(l->head + i) % l->cap]);
 }
 
+void
+ledger_mark_sent(struct ledger *l, unsigned long long no)
+{
+	struct slot *s;
+
+	if (no <= l->done || no > l->done + l->count)
+		return;
+	s = &l->ring[(l->head + (no - l->done - 1)) % l->cap];
+	if (!s->sent) {
+		s->sent = 1;
+		l->sent++;
+	}
+}
+
 int
 ledger_settle(struct ledger *l, unsigned long long no)
 {
@@ -126,6 +141,8 @@ ledger_settle(struct ledger *l, unsigned long long no)
 			memcpy(l->ts, s->ts, sizeof(l->ts));
 			memcpy(l->uuid, s->uuid, sizeof(l->uuid));
 		}
+		if (s->sent)
+			l->sent--;
 		l->done++;
 		l->head = (l->head + 1) % l->cap;
 		l->count--;

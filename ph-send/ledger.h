@@ -21,6 +21,7 @@
 struct slot {
 	uint64_t	 hash;		/* of the line's bytes */
 	int		 settled;
+	int		 sent;		/* went out in a request */
 	int		 ending;	/* LEDGER_BOM, LEDGER_CR */
 	char		*reject;	/* a refused line's text, or NULL */
 	size_t		 reject_len;
@@ -37,6 +38,8 @@ struct ledger {
 	size_t		 cap;
 	size_t		 head;
 	size_t		 count;
+	/* Of them, lines sent: what a crash now would make a rerun resend. */
+	size_t		 sent;
 	/* Refused lines of the prefix, as read, for the reject file. */
 	struct buf	 released;
 };
@@ -69,6 +72,9 @@ void		 ledger_keep_reject(struct ledger *, unsigned long long no,
 
 /* At the end: refused lines past the prefix join l->released too. */
 void		 ledger_release_all(struct ledger *);
+
+/* Line no went out in a request (once or again). */
+void		 ledger_mark_sent(struct ledger *, unsigned long long no);
 
 /* Line no is settled: 1 if the gap-free prefix grew. */
 int		 ledger_settle(struct ledger *, unsigned long long no);

@@ -18,8 +18,14 @@
 #include "signals.h"
 #include "xalloc.h"
 
-/* Batches a lane may be ahead of the gap-free prefix, as ph-send(1) says. */
+/* Batches a lane may read ahead of the gap-free prefix: the memory bound. */
 #define WINDOW_BATCHES	4
+
+/*
+ * Batches of lines past the gap-free prefix that may have been sent, in
+ * all lanes: what a kill -9 can make a rerun send again (ph-send(1)).
+ */
+#define SENT_BATCHES	16
 
 /* Refusals of single events in a row, none delivered between, to stop. */
 #define REFUSAL_STREAK	((int)(sizeof(((struct sender *)0)->held) / \
@@ -484,6 +490,16 @@ body_ready(struct sender *s, struct batch *b)
 	return b->built;
 }
 
+/* b's lines may reach capture from now on: a crash would resend them. */
+static void
+mark_sent(struct sender *s, const struct batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		ledger_mark_sent(&s->led, b->line[i]);
+}
+
 static void
 start(struct sender *s, struct wire *w, double now)
 {
@@ -504,6 +520,7 @@ start(struct sender *s, struct wire *w, double now)
 		delivered(s, w, REPLY_OK);
 		return;
 	}
+	mark_sent(s, b);
 	w->reply.len = 0;
 	w->errbuf[0] = '\0';
 	curl_easy_setopt(w->h, CURLOPT_POSTFIELDS, b->body.p);
@@ -511,6 +528,19 @@ start(struct sender *s, struct wire *w, double now)
 	    (curl_off_t)b->body.len);
 	curl_multi_add_handle(s->multi, w->h);
 	w->busy = 1;
+}
+
+/*
+ * Whether b may be sent: the lines sent past the gap-free prefix stay
+ * within SENT_BATCHES batches, so that a rerun after a crash sends no
+ * more again however many lanes run.  The batch that holds the
+ * prefix's next line always may, or nothing would move.
+ */
+static int
+within_reach(const struct sender *s, const struct batch *b)
+{
+	return b->line[0] <= s->led.done + 1 || s->led.sent + b->n <=
+	    (size_t)SENT_BATCHES * s->o.batch_size;
 }
 
 static void
@@ -522,6 +552,8 @@ start_transfers(struct sender *s, double now)
 	for (i = 0; i < s->o.parallel && !s->stopping; i++) {
 		w = &s->wire[i];
 		if (w->busy || lane_next(w->lane) == NULL)
+			continue;
+		if (!within_reach(s, lane_current(w->lane)))
 			continue;
 		if (now < w->retry_at || (s->o.rate > 0 && now <
 		    s->next_start))

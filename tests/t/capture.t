@@ -79,7 +79,7 @@ is_status "400 with an HTML page: exit 3" 3
 has "  the message names the likely cause" "$T/err" \
     "400 with an HTML page: not PostHog's capture answering (HTTP sent to an HTTPS port, or a proxy in the way?); none of its events settled"
 is "  no bisecting: one request a lane at most" \
-    "$(logq "$T/p.log" 'len(L) <= 4')" "True"
+    "$(logq "$T/p.log" 'len(L) <= 12')" "True"
 is "  nothing settled" "$(state_lines "$T/st-400")" "0"
 is "  nothing in the reject file" "$(cat "$T/rej-400" 2>/dev/null)" ""
 proxy_stop

@@ -42,6 +42,32 @@ test_ledger(void)
 	ledger_free(&l);
 }
 
+/* Lines sent past the prefix: counted once, until the prefix passes them. */
+static void
+test_sent(void)
+{
+	struct ledger l;
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 1; i <= 10; i++)
+		ledger_add(&l, "x", 1, 0, "", "");
+	ledger_mark_sent(&l, 2);
+	ledger_mark_sent(&l, 3);
+	ledger_mark_sent(&l, 3);
+	ledger_mark_sent(&l, 11);
+	ok(l.sent == 2, "two lines sent, one of them twice: 2 (%zu)", l.sent);
+	ledger_settle(&l, 3);
+	ok(l.sent == 2, "settled past a gap they still count");
+	ledger_settle(&l, 1);
+	ledger_settle(&l, 2);
+	ok(l.done == 3 && l.sent == 0, "the prefix passed them: 0 (%zu)",
+	    l.sent);
+	ledger_mark_sent(&l, 2);
+	ok(l.sent == 0, "a line of the prefix no longer counts");
+	ledger_free(&l);
+}
+
 /* Refused lines come out in input order, as read, once the prefix has them. */
 static void
 test_rejects(void)
@@ -208,6 +234,7 @@ main(void)
 {
 	test_ledger();
 	test_rejects();
+	test_sent();
 	test_idset();
 	test_ring();
 	test_idset_collisions();
