@@ -182,8 +182,12 @@ EOF
 setsid sh "$T/migrate" 2>"$T/k.err" &
 pid=$!
 i=0
-while [ "$(wc -l <"$T/D.store" 2>/dev/null || echo 0)" -lt 6000 ] &&
-    [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do
+# Killed once 6,000 events are stored and ph-send's state records some:
+# with 12 lanes the first 12 batches are stored together, a moment
+# before the state that settles them is written.
+settled() { grep -q '"lines":[1-9]' "$T/st" 2>/dev/null; }
+while { [ "$(wc -l <"$T/D.store" 2>/dev/null || echo 0)" -lt 6000 ] ||
+    ! settled; } && [ $i -lt 3000 ] && kill -0 $pid 2>/dev/null; do
 	sleep 0.01
 	i=$((i + 1))
 done
