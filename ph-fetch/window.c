@@ -11,6 +11,12 @@
 #define START_US	DAY_US
 /* A month: one partition of the events table (posthog/models/event/sql.py). */
 #define WIDEST_US	(32 * DAY_US)
+/*
+ * The listing API's widest, under the year it accepts (events.c): an
+ * empty window of it costs no scan, the table being sorted by team and
+ * day first, and a dense one is split by its first page (jobs.c).
+ */
+#define LISTING_WIDEST_US	(360 * DAY_US)
 /* A second: a window this narrow that still times out cannot be read. */
 #define NARROWEST_US	SECOND_US
 /*
@@ -143,6 +149,15 @@ window_read(struct window *w, double seconds, unsigned long long pages,
 		if (w->width / 2 >= NARROWEST_US)
 			w->width /= 2;
 		w->quick_run = 0;
+		return;
+	}
+	/*
+	 * An empty listing window: the next as wide as the API takes, so
+	 * that years before the first event cost a request each at most.
+	 */
+	if (events == 0 && w->listing && w->ceiling == WIDEST_US) {
+		if (w->width < LISTING_WIDEST_US)
+			w->width = LISTING_WIDEST_US;
 		return;
 	}
 	/* An empty window says nothing of a scan's cost but its width. */

@@ -25,6 +25,8 @@ struct window {
 	 * fewer rows than a page widens even when no reply is quick.
 	 */
 	unsigned long long page_rows;
+	/* Set by the caller: the listing API, whose windows split (jobs.c). */
+	int	listing;
 };
 
 /* timeout: the longest one request may take (--timeout). */
