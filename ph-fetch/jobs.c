@@ -230,8 +230,9 @@ take_window(struct jobs *j, struct job *w)
  * tells how dense it is: when the rest would take more pages, the
  * window ends three quarters of a page's time after last, and what lies
  * beyond is split off into windows as wide, each likely read in one
- * request, by whichever workers are free (as many as the order has
- * room for; the last keeps the rest, and splits again when it is read).
+ * request, by whichever workers are free (as many as there are workers,
+ * and room in the order; the last keeps the rest, and splits again when
+ * it is read, so that a sparser stretch past it costs few requests).
  * Each is a window like any other, read half-open, so an event belongs
  * to exactly one.  Answers the window's end from now on.
  */
@@ -256,6 +257,9 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	}
 	at = last + piece;
 	n = (unsigned long)((end - at + piece - 1) / piece);
+	/* A round of requests at most: the rest may hold nothing. */
+	if (n > j->active)
+		n = j->active;
 	if (n > room)
 		n = room;
 	/* Make room after the window, then fill it, oldest first. */
