@@ -457,11 +457,11 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 			from = first;
 			continue;
 		}
+		if (whole && from == after && has_next)
+			before = split_window(f, before);
 		if ((r = check_times(f, from, from == boundary, from == after,
 		    before, has_next, &ahead)) != 0)
 			return r;
-		if (whole && from == after && has_next)
-			before = split_window(f, before);
 		if ((r = write_page(f, after, before, &boundary, &pr)) != 0)
 			return r;
 		*boundary_p = boundary;

@@ -64,6 +64,7 @@
 struct slot {
 	int64_t		 start, end;
 	int		 pending;	/* split off, no worker yet */
+	int		 rest;		/* the last split off: may split again */
 	int		 fd;
 	off_t		 bytes;		/* flushed by the worker, whole pages */
 	off_t		 copied;	/* of those, written to stdout */
@@ -138,21 +139,27 @@ temp_fd(const char *dir)
 }
 
 /*
- * The oldest window split off that no worker reads yet, or NULL.  One
- * after a failed window will never be written; one before it still is.
+ * A window split off that no worker reads yet, or NULL: the rest of a
+ * split first, since its first page is what gives out the next round
+ * of windows, else the oldest.  One after a failed window will never be
+ * written; one before it still is.
  */
 static struct slot *
 first_pending(const struct jobs *j)
 {
 	unsigned long k;
-	struct slot *s;
+	struct slot *s, *oldest = NULL;
 
 	for (k = j->written; k < j->cut; k++) {
 		s = j->ring[k % j->nring];
-		if (s->pending && s->start < j->failed)
+		if (!s->pending || s->start >= j->failed)
+			continue;
+		if (s->rest)
 			return s;
+		if (oldest == NULL)
+			oldest = s;
 	}
-	return NULL;
+	return oldest;
 }
 
 /*
@@ -270,6 +277,7 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 		to = k == n ? end : at + piece;
 		j->ring[(pos + k) % j->nring] = new_slot(at, to);
 		j->ring[(pos + k) % j->nring]->pending = 1;
+		j->ring[(pos + k) % j->nring]->rest = k == n;
 	}
 	j->cut += n;
 	pthread_cond_broadcast(&j->moved);
@@ -416,6 +424,21 @@ query_missing(struct jobs *j)
 	return r;
 }
 
+/*
+ * The source has no query API: listing windows of an install before
+ * 2023 from now on (window_listing), and the window read alone at first
+ * (the one the 404 came for, the last cut) as wide as they are.
+ */
+static void
+turn_to_listing(struct jobs *j, struct slot *s)
+{
+	window_listing(&j->w);
+	if (j->next == s->end) {
+		s->end = window_end(&j->w, s->start, j->before);
+		j->next = s->end;
+	}
+}
+
 /* As fetch_range: the query API where the source has one. */
 static int
 fetch_window(struct job *w, int64_t after, int64_t before)
@@ -429,6 +452,9 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 		pthread_mutex_lock(&w->j->lock);
 		first = !w->j->query_missing;
 		w->j->query_missing = 1;
+		if (first)
+			turn_to_listing(w->j, w->s);
+		before = w->s->end;
 		pthread_mutex_unlock(&w->j->lock);
 		if (first)
 			warn_no_query_api(f);
@@ -470,7 +496,6 @@ finish_window(struct job *w, int r, double took)
 			__atomic_store_n(&j->failed, s->start, __ATOMIC_RELAXED);
 	} else {
 		j->w.page_rows = page_rows(f);
-		j->w.listing = f->o.api == API_EVENTS || f->query_missing;
 		window_read(&j->w, page_seconds, f->n.pages, f->n.events,
 		    f->narrowed > 0);
 	}
@@ -662,6 +687,8 @@ jobs_new(const struct fetcher *f, int64_t after, int64_t before)
 	if ((j->tmpdir = getenv("TMPDIR")) == NULL || *j->tmpdir == '\0')
 		j->tmpdir = "/tmp";
 	window_init(&j->w, f->o.timeout);
+	if (f->query_missing)
+		window_listing(&j->w);
 	return j;
 }
 
