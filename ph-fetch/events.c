@@ -400,7 +400,8 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 	return r;
 }
 
-static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *);
+static int	read_range(struct fetcher *, int64_t, int64_t, int64_t *,
+		    int);
 
 static int
 fetch_window(struct fetcher *f, int64_t after, int64_t before)
@@ -408,13 +409,34 @@ fetch_window(struct fetcher *f, int64_t after, int64_t before)
 	int64_t boundary = INT64_MIN;
 
 	idset_clear(&f->seen);
-	return read_range(f, after, before, &boundary);
+	return read_range(f, after, before, &boundary, 1);
 }
 
-/* Read [after, before) on from *boundary, the last timestamp written. */
+/*
+ * --jobs: the window's first page, full, tells how much more there is;
+ * what would take more pages goes to other workers (jobs.c).  Only a
+ * page that begins where it was asked from tells the window's density.
+ */
+static int64_t
+split_window(struct fetcher *f, int64_t before)
+{
+	int64_t first, last;
+
+	if (f->job == NULL || f->s.items.n < 2 ||
+	    event_key(f, &f->s.items.v[0], &first) == -1 ||
+	    event_key(f, &f->s.items.v[f->s.items.n - 1], &last) == -1 ||
+	    last >= before)
+		return before;
+	return jobs_split(f, first, last, before);
+}
+
+/*
+ * Read [after, before) on from *boundary, the last timestamp written;
+ * whole: [after, before) is the worker's window, which may be split.
+ */
 static int
 read_range(struct fetcher *f, int64_t after, int64_t before,
-    int64_t *boundary_p)
+    int64_t *boundary_p, int whole)
 {
 	int64_t from = after, first, boundary = *boundary_p;
 	struct page_result pr;
@@ -430,11 +452,13 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 		check_era(f);
 		if (may_skip(f, from, has_next, &first)) {
 			/* What lies before its first event, on its own first. */
-			if ((r = read_range(f, from, first, &boundary)) != 0)
+			if ((r = read_range(f, from, first, &boundary, 0)) != 0)
 				return r;
 			from = first;
 			continue;
 		}
+		if (whole && from == after && has_next)
+			before = split_window(f, before);
 		if ((r = check_times(f, from, from == boundary, from == after,
 		    before, has_next, &ahead)) != 0)
 			return r;

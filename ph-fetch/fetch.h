@@ -183,6 +183,12 @@ int	 fetch_jobs(struct fetcher *, int64_t after, int64_t before);
 void	 jobs_page_done(struct fetcher *);
 /* A worker's request succeeded: the source answers, others may ask. */
 void	 jobs_replied(struct fetcher *, double seconds);
+/*
+ * A worker's listing window whose first page, full, held first to last:
+ * the rest may be split off to other workers; answers its end now.
+ */
+int64_t	 jobs_split(struct fetcher *, int64_t first, int64_t last,
+	    int64_t end);
 /* A worker's window will never be written: its requests stop. */
 int	 jobs_aborted(const struct fetcher *);
 /* A worker got a 429 (wait: the seconds asked): --jobs auto halves. */

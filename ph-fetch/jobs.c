@@ -55,13 +55,16 @@
 #define REPLY_BUDGET	(256ULL * 1024 * 1024)
 /* Pages this many times slower than the quickest: the source queues. */
 #define QUEUED_RATIO	2.0
-/* No window has this number: nothing failed. */
-#define NO_WINDOW	(~0UL)
+/* No window starts this late: nothing failed. */
+#define NO_WINDOW	INT64_MAX
+/* Windows split off ahead, beyond those cut: room in the order kept. */
+#define SPLIT_ROOM	2
 
 /* One window: its bounds, its file, and how far each side has gone. */
 struct slot {
-	unsigned long	 seq;		/* the window's number, from 0 */
 	int64_t		 start, end;
+	int		 pending;	/* split off, no worker yet */
+	int		 rest;		/* the last split off: may split again */
 	int		 fd;
 	off_t		 bytes;		/* flushed by the worker, whole pages */
 	off_t		 copied;	/* of those, written to stdout */
@@ -76,16 +79,17 @@ struct slot {
 struct jobs {
 	pthread_mutex_t	 lock;
 	pthread_cond_t	 moved;		/* any slot or count changed */
-	struct slot	*ring;
+	struct slot	**ring;		/* the windows cut, in time order */
 	unsigned	 nring;
-	unsigned long	 cut;		/* windows handed to workers */
+	unsigned long	 cut;		/* windows cut (taken or pending) */
 	unsigned long	 written;	/* windows written to stdout */
 	int64_t		 next, before;	/* where the next window starts */
 	struct window	 w;		/* how wide to cut */
 	long long	 ahead;		/* bytes flushed, not yet written */
 	long long	 ahead_most;	/* AHEAD_BYTES, or the test's */
 	int		 stop;		/* a window failed: cut no more */
-	unsigned long	 failed;	/* the first window that failed */
+	unsigned	 reading;	/* windows taken, not yet read */
+	int64_t		 failed;	/* where the first failed window starts */
 	int		 settled;	/* a first page came back */
 	int		 query_missing;
 	const char	*tmpdir;
@@ -108,7 +112,7 @@ struct job {
 	struct fetcher	 f;
 	struct jobs	*j;
 	struct slot	*s;
-	unsigned long	 seq;		/* of the window it reads */
+	int64_t		 start;		/* of the window it reads */
 	unsigned	 index;		/* among the workers */
 	pthread_t	 t;
 };
@@ -134,10 +138,59 @@ temp_fd(const char *dir)
 	return fd;
 }
 
+/*
+ * A window split off that no worker reads yet, or NULL: the rest of a
+ * split first, since its first page is what gives out the next round
+ * of windows, else the oldest.  One after a failed window will never be
+ * written; one before it still is.
+ */
+static struct slot *
+first_pending(const struct jobs *j)
+{
+	unsigned long k;
+	struct slot *s, *oldest = NULL;
+
+	for (k = j->written; k < j->cut; k++) {
+		s = j->ring[k % j->nring];
+		if (!s->pending || s->start >= j->failed)
+			continue;
+		if (s->rest)
+			return s;
+		if (oldest == NULL)
+			oldest = s;
+	}
+	return oldest;
+}
+
+/*
+ * No window left to take, nor will there be: a window still being read
+ * may yet split (jobs_split).
+ */
 static int
 no_more_windows(const struct jobs *j)
 {
-	return j->stop || j->next >= j->before;
+	return (j->stop || j->next >= j->before) && first_pending(j) == NULL &&
+	    j->reading == 0;
+}
+
+/* Whether a new window may be cut after the last one. */
+static int
+may_cut(const struct jobs *j)
+{
+	return !j->stop && j->next < j->before &&
+	    j->cut - j->written < 2 * j->active;
+}
+
+static struct slot *
+new_slot(int64_t start, int64_t end)
+{
+	struct slot *s = xmalloc(sizeof(*s));
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	s->start = start;
+	s->end = end;
+	return s;
 }
 
 /* The next window to fetch, or NULL when there is none. */
@@ -150,26 +203,86 @@ take_window(struct jobs *j, struct job *w)
 	/*
 	 * One window alone until its first page is back: a wrong key or
 	 * host, or a source without the query API, then costs one request.
-	 * A worker over the number allowed now waits for it to grow.
+	 * A worker over the number allowed now waits for it to grow.  A
+	 * window split off is taken first: the writer needs it before any
+	 * window cut after it.
 	 */
-	while (!no_more_windows(j) && (j->cut - j->written >= 2 * j->active ||
-	    w->index >= j->active || (j->cut > 0 && !j->settled)))
+	while (!no_more_windows(j) && (w->index >= j->active ||
+	    (j->cut > 0 && !j->settled) ||
+	    (first_pending(j) == NULL && !may_cut(j))))
 		pthread_cond_wait(&j->moved, &j->lock);
-	if (no_more_windows(j)) {
+	if (first_pending(j) == NULL && !may_cut(j)) {
 		pthread_mutex_unlock(&j->lock);
 		return NULL;
 	}
-	s = &j->ring[j->cut % j->nring];
-	memset(s, 0, sizeof(*s));
-	s->seq = w->seq = j->cut;
+	if ((s = first_pending(j)) != NULL)
+		s->pending = 0;
+	else {
+		s = new_slot(j->next, window_end(&j->w, j->next, j->before));
+		j->next = s->end;
+		j->ring[j->cut % j->nring] = s;
+		j->cut++;
+	}
 	s->fd = temp_fd(j->tmpdir);
-	s->start = j->next;
-	s->end = window_end(&j->w, j->next, j->before);
-	j->next = s->end;
-	j->cut++;
+	w->start = s->start;
+	j->reading++;
 	pthread_cond_broadcast(&j->moved);
 	pthread_mutex_unlock(&j->lock);
 	return s;
+}
+
+/*
+ * The listing API pages by time, so the pages of one window come one
+ * after the other.  A window's first page, full, from first to last,
+ * tells how dense it is: when the rest would take more pages, the
+ * window ends three quarters of a page's time after last, and what lies
+ * beyond is split off into windows as wide, each likely read in one
+ * request, by whichever workers are free (as many as there are workers,
+ * and room in the order; the last keeps the rest, and splits again when
+ * it is read, so that a sparser stretch past it costs few requests).
+ * Each is a window like any other, read half-open, so an event belongs
+ * to exactly one.  Answers the window's end from now on.
+ */
+int64_t
+jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
+{
+	struct jobs *j = f->job->j;
+	struct slot *s = f->job->s;
+	int64_t piece = (last - first) / 4 * 3, at, to;
+	unsigned long k, pos, room, n;
+
+	if (piece < 1 || end - last <= 2 * piece)
+		return end;
+	pthread_mutex_lock(&j->lock);
+	for (pos = j->written; pos < j->cut && j->ring[pos % j->nring] != s;
+	    pos++)
+		;
+	room = j->nring - (j->cut - j->written);
+	if (pos == j->cut || s->end != end || room == 0 || j->stop) {
+		pthread_mutex_unlock(&j->lock);
+		return end;
+	}
+	at = last + piece;
+	n = (unsigned long)((end - at + piece - 1) / piece);
+	/* A round of requests at most: the rest may hold nothing. */
+	if (n > j->active)
+		n = j->active;
+	if (n > room)
+		n = room;
+	/* Make room after the window, then fill it, oldest first. */
+	for (k = j->cut; k-- > pos + 1;)
+		j->ring[(k + n) % j->nring] = j->ring[k % j->nring];
+	s->end = at;
+	for (k = 1; k <= n; k++, at = to) {
+		to = k == n ? end : at + piece;
+		j->ring[(pos + k) % j->nring] = new_slot(at, to);
+		j->ring[(pos + k) % j->nring]->pending = 1;
+		j->ring[(pos + k) % j->nring]->rest = k == n;
+	}
+	j->cut += n;
+	pthread_cond_broadcast(&j->moved);
+	pthread_mutex_unlock(&j->lock);
+	return s->end;
 }
 
 /* What the worker flushed so far becomes the writer's; lock held. */
@@ -203,7 +316,7 @@ reuse_file(struct slot *s)
 static int
 aborted(const struct job *w)
 {
-	return w->seq > __atomic_load_n(&w->j->failed, __ATOMIC_RELAXED);
+	return w->start > __atomic_load_n(&w->j->failed, __ATOMIC_RELAXED);
 }
 
 int
@@ -311,6 +424,21 @@ query_missing(struct jobs *j)
 	return r;
 }
 
+/*
+ * The source has no query API: listing windows of an install before
+ * 2023 from now on (window_listing), and the window read alone at first
+ * (the one the 404 came for, the last cut) as wide as they are.
+ */
+static void
+turn_to_listing(struct jobs *j, struct slot *s)
+{
+	window_listing(&j->w);
+	if (j->next == s->end) {
+		s->end = window_end(&j->w, s->start, j->before);
+		j->next = s->end;
+	}
+}
+
 /* As fetch_range: the query API where the source has one. */
 static int
 fetch_window(struct job *w, int64_t after, int64_t before)
@@ -324,6 +452,9 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 		pthread_mutex_lock(&w->j->lock);
 		first = !w->j->query_missing;
 		w->j->query_missing = 1;
+		if (first)
+			turn_to_listing(w->j, w->s);
+		before = w->s->end;
 		pthread_mutex_unlock(&w->j->lock);
 		if (first)
 			warn_no_query_api(f);
@@ -358,10 +489,11 @@ finish_window(struct job *w, int r, double took)
 	s->n = f->n;
 	s->r = r;
 	s->done = 1;
+	j->reading--;
 	if (r != 0) {
 		j->stop = 1;
-		if (s->seq < j->failed)
-			__atomic_store_n(&j->failed, s->seq, __ATOMIC_RELAXED);
+		if (s->start < j->failed)
+			__atomic_store_n(&j->failed, s->start, __ATOMIC_RELAXED);
 	} else {
 		j->w.page_rows = page_rows(f);
 		window_read(&j->w, page_seconds, f->n.pages, f->n.events,
@@ -455,7 +587,8 @@ write_window(struct fetcher *f, struct jobs *j, struct slot *s, char *chunk)
 	f->n.repeats += s->n.repeats;
 	r = s->r;
 	close(s->fd);
-	s->fd = -1;
+	j->ring[j->written % j->nring] = NULL;
+	free(s);
 	j->written++;
 	pthread_cond_broadcast(&j->moved);
 	return r;
@@ -465,6 +598,7 @@ static int
 write_in_order(struct fetcher *f, struct jobs *j)
 {
 	char *chunk = xmalloc(COPY_CHUNK);
+	int64_t start = 0;
 	int r = 0;
 
 	pthread_mutex_lock(&j->lock);
@@ -473,14 +607,14 @@ write_in_order(struct fetcher *f, struct jobs *j)
 			pthread_cond_wait(&j->moved, &j->lock);
 		if (j->written >= j->cut)
 			break;
-		r = write_window(f, j, &j->ring[j->written % j->nring], chunk);
+		start = j->ring[j->written % j->nring]->start;
+		r = write_window(f, j, j->ring[j->written % j->nring], chunk);
 	}
 	if (r != 0) {
 		/* Nothing after this window is written: stop its readers. */
 		j->stop = 1;
-		if (j->written - 1 < j->failed)
-			__atomic_store_n(&j->failed, j->written - 1,
-			    __ATOMIC_RELAXED);
+		if (start < j->failed)
+			__atomic_store_n(&j->failed, start, __ATOMIC_RELAXED);
 		pthread_cond_broadcast(&j->moved);
 	}
 	pthread_mutex_unlock(&j->lock);
@@ -541,7 +675,7 @@ jobs_new(const struct fetcher *f, int64_t after, int64_t before)
 	j->adaptive = f->o.jobs == 0;
 	j->most = j->adaptive ? AUTO_MOST : f->o.jobs;
 	j->active = j->adaptive ? AUTO_FIRST : f->o.jobs;
-	j->nring = 2 * j->most;
+	j->nring = (2 + SPLIT_ROOM) * j->most;
 	j->ring = xreallocarray(NULL, j->nring, sizeof(*j->ring));
 	j->workers = xreallocarray(NULL, j->most, sizeof(*j->workers));
 	j->main = f;
@@ -553,6 +687,8 @@ jobs_new(const struct fetcher *f, int64_t after, int64_t before)
 	if ((j->tmpdir = getenv("TMPDIR")) == NULL || *j->tmpdir == '\0')
 		j->tmpdir = "/tmp";
 	window_init(&j->w, f->o.timeout);
+	if (f->query_missing)
+		window_listing(&j->w);
 	return j;
 }
 
@@ -570,9 +706,11 @@ jobs_free(struct jobs *j)
 		fetch_cleanup(&j->workers[i].f);
 	}
 	/* Windows after a failed one were never written. */
-	for (k = j->written; k < j->cut; k++)
-		if (j->ring[k % j->nring].fd != -1)
-			close(j->ring[k % j->nring].fd);
+	for (k = j->written; k < j->cut; k++) {
+		if (j->ring[k % j->nring]->fd != -1)
+			close(j->ring[k % j->nring]->fd);
+		free(j->ring[k % j->nring]);
+	}
 	free(j->workers);
 	free(j->ring);
 	pthread_mutex_destroy(&j->lock);

@@ -11,6 +11,13 @@
 #define START_US	DAY_US
 /* A month: one partition of the events table (posthog/models/event/sql.py). */
 #define WIDEST_US	(32 * DAY_US)
+/*
+ * The widest window of a listing API without the query API's time
+ * limit (window_listing), under the year it accepts (events.c): an
+ * empty window costs no scan, the table being sorted by team and day
+ * first, and a dense one is split by its first page (jobs.c).
+ */
+#define LISTING_WIDEST_US	(360 * DAY_US)
 /* A second: a window this narrow that still times out cannot be read. */
 #define NARROWEST_US	SECOND_US
 /*
@@ -49,9 +56,18 @@ window_init(struct window *w, double timeout)
 	w->width = START_US;
 	w->ceiling = WIDEST_US;
 	w->quick_run = 0;
+	w->listing = 0;
 	/* A page that takes a quarter of --timeout is close to failing. */
 	w->slow = timeout / 4 < SLOW_S ? timeout / 4 : SLOW_S;
 	w->quick = timeout / 20 < QUICK_S ? timeout / 20 : QUICK_S;
+}
+
+void
+window_listing(struct window *w)
+{
+	w->listing = 1;
+	if (w->ceiling == WIDEST_US && w->width < LISTING_WIDEST_US)
+		w->width = LISTING_WIDEST_US;
 }
 
 int64_t
@@ -143,6 +159,15 @@ window_read(struct window *w, double seconds, unsigned long long pages,
 		if (w->width / 2 >= NARROWEST_US)
 			w->width /= 2;
 		w->quick_run = 0;
+		return;
+	}
+	/*
+	 * An empty window of such a listing: the next as wide as the API
+	 * takes, so that years before the first event cost a request each.
+	 */
+	if (events == 0 && w->listing && w->ceiling == WIDEST_US) {
+		if (w->width < LISTING_WIDEST_US)
+			w->width = LISTING_WIDEST_US;
 		return;
 	}
 	/* An empty window says nothing of a scan's cost but its width. */

@@ -25,10 +25,20 @@ struct window {
 	 * fewer rows than a page widens even when no reply is quick.
 	 */
 	unsigned long long page_rows;
+	/* window_listing: a listing API without the 10 s limit. */
+	int	listing;
 };
 
 /* timeout: the longest one request may take (--timeout). */
 void	window_init(struct window *, double timeout);
+/*
+ * The listing API of an install without the query API (before 2023):
+ * windows as wide as it takes at first and when empty, since a dense
+ * one splits by its first page (jobs.c).  Its listing is not a HogQL
+ * query, so row 4's 10 s do not bound it; a later one's is, and its
+ * windows stay as the query API's.
+ */
+void	window_listing(struct window *);
 /* The end of the window that starts at from, never past before. */
 int64_t	window_end(const struct window *, int64_t from, int64_t before);
 /* The query ran out of time: narrow; -1 if it is as narrow as can be. */

@@ -8,13 +8,19 @@
 # (same-events.py, check-store.py), and each program's peak memory.  The original script runs one request at a time, so its rate
 # is steady: it runs for SLOW_ORIGINAL_S seconds (default 60), not
 # through all the events.
-#   slow.sh BUILD-DIR DATA-DIR   (SLOW_EVENTS, default 50000)
+# Then the default command, no --api, against sources without the query
+# API (ph-emu --profile clickhouse-2022 and postgres-2021: ph-fetch falls
+# back to the listing API), from 2000-01-01 on as a user who migrates
+# everything asks: empty years first, then the events.
+#   slow.sh BUILD-DIR DATA-DIR   (SLOW_EVENTS, default 50000;
+#   SLOW_PARTS, default "query events fallback": which runs)
 set -eu
 B=$1
 D=$2
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 N=${SLOW_EVENTS:-50000}
 ORIG_S=${SLOW_ORIGINAL_S:-60}
+PARTS=${SLOW_PARTS:-query events fallback}
 export PH_FETCH_KEY=phx_bench PH_SEND_KEY=phc_bench
 F=$D/slow-$N.ndjson
 [ -s "$F" ] || python3 "$SRC/tests/gen-events.py" --count "$N" --seed 8 \
@@ -23,9 +29,12 @@ F=$D/slow-$N.ndjson
 pids=
 cleanup() { for p in $pids; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
+# start_emus [PROFILE]: the source (ph-emu's default profile, 2026, or
+# the one named) and the destination.
 start_emus() {
 	rm -f "$D"/s-src.port "$D"/s-dst.port "$D"/s-dst.store "$D"/s-src.log
-	"$B/tests/emu/ph-emu" --port-file "$D/s-src.port" --load "$F" \
+	"$B/tests/emu/ph-emu" --profile "${1:-2026}" \
+	    --port-file "$D/s-src.port" --load "$F" \
 	    --personal-key phx_bench --latency 1000 --log "$D/s-src.log" \
 	    2>/dev/null &
 	pids="$pids $!"
@@ -75,26 +84,47 @@ echo "  ($got events in its first $ORIG_S s)"
 orig=$(cat "$D/rate")
 stop_emus
 
+# report NAME: the rate, its ratio to the original's, the checks, the
+# requests and peak memory of the run just made.
+report() {
+	rate "$1" "$s" "$e" "$N"
+	python3 -c 'import sys; print("  %5.0fx" % (float(sys.argv[1]) / float(sys.argv[2])))' \
+	    "$(cat "$D/rate")" "$orig"
+	checks
+	echo "    $(grep -c . "$D/s-src.log") requests to the source"
+	echo "    peak RSS: ph-fetch $(cat "$D/m.fetch") KiB," \
+	    "ph-clean $(cat "$D/m.clean") KiB, ph-send $(cat "$D/m.send") KiB"
+}
+
+# pipeline FETCH-OPTIONS...: ph-fetch | ph-clean | ph-send, timed.
+pipeline() {
+	s=$(date +%s.%N)
+	/usr/bin/time -o "$D/m.fetch" -f %M "$B/ph-fetch/ph-fetch" \
+	    --host "$S" -q "$@" | tee "$D/s-fetched" |
+	    /usr/bin/time -o "$D/m.clean" -f %M "$B/ph-clean/ph-clean" |
+	    tee "$D/s-cleaned" |
+	    /usr/bin/time -o "$D/m.send" -f %M "$B/ph-send/ph-send" \
+	    --host "$T" -q
+	e=$(date +%s.%N)
+}
+
 for api in query events; do
+	case " $PARTS " in *" $api "*) ;; *) continue ;; esac
 	for jobs in auto 1 4 16; do
 		start_emus
-		s=$(date +%s.%N)
-		/usr/bin/time -o "$D/m.fetch" -f %M "$B/ph-fetch/ph-fetch" \
-		    --host "$S" --after 2024-01-01 --before 2024-03-01 \
-		    --api $api --jobs $jobs -q | tee "$D/s-fetched" |
-		    /usr/bin/time -o "$D/m.clean" -f %M "$B/ph-clean/ph-clean" |
-		    tee "$D/s-cleaned" |
-		    /usr/bin/time -o "$D/m.send" -f %M "$B/ph-send/ph-send" \
-		    --host "$T" -q
-		e=$(date +%s.%N)
-		rate "ph --api $api --jobs $jobs$([ $jobs = auto ] &&
-		    echo ' (default)')" "$s" "$e" "$N"
-		python3 -c 'import sys; print("  %5.0fx" % (float(sys.argv[1]) / float(sys.argv[2])))' \
-		    "$(cat "$D/rate")" "$orig"
-		checks
-		echo "    $(grep -c . "$D/s-src.log") requests to the source"
-		echo "    peak RSS: ph-fetch $(cat "$D/m.fetch") KiB," \
-		    "ph-clean $(cat "$D/m.clean") KiB, ph-send $(cat "$D/m.send") KiB"
+		pipeline --after 2024-01-01 --before 2024-03-01 --api $api \
+		    --jobs $jobs
+		report "ph --api $api --jobs $jobs$([ $jobs = auto ] &&
+		    echo ' (default)')"
 		stop_emus
 	done
+done
+
+case " $PARTS " in *" fallback "*) ;; *) exit 0 ;; esac
+echo "== the default command against sources without the query API =="
+for profile in clickhouse-2022 postgres-2021; do
+	start_emus $profile
+	pipeline --project 1 --after 2000-01-01
+	report "ph (default), $profile"
+	stop_emus
 done
