@@ -1,17 +1,7 @@
 #!/bin/sh
 # ph-fetch --resume from a ph-send state, and --split.
 . "$(dirname "$0")/../lib.sh"
-
-export PH_FETCH_KEY=phx_test
-unset PH_FETCH_HOST
-FAST="--retry-wait 0.01 --retry-max-wait 0.05"
-# The listing API is asked for by name: the default is the query API.
-RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
-
-# 12000 events over 30 days, with 4 clusters of 1500 events that share
-# one microsecond: more than a page, so every cluster crosses pages.
-SRC=$T/source.ndjson
-$GEN --count 12000 --seed 21 --clusters 4:1500 >"$SRC"
+. "$(dirname "$0")/../lib-fetch.sh"
 
 emu_start S --load "$SRC"
 
