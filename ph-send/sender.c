@@ -492,7 +492,7 @@ body_ready(struct sender *s, struct batch *b)
 
 /* b's lines may reach capture from now on: a crash would resend them. */
 static void
-mark_sent(struct sender *s, const struct batch *b)
+note_resendable(struct sender *s, const struct batch *b)
 {
 	size_t i;
 
@@ -520,7 +520,7 @@ start(struct sender *s, struct wire *w, double now)
 		delivered(s, w, REPLY_OK);
 		return;
 	}
-	mark_sent(s, b);
+	note_resendable(s, b);
 	w->reply.len = 0;
 	w->errbuf[0] = '\0';
 	curl_easy_setopt(w->h, CURLOPT_POSTFIELDS, b->body.p);
