@@ -46,6 +46,7 @@
 #include "fetch.h"
 #include "http.h"
 #include "isotime.h"
+#include "jtree.h"
 #include "uuid.h"
 #include "xalloc.h"
 
@@ -56,7 +57,6 @@
  * character doubles.
  */
 #define EVENT_BUDGET	400000
-#define MAX_DEPTH	512	/* what capture accepts */
 #define NO_PERSON_ID	"ph-groups"
 #define EPOCH		"1970-01-01T00:00:00Z"
 
@@ -74,8 +74,7 @@ struct pass {
 	char		*gts;		/* and their registrations' timestamp */
 	int64_t		 gus;		/* that, in microseconds */
 	unsigned long long persons, ids, groups, types, events;
-	unsigned long long oversize, gaps, group_keep;
-	struct json_tokener *tok;
+	unsigned long long oversize, gaps, group_keep, unreadable;
 };
 
 /* --- reading ------------------------------------------------------------ */
@@ -104,6 +103,24 @@ shrink_limit(struct pass *p)
 	return 0;
 }
 
+/*
+ * The reply as a tree whose values print as the source wrote them: json-c
+ * alone would turn 123456789012345678901234567890 into
+ * 18446744073709551615.  NULL, said, when it is not JSON.
+ */
+static json_object *
+parse_reply(struct fetcher *f)
+{
+	struct jerr e;
+	json_object *o;
+	char msg[128];
+
+	if ((o = jtree_parse(f->c.reply.p, f->c.reply.len, &e)) == NULL)
+		warnx("%s: the reply is not JSON: %s", f->c.url.p,
+		    js_strerror(&e, f->c.reply.p, msg, sizeof(msg)));
+	return o;
+}
+
 /* GET f->c.url, the reply parsed into *out: 0, or an exit status. */
 static int
 get_json(struct pass *p, json_object **out)
@@ -120,12 +137,8 @@ get_json(struct pass *p, json_object **out)
 	if (r != 0)
 		return r;
 	f->n.pages++;
-	json_tokener_reset(p->tok);
-	*out = json_tokener_parse_ex(p->tok, f->c.reply.p, (int)f->c.reply.len);
-	if (*out == NULL) {
-		warnx("%s: the reply is not JSON", f->c.url.p);
+	if ((*out = parse_reply(f)) == NULL)
 		return PH_EXIT_FATAL;
-	}
 	return 0;
 }
 
@@ -588,11 +601,8 @@ query_json(struct pass *p, const struct buf *sql, int flags, json_object **out)
 	if ((r = post_query(f, sql, flags | FETCH_TOO_LARGE)) != 0)
 		return r;
 	f->n.pages++;
-	json_tokener_reset(p->tok);
-	*out = json_tokener_parse_ex(p->tok, f->c.reply.p, (int)f->c.reply.len);
+	*out = parse_reply(f);
 	if (*out == NULL || results_of(*out, f->c.url.p) == NULL) {
-		if (*out == NULL)
-			warnx("%s: the reply is not JSON", f->c.url.p);
 		json_object_put(*out);
 		return PH_EXIT_FATAL;
 	}
@@ -645,6 +655,32 @@ keep_oldest(struct pass *p, const char *did, const char *ts, int64_t us)
 	p->gus = us;
 }
 
+/*
+ * The properties column: JSON text, read so that its values print as
+ * they are written.  A text that cannot be read (a lone surrogate, which
+ * no PostHog stores: Postgres refuses it) is said and counted, and the
+ * person's properties left out rather than sent altered or $unset.
+ */
+static json_object *
+person_properties(struct pass *p, const char *id, const char *text)
+{
+	struct jerr e;
+	json_object *o;
+	char msg[128];
+
+	if ((o = jtree_parse(text, strlen(text), &e)) != NULL &&
+	    json_object_is_type(o, json_type_object))
+		return o;
+	if (o != NULL)
+		e.kind = JE_NOT_OBJECT;
+	json_object_put(o);
+	warnx("person %s: its properties are not a JSON object: %s: left "
+	    "out", id != NULL ? id : "?",
+	    js_strerror(&e, text, msg, sizeof(msg)));
+	p->unreadable++;
+	return NULL;
+}
+
 /* The person at pg->at has all its distinct_ids: its properties. */
 static void
 finish_person(struct pass *p, struct kpage *pg)
@@ -658,18 +694,13 @@ finish_person(struct pass *p, struct kpage *pg)
 		    "pass read): left out", row_id(pg, pg->at) != NULL ?
 		    row_id(pg, pg->at) : "?");
 	} else {
-		json_tokener_reset(p->tok);
 		if (text != NULL)
-			props = json_tokener_parse_ex(p->tok, text,
-			    (int)strlen(text));
-		if (!json_object_is_type(props, json_type_object)) {
-			json_object_put(props);
-			props = NULL;
-		}
+			props = person_properties(p, row_id(pg, pg->at), text);
 		if (pg->ids == 1)
 			write_event(p, "$set", pg->primary, pg->ts,
 			    props_with("$set", json_object_new_object()));
-		write_properties(p, pg->primary, pg->ts, props);
+		if (text == NULL || props != NULL)
+			write_properties(p, pg->primary, pg->ts, props);
 		keep_oldest(p, pg->primary, pg->ts, pg->us);
 		json_object_put(props);
 		p->persons++;
@@ -1032,12 +1063,12 @@ fetch_persons(struct fetcher *f)
 
 	memset(&p, 0, sizeof(p));
 	p.f = f;
-	p.tok = json_tokener_new_ex(MAX_DEPTH);
 	if ((r = read_definitions(&p)) == 0 && (r = read_persons(&p)) == 0)
 		r = read_groups(&p);
 	ow_flush(&f->out);
 	persons_summary(&p);
-	json_tokener_free(p.tok);
+	if (r == 0 && p.unreadable > 0)
+		r = PH_EXIT_REJECTED;
 	names_free(&p.defs);
 	names_free(&p.gdefs);
 	free(p.gdid);

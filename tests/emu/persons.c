@@ -35,6 +35,7 @@
  * and 2024 P21's rules gave way to P24's is not settled here, so
  * clickhouse-2022 follows P24.
  */
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,7 @@
 
 #include "buf.h"
 #include "isotime.h"
+#include "jtree.h"
 #include "persons.h"
 #include "persons-int.h"
 #include "uuid.h"
@@ -188,6 +190,91 @@ js_string(json_object *o)
 	default:
 		return xstrdup(json_object_to_json_string_ext(o,
 		    JSON_C_TO_STRING_PLAIN));
+	}
+}
+
+/*
+ * JSON.stringify of the number JSON.parse makes of text: the nearest
+ * double, in its shortest digits, written as Number.prototype.toString
+ * writes it (ECMA-262 Number::toString); not finite, it is null.
+ */
+static void
+js_number_text(const char *text, char *out, size_t size)
+{
+	double d = strtod(text, NULL);
+	char e[40], dig[24];
+	int prec, k = 0, n;
+	const char *s;
+
+	if (!isfinite(d) || d == 0) {
+		snprintf(out, size, "%s", isfinite(d) ? "0" : "null");
+		return;
+	}
+	for (prec = 1; prec < 17; prec++) {
+		snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+		if (strtod(e, NULL) == d)
+			break;
+	}
+	snprintf(e, sizeof(e), "%.*e", prec - 1, d);
+	for (s = e + (*e == '-'); *s != 'e'; s++)
+		if (*s != '.')
+			dig[k++] = *s;
+	dig[k] = '\0';
+	n = atoi(s + 1) + 1;	/* the value is 0.dig times 10^n */
+	if (k <= n && n <= 21)
+		snprintf(out, size, "%s%s%.*s", d < 0 ? "-" : "", dig, n - k,
+		    "000000000000000000000");
+	else if (0 < n && n <= 21)
+		snprintf(out, size, "%s%.*s.%s", d < 0 ? "-" : "", n, dig,
+		    dig + n);
+	else if (-6 < n && n <= 0)
+		snprintf(out, size, "%s0.%.*s%s", d < 0 ? "-" : "", -n,
+		    "000000", dig);
+	else
+		snprintf(out, size, "%s%c%s%se%c%d", d < 0 ? "-" : "", dig[0],
+		    k > 1 ? "." : "", dig + 1, n - 1 < 0 ? '-' : '+',
+		    abs(n - 1));
+}
+
+/*
+ * The event as ingestion holds it: parseJSON (nodejs/src/utils/
+ * json-parse.ts, 2024-26: JSON.parse) makes every number a double, so
+ * 123456789012345678901234567890 becomes 1.2345678901234568e+29 and 1.10
+ * becomes 1.1, and the person's properties are written back with
+ * JSON.stringify (generateKafkaPersonUpdateMessage in plugin-server/src/
+ * utils/db/utils.ts, 2022-26; Postgres gets the same object).  Strings
+ * keep their value and are written as JSON.stringify writes them, which
+ * is json-c's way with slashes unescaped.
+ */
+static void
+as_javascript(json_object *o)
+{
+	char num[64];
+	size_t i;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			as_javascript(v);
+		}
+		break;
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(o); i++)
+			as_javascript(json_object_array_get_idx(o, i));
+		break;
+	case json_type_int:
+	case json_type_double:
+		if (jtree_text(o) != NULL) {
+			js_number_text(jtree_text(o), num, sizeof(num));
+			jtree_set_text(o, num);
+		}
+		break;
+	case json_type_string:
+		jtree_set_text(o, NULL);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -1031,19 +1118,18 @@ persons_enable(void)
 void
 persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 {
-	struct json_tokener *tok;
+	struct jerr err;
 	struct ev e;
 	size_t k;
 
 	if (!enabled)
 		return;
-	tok = json_tokener_new_ex(JS_MAX_DEPTH + 2);	/* what capture accepts */
 	pthread_mutex_lock(&ps.lock);
 	state_init();
 	for (k = 0; k < n; k++) {
 		memset(&e, 0, sizeof(e));
-		json_tokener_reset(tok);
-		e.root = json_tokener_parse_ex(tok, it[k].p, (int)it[k].len);
+		e.root = jtree_parse(it[k].p, it[k].len, &err);
+		as_javascript(e.root);
 		if (!jo_is_obj(e.root) || !json_object_is_type(jo_get(e.root, "event"),
 		    json_type_string)) {
 			json_object_put(e.root);
@@ -1062,7 +1148,6 @@ persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 		json_object_put(e.root);
 	}
 	pthread_mutex_unlock(&ps.lock);
-	json_tokener_free(tok);
 }
 
 /* --- the dump ---------------------------------------------------------- */
