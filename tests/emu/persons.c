@@ -1036,6 +1036,52 @@ initial_and_utm(struct ev *e)
 	}
 }
 
+/*
+ * sanitizeJsonbValue (DBU): the properties Postgres stores have each
+ * \u0000, which jsonb refuses, turned into \uFFFD: a person's
+ * (persons/repositories/postgres-person-repository.ts, 2025-26, and
+ * person-state.ts's tests, 2024) and a group's (groups/repositories/
+ * postgres-group-repository.ts, 2025-26; taken for 2024 too).
+ * ClickHouse's copy, written from the unsanitised object, keeps it; the
+ * emulator has one copy.  2021-22 are not modelled: Postgres refused the
+ * update there.
+ */
+static void
+jsonb_safe(json_object *o)
+{
+	struct buf b = { 0 };
+	const char *s;
+	size_t i, n;
+
+	switch (json_object_get_type(o)) {
+	case json_type_object:
+		json_object_object_foreach(o, k, v) {
+			(void)k;
+			jsonb_safe(v);
+		}
+		break;
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(o); i++)
+			jsonb_safe(json_object_array_get_idx(o, i));
+		break;
+	case json_type_string:
+		s = json_object_get_string(o);
+		n = (size_t)json_object_get_string_len(o);
+		if (memchr(s, '\0', n) == NULL)
+			break;
+		for (i = 0; i < n; i++)
+			if (s[i] == '\0')
+				buf_addstr(&b, "\xEF\xBF\xBD");
+			else
+				buf_addc(&b, s[i]);
+		json_object_set_string_len(o, b.p, (int)b.len);
+		buf_free(&b);
+		break;
+	default:
+		break;
+	}
+}
+
 static int
 is_identity_event(const char *name)
 {
@@ -1090,6 +1136,11 @@ ingest_one(struct ev *e)
 		json_object_object_del(e->props, "$unset");
 	}
 	initial_and_utm(e);
+	if (e->v >= V2024) {
+		jsonb_safe(jo_get(e->props, "$set"));
+		jsonb_safe(jo_get(e->props, "$set_once"));
+		jsonb_safe(jo_get(e->props, "$group_set"));
+	}
 	process_person(e);
 	define_keys(jo_get(e->props, "$set"));
 	define_keys(jo_get(e->props, "$set_once"));
