@@ -16,7 +16,13 @@
  *     deleted ones left out: a distinct_id is listed once, under the
  *     person that holds it now.
  *   posthog/models/person/sql.py: created_at is a DateTime64(3) there:
- *     milliseconds.
+ *     milliseconds; properties a String of JSON text, which HogQL
+ *     returns as a string, the text as stored.  PostHog writes that
+ *     text with JSON.stringify (generateKafkaPersonUpdateMessage in
+ *     plugin-server/src/utils/db/utils.ts, 2022-26), so a real one
+ *     holds JavaScript's numbers; the emulator serves a loaded person's
+ *     text as loaded, every digit, so that the tests see any ph-fetch
+ *     would drop.
  *   posthog/hogql/constants.py: LIMIT capped at MAX_SELECT_RETURNED_ROWS
  *     (10,000 in 2023-24, 50,000 since), silently (--query-cap).
  *

@@ -145,6 +145,7 @@ has "  said where" "$T/err" \
 cat >"$T/lone.py" <<'EOF'
 import http.server, json, sys
 PERSON = "00000000-0000-4000-8000-000000000001"
+REST = sys.argv[2] == "rest"
 class H(http.server.BaseHTTPRequestHandler):
     def send(self, body):
         b = json.dumps(body).encode()
@@ -156,9 +157,17 @@ class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         if "property_definitions" in self.path:
             self.send({"results": [{"name": "s"}], "next": None})
+        elif "/persons/" in self.path:
+            self.send({"results": [{"distinct_ids": ["x"], "properties":
+                                    {"s": "\ud800"}}], "next": None})
         else:
             self.send([])
     def do_POST(self):
+        if REST:
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         n = int(self.headers["Content-Length"])
         q = json.loads(self.rfile.read(n))["query"]["query"]
         if "FROM persons" in q:
@@ -172,7 +181,7 @@ s = http.server.HTTPServer(("127.0.0.1", 0), H)
 open(sys.argv[1], "w").write("%d\n" % s.server_port)
 s.serve_forever()
 EOF
-python3 "$T/lone.py" "$T/fake.port" &
+python3 "$T/lone.py" "$T/fake.port" query &
 BG_PIDS="$BG_PIDS $!"
 while [ ! -s "$T/fake.port" ]; do sleep 0.01; done
 run "$PH_FETCH" --host "http://127.0.0.1:$(cat "$T/fake.port")" --persons
@@ -184,5 +193,16 @@ is "  the person is still created, and nothing set or unset" \
     "$(python3 -c 'import json, sys
 print([json.loads(l)["properties"] for l in open(sys.argv[1])])' "$T/out")" \
     "[{'\$set': {}}]"
+
+# And one whose persons API does (no query API): its reply cannot be read.
+python3 "$T/lone.py" "$T/rest.port" rest &
+BG_PIDS="$BG_PIDS $!"
+while [ ! -s "$T/rest.port" ]; do sleep 0.01; done
+run "$PH_FETCH" --host "http://127.0.0.1:$(cat "$T/rest.port")" --persons \
+    --max-retries 1 --retry-wait 0
+is_status "a persons API reply that cannot be read is a broken reply: exit 5" 5
+has "  said" "$T/err" \
+    "200 with a reply that is not a JSON object: invalid JSON at byte 59: lone surrogate in \\u escape; giving up after 1 retries"
+is "  and nothing written for it" "$(wc -l <"$T/out")" "0"
 
 done_testing
