@@ -352,10 +352,13 @@ struct chunker {
 	struct json_object_iterator it, end;
 };
 
+/* props may be NULL, a person or group without properties. */
 static void
 chunker_init(struct chunker *c, json_object *props)
 {
 	c->props = props;
+	if (props == NULL)
+		return;		/* json_object_iter_begin(NULL) crashes */
 	c->it = json_object_iter_begin(props);
 	c->end = json_object_iter_end(props);
 }
@@ -363,7 +366,7 @@ chunker_init(struct chunker *c, json_object *props)
 static int
 chunker_done(const struct chunker *c)
 {
-	return json_object_iter_equal(&c->it, &c->end);
+	return c->props == NULL || json_object_iter_equal(&c->it, &c->end);
 }
 
 /* The next chunk; *size the bytes it holds. */
@@ -694,6 +697,9 @@ finish_person(struct pass *p, struct kpage *pg)
 		    "pass read): left out", row_id(pg, pg->at) != NULL ?
 		    row_id(pg, pg->at) : "?");
 	} else {
+		/* An empty column is a person without properties. */
+		if (text != NULL && text[strspn(text, " \t\r\n")] == '\0')
+			text = NULL;
 		if (text != NULL)
 			props = person_properties(p, row_id(pg, pg->at), text);
 		if (pg->ids == 1)

@@ -175,9 +175,10 @@ load_record(json_object *r)
  * (json-c would saturate the one, and this emulator would hide what
  * ph-fetch does with it).  jsonb refuses lone surrogates ("Unicode low
  * surrogate must follow a high surrogate"), and so does this.  Django
- * serves jsonb through Python's json, which reads floats as doubles:
- * posthog/api/person.py, 2021-26, would print 1.10 as 1.1; not modelled,
- * so the tests see every digit ph-fetch receives.
+ * reads jsonb through Python's json (JSONField), which makes floats
+ * doubles, so the persons API (posthog/api/person.py) would print 1.10
+ * as 1.1; not modelled, so that the tests see every digit ph-fetch
+ * receives.
  */
 int
 persons_load(const char *path)

@@ -145,6 +145,7 @@ has "  said where" "$T/err" \
 cat >"$T/lone.py" <<'EOF'
 import http.server, json, sys
 PERSON = "00000000-0000-4000-8000-000000000001"
+EMPTY = "00000000-0000-4000-8000-000000000002"
 REST = sys.argv[2] == "rest"
 class H(http.server.BaseHTTPRequestHandler):
     def send(self, body):
@@ -172,9 +173,10 @@ class H(http.server.BaseHTTPRequestHandler):
         q = json.loads(self.rfile.read(n))["query"]["query"]
         if "FROM persons" in q:
             self.send({"results": [[PERSON, "2024-01-01 00:00:00.000",
-                                    '{"s":"\\ud800","k":1}']]})
+                                    '{"s":"\\ud800","k":1}'],
+                                   [EMPTY, "2024-01-01 00:00:00.000", ""]]})
         else:
-            self.send({"results": [[PERSON, "x"]]})
+            self.send({"results": [[PERSON, "x"], [EMPTY, "y"]]})
     def log_message(self, *a):
         pass
 s = http.server.HTTPServer(("127.0.0.1", 0), H)
@@ -189,10 +191,12 @@ is_status "a person's properties that cannot be read: exit 1" 1
 has "  said" "$T/err" "person 00000000-0000-4000-8000-000000000001: its \
 properties are not a JSON object: invalid JSON at byte 7: lone surrogate in \
 \\u escape: left out"
-is "  the person is still created, and nothing set or unset" \
+is "  the person is still created, and nothing set or unset; a person \
+whose column is empty has no properties" \
     "$(python3 -c 'import json, sys
-print([json.loads(l)["properties"] for l in open(sys.argv[1])])' "$T/out")" \
-    "[{'\$set': {}}]"
+print([(json.loads(l)["distinct_id"], json.loads(l)["properties"])
+       for l in open(sys.argv[1])])' "$T/out")" \
+    "[('x', {'\$set': {}}), ('y', {'\$set': {}}), ('y', {'\$set': {}, '\$unset': ['\$creator_event_uuid', 's']})]"
 
 # And one whose persons API does (no query API): its reply cannot be read.
 python3 "$T/lone.py" "$T/rest.port" rest &
