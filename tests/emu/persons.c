@@ -237,8 +237,9 @@ js_number_text(const char *text, char *out, size_t size)
 }
 
 /*
- * The event as ingestion holds it: parseJSON (nodejs/src/utils/
- * json-parse.ts, 2024-26: JSON.parse) makes every number a double, so
+ * The event as ingestion holds it: parseJSON (plugin-server/src/utils/
+ * json-parse.ts, nodejs/ since 2025: JSON.parse, as every version before
+ * called it directly) makes every number a double, so
  * 123456789012345678901234567890 becomes 1.2345678901234568e+29 and 1.10
  * becomes 1.1, and the person's properties are written back with
  * JSON.stringify (generateKafkaPersonUpdateMessage in plugin-server/src/
