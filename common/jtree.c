@@ -52,8 +52,10 @@ object(const char *p, size_t len, struct buf *tmp, struct jerr *e)
 	json_object *o, *v;
 	size_t i;
 
-	if (js_parse_object(p, len, &m, NULL, NULL, e) == -1)
+	if (js_parse_object(p, len, &m, NULL, NULL, e) == -1) {
+		js_members_free(&m);
 		return NULL;
+	}
 	o = json_object_new_object();
 	for (i = 0; i < m.n; i++) {
 		tmp->len = 0;
@@ -88,8 +90,10 @@ array(const char *p, size_t len, struct buf *tmp, struct jerr *e)
 	json_object *a, *v;
 	size_t i;
 
-	if (js_array(p, p + len, &it, e) == NULL)
+	if (js_array(p, p + len, &it, e) == NULL) {
+		js_items_free(&it);
 		return NULL;
+	}
 	a = json_object_new_array_ext((int)it.n);
 	for (i = 0; i < it.n; i++) {
 		v = value(it.v[i].p, it.v[i].len, it.v[i].type, tmp, e);
