@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "http.h"
 #include "jscan.h"
 #include "reply.h"
@@ -111,6 +112,10 @@ write_state(struct sender *s)
 	st.pipe = s->pipe;
 	st.lines = s->led.done;
 	st.prefix_hash = s->led.hash;
+	s->listed.len = 0;
+	ledger_delivered_keys(&s->led, &s->listed, STATE_DELIVERED_MAX);
+	buf_addc(&s->listed, '\0');
+	st.delivered_past = s->listed.p;
 	memcpy(st.timestamp, s->led.ts, sizeof(st.timestamp));
 	memcpy(st.uuid, s->led.uuid, sizeof(st.uuid));
 	sender_state_extras(s, &st);
@@ -154,6 +159,18 @@ line_ending(const struct sender *s, const struct line *l)
 	    (l->cr ? LEDGER_CR : 0);
 }
 
+/*
+ * Whether an earlier run delivered this line past its prefix: the same
+ * bytes with a uuid are an event PostHog would merge with that one.
+ */
+static int
+delivered_before(const struct sender *s, const struct line *l,
+    const struct event_info *info)
+{
+	return idcount_keys(&s->before) > 0 && info->uuid[0] != '\0' &&
+	    idcount_get(&s->before, hash64(l->p, l->len, 0), 0) > 0;
+}
+
 /* A line from the input: checked, recorded, and given to its lane. */
 static void
 take_line(struct sender *s, struct line *l)
@@ -175,6 +192,12 @@ take_line(struct sender *s, struct line *l)
 	}
 	ledger_add(&s->led, l->p, l->len, line_ending(s, l), info.ts,
 	    info.uuid);
+	if (delivered_before(s, l, &info)) {
+		if (ledger_deliver(&s->led, l->no))
+			sender_write_rejects(s);
+		s->n.skipped++;
+		return;
+	}
 	s->n.dangerous += info.dangerous;
 	if (info.uuid[0] == '\0' && !s->uuid_warned) {
 		char where[300];
@@ -295,13 +318,16 @@ delivered(struct sender *s, struct wire *w, enum reply_kind k)
 	s->n.wire_bytes += b->body.len;
 	note_reply(s, k);
 	for (i = 0; i < b->n; i++)
-		settle(s, b->line[i], &grew);
+		if (ledger_deliver(&s->led, b->line[i]))
+			grew = 1;
+	if (grew)
+		sender_write_rejects(s);
 	batch_free(b);
 	w->retry_at = 0;
 	/* Capture is what answers: its refusals were its own. */
 	release_held(s);
-	if (grew)
-		write_state(s);
+	/* Past the prefix too: the state lists what was delivered there. */
+	write_state(s);
 }
 
 /*
@@ -531,15 +557,31 @@ start(struct sender *s, struct wire *w, double now)
 }
 
 /*
- * Whether b may be sent: the lines sent past the gap-free prefix stay
- * within SENT_BATCHES batches, so that a rerun after a crash sends no
- * more again however many lanes run.  The batch that holds the
- * prefix's next line always may, or nothing would move.
+ * Lines a crash now would make a rerun send again: sent past the prefix
+ * and not in the state's list of lines delivered there (in flight,
+ * refused, without a uuid, or past the list's end).
+ */
+static size_t
+resendable(const struct sender *s)
+{
+	const struct ledger *l = &s->led;
+
+	return l->unlisted + (l->listed > STATE_DELIVERED_MAX ?
+	    l->listed - STATE_DELIVERED_MAX : 0);
+}
+
+/*
+ * Whether b may be sent: what a rerun after a crash would send again
+ * stays within SENT_BATCHES batches however many lanes run.  The batch
+ * that holds the prefix's next line always may, or nothing would move.
+ * Without a state file a rerun sends everything again: no bound.
  */
 static int
 within_reach(const struct sender *s, const struct batch *b)
 {
-	return b->line[0] <= s->led.done + 1 || s->led.sent + b->n <=
+	if (s->o.state_path == NULL || s->o.dry_run)
+		return 1;
+	return b->line[0] <= s->led.done + 1 || resendable(s) + b->n <=
 	    (size_t)SENT_BATCHES * s->o.batch_size;
 }
 

@@ -1,0 +1,129 @@
+#!/bin/sh
+# What a kill -9 makes a rerun send again, with 12 lanes: only what was
+# in flight.  The state lists the lines delivered past its gap-free
+# prefix, so one lane held back (its first batch retried) neither stops
+# the other lanes nor makes a rerun send what they delivered: from a
+# file, and from ph-fetch --resume through a pipe.
+. "$(dirname "$0")/../lib.sh"
+
+export PH_SEND_KEY=phc_test
+export PH_FETCH_KEY=phx_test
+unset PH_SEND_HOST PH_FETCH_HOST
+
+# Capture answers 503 to every batch holding the event named "stuck",
+# which is line 1: the prefix cannot move past line 0 in this run.
+# One retry a twentieth of a second, for as long as the test waits.
+STUCK="--refuse-event stuck --refuse-status 503"
+SLOW="--batch-size 100 --max-retries 1000 --retry-wait 0.05 --retry-max-wait 0.05"
+# 12 lanes of 100: what can be in flight, and so sent again.
+IN_FLIGHT=1200
+# The bound of ph-send(1) on lines sent past the prefix, 16 batches:
+# the other lanes deliver past it while line 1 waits.
+BOUND=1600
+
+# wait_stored NAME N: until the emulator stored N events (at most 20 s).
+wait_stored() {
+	_i=0
+	while [ "$(wc -l <"$T/$1.store" 2>/dev/null || echo 0)" -lt "$2" ] &&
+	    [ $_i -lt 2000 ]; do
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+}
+
+# listed STATE: how many lines the state lists as delivered past "lines".
+listed() {
+	python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))
+print(s["lines"], len(s.get("delivered_past", "")) // 16)' "$1"
+}
+
+EV=$(clean_events 6000 31)
+python3 - "$EV" >"$T/stuck.ndjson" <<'EOF'
+import json, sys
+for i, l in enumerate(open(sys.argv[1])):
+    if i == 0:
+        e = json.loads(l)
+        e["event"] = "stuck"
+        l = json.dumps(e, separators=(",", ":")) + "\n"
+    sys.stdout.write(l)
+EOF
+
+# --- from a file ----------------------------------------------------------
+
+emu_start D $STUCK
+"$PH_SEND" --host "$D_URL" --state "$T/st" $SLOW -q "$T/stuck.ndjson" \
+    2>/dev/null &
+pid=$!
+wait_stored D 3000
+kill -9 $pid
+wait $pid 2>/dev/null
+before=$(wc -l <"$T/D.store")
+check "line 1 held back, the other lanes delivered past the bound" \
+    test "$before" -ge 3000
+read -r lines n <<EOF
+$(listed "$T/st")
+EOF
+is "  the state's prefix stayed at line 0" "$lines" "0"
+check "  it lists what they delivered ($n lines)" test "$n" -gt "$BOUND"
+emu_restart D
+run "$PH_SEND" --host "$D_URL" --state "$T/st" --batch-size 100 \
+    "$T/stuck.ndjson"
+is_status "the rerun: exit 0" 0
+has "  it skips the listed lines" "$T/err" "$n events skipped"
+check_store "  nothing lost; sent again only what was in flight" \
+    "$T/stuck.ndjson" "$T/D.store" --max-dups "$IN_FLIGHT"
+is "  the state at the end lists nothing past its prefix" \
+    "$(listed "$T/st")" "6000 0"
+emu_stop D
+
+# --- through a pipe, from ph-fetch --resume --------------------------------
+
+SRC=$T/source.ndjson
+RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
+$GEN --count 6000 --seed 32 >"$T/gen.ndjson"
+# The oldest event, which ph-fetch gives first, is the stuck one.
+python3 - "$T/gen.ndjson" >"$SRC" <<'EOF'
+import json, sys
+evs = [json.loads(l) for l in open(sys.argv[1])]
+first = min(range(len(evs)), key=lambda i: evs[i]["timestamp"])
+evs[first]["event"] = "stuck"
+for e in evs:
+    print(json.dumps(e))
+EOF
+emu_start S --load "$SRC"
+"$PH_FETCH" --host "$S_URL" $RANGE -q | "$PH_CLEAN" >"$T/all.ndjson"
+head -1 "$T/all.ndjson" >"$T/first"
+check "the source's oldest event comes first" \
+    grep -q '"event":"stuck"' "$T/first"
+
+emu_start D $STUCK
+# ph-send writes its pid, then becomes ph-send: the one to kill.
+"$PH_FETCH" --host "$S_URL" $RANGE --resume "$T/pst" -q 2>/dev/null |
+    "$PH_CLEAN" 2>/dev/null | sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
+    "$T/pid" "$PH_SEND" --host "$D_URL" --state "$T/pst" $SLOW -q \
+    2>/dev/null &
+pipeline=$!
+while [ ! -s "$T/pid" ]; do sleep 0.01; done
+wait_stored D 3000
+kill -9 "$(cat "$T/pid")"
+wait $pipeline 2>/dev/null
+read -r lines n <<EOF
+$(listed "$T/pst")
+EOF
+is "a pipe: the prefix stayed at line 0" "$lines" "0"
+check "  the state lists what other lanes delivered ($n lines)" \
+    test "$n" -gt "$BOUND"
+emu_restart D
+"$PH_FETCH" --host "$S_URL" $RANGE --resume "$T/pst" -q 2>"$T/ferr" |
+    "$PH_CLEAN" | "$PH_SEND" --host "$D_URL" --state "$T/pst" \
+    --batch-size 100 2>"$T/err"
+is "  the pipeline again: exit 0" "$?" "0"
+has "  ph-send skips the listed events ph-fetch gives again" "$T/err" \
+    "$n events skipped"
+check_store "  nothing lost; sent again only what was in flight" \
+    "$T/all.ndjson" "$T/D.store" --max-dups "$IN_FLIGHT"
+emu_stop D
+emu_stop S
+
+done_testing
