@@ -80,7 +80,6 @@ emu_stop D
 # --- through a pipe, from ph-fetch --resume --------------------------------
 
 SRC=$T/source.ndjson
-RANGE="--after 2024-01-01 --before 2024-02-01 --api events"
 $GEN --count 6000 --seed 32 >"$T/gen.ndjson"
 # The oldest event, which ph-fetch gives first, is the stuck one.
 python3 - "$T/gen.ndjson" >"$SRC" <<'EOF'
@@ -92,38 +91,50 @@ for e in evs:
     print(json.dumps(e))
 EOF
 emu_start S --load "$SRC"
-"$PH_FETCH" --host "$S_URL" $RANGE -q | "$PH_CLEAN" >"$T/all.ndjson"
-head -1 "$T/all.ndjson" >"$T/first"
-check "the source's oldest event comes first" \
-    grep -q '"event":"stuck"' "$T/first"
 
-emu_start D $STUCK
-# ph-send writes its pid, then becomes ph-send: the one to kill.
-"$PH_FETCH" --host "$S_URL" $RANGE --resume "$T/pst" -q 2>/dev/null |
-    "$PH_CLEAN" 2>/dev/null | sh -c 'echo $$ >"$1"; shift; exec "$@"' sh \
-    "$T/pid" "$PH_SEND" --host "$D_URL" --state "$T/pst" $SLOW -q \
-    2>/dev/null &
-pipeline=$!
-while [ ! -s "$T/pid" ]; do sleep 0.01; done
-wait_stored D 3000
-kill -9 "$(cat "$T/pid")"
-wait $pipeline 2>/dev/null
-read -r lines n <<EOF
+# through_pipe NAME PH-FETCH-ARGS...: kill ph-send in the pipeline while
+# line 1 waits, then run the pipeline again.
+through_pipe() {
+	_name=$1
+	shift
+	rm -f "$T/pst" "$T/pst.rejected.ndjson" "$T/pid"
+	"$PH_FETCH" --host "$S_URL" "$@" -q | "$PH_CLEAN" >"$T/all.ndjson"
+	head -1 "$T/all.ndjson" >"$T/first"
+	check "$_name: the source's oldest event comes first" \
+	    grep -q '"event":"stuck"' "$T/first"
+	emu_start D $STUCK
+	# ph-send writes its pid, then becomes ph-send: the one to kill.
+	"$PH_FETCH" --host "$S_URL" "$@" --resume "$T/pst" -q 2>/dev/null |
+	    "$PH_CLEAN" 2>/dev/null |
+	    sh -c 'echo $$ >"$1"; shift; exec "$@"' sh "$T/pid" \
+	    "$PH_SEND" --host "$D_URL" --state "$T/pst" $SLOW -q 2>/dev/null &
+	_pipeline=$!
+	while [ ! -s "$T/pid" ]; do sleep 0.01; done
+	wait_stored D 3000
+	kill -9 "$(cat "$T/pid")"
+	wait $_pipeline 2>/dev/null
+	read -r lines n <<EOF
 $(listed "$T/pst")
 EOF
-is "a pipe: the prefix stayed at line 0" "$lines" "0"
-check "  the state lists what other lanes delivered ($n lines)" \
-    test "$n" -gt "$BOUND"
-emu_restart D
-"$PH_FETCH" --host "$S_URL" $RANGE --resume "$T/pst" -q 2>"$T/ferr" |
-    "$PH_CLEAN" | "$PH_SEND" --host "$D_URL" --state "$T/pst" \
-    --batch-size 100 2>"$T/err"
-is "  the pipeline again: exit 0" "$?" "0"
-has "  ph-send skips the listed events ph-fetch gives again" "$T/err" \
-    "$n events skipped"
-check_store "  nothing lost; sent again only what was in flight" \
-    "$T/all.ndjson" "$T/D.store" --max-dups "$IN_FLIGHT"
-emu_stop D
+	is "  the prefix stayed at line 0" "$lines" "0"
+	check "  the state lists what other lanes delivered ($n lines)" \
+	    test "$n" -gt "$BOUND"
+	emu_restart D
+	"$PH_FETCH" --host "$S_URL" "$@" --resume "$T/pst" -q |
+	    "$PH_CLEAN" | "$PH_SEND" --host "$D_URL" --state "$T/pst" \
+	    --batch-size 100 2>"$T/err"
+	is "  the pipeline again: exit 0" "$?" "0"
+	has "  ph-send skips the listed events ph-fetch gives again" \
+	    "$T/err" "$n events skipped"
+	check_store "  nothing lost; sent again only what was in flight" \
+	    "$T/all.ndjson" "$T/D.store" --max-dups "$IN_FLIGHT"
+	emu_stop D
+}
+
+through_pipe "a pipe from the query API" --after 2024-01-01 \
+    --before 2024-02-01
+through_pipe "a pipe from the listing API" --after 2024-01-01 \
+    --before 2024-02-01 --api events
 emu_stop S
 
 done_testing
