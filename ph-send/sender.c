@@ -161,14 +161,23 @@ line_ending(const struct sender *s, const struct line *l)
 
 /*
  * Whether an earlier run delivered this line past its prefix: the same
- * bytes with a uuid are an event PostHog would merge with that one.
+ * bytes with a uuid.  Each listed delivery skips one line, so that an
+ * input that holds a line twice still sends it as often as it holds it
+ * (a destination that ignores uuids keeps both).
  */
 static int
-delivered_before(const struct sender *s, const struct line *l,
+delivered_before(struct sender *s, const struct line *l,
     const struct event_info *info)
 {
-	return idcount_keys(&s->before) > 0 && info->uuid[0] != '\0' &&
-	    idcount_get(&s->before, hash64(l->p, l->len, 0), 0) > 0;
+	uint64_t key;
+
+	if (idcount_keys(&s->before) == 0 || info->uuid[0] == '\0')
+		return 0;
+	key = hash64(l->p, l->len, 0);
+	if (idcount_get(&s->before, key, 0) == 0)
+		return 0;
+	idcount_dec(&s->before, key, 0);
+	return 1;
 }
 
 /* A line from the input: checked, recorded, and given to its lane. */
