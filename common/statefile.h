@@ -45,7 +45,7 @@ struct saved_state {
 	char			 destination[1024];	/* "" if none */
 	char			 reject_file[1024];	/* "" if none */
 	unsigned long long	 reject_bytes;
-	const char		*delivered_past;	/* written; NULL: none */
+	const char		*delivered_past; /* written only; NULL: none */
 };
 
 /* At most this many fingerprints in delivered_past: the file stays small. */

@@ -97,8 +97,8 @@ int		 ledger_deliver(struct ledger *, unsigned long long no);
  * with the same bytes (PostHog would merge it with the one delivered).
  * A line without a uuid would be a new event each time: never listed.
  */
-void		 ledger_delivered_keys(const struct ledger *, struct buf *out,
-		    size_t max);
+void		 ledger_delivered_keys(const struct ledger *,
+		    struct buf *out, size_t max);
 
 void		 ledger_free(struct ledger *);
 
