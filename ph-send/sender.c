@@ -28,6 +28,16 @@
  */
 #define SENT_BATCHES	16
 
+/*
+ * Batches of lines sent past the prefix, delivered or not, listed or
+ * not, with or without a state: what one held batch lets the other
+ * lanes run ahead, and so the ledger and the state's delivered_past
+ * (16 bytes a line) it keeps.  Four times the resend bound: 64,000
+ * lines, a 1 MB list, at the default batch size.  The read window
+ * (WINDOW_BATCHES a lane) binds first up to 16 lanes.
+ */
+#define PAST_BATCHES	(4 * SENT_BATCHES)
+
 /* Refusals of single events in a row, none delivered between, to stop. */
 #define REFUSAL_STREAK	((int)(sizeof(((struct sender *)0)->held) / \
 			    sizeof(((struct sender *)0)->held[0])))
@@ -580,18 +590,22 @@ resendable(const struct sender *s)
 }
 
 /*
- * Whether b may be sent: what a rerun after a crash would send again
- * stays within SENT_BATCHES batches however many lanes run.  The batch
- * that holds the prefix's next line always may, or nothing would move.
- * Without a state file a rerun sends everything again: no bound.
+ * Whether b may be sent: the lines sent past the prefix stay within
+ * PAST_BATCHES batches, and what a rerun after a crash would send again
+ * within SENT_BATCHES, however many lanes run.  The batch that holds the
+ * prefix's next line always may, or nothing would move.  Without a state
+ * file a rerun sends everything again: only the first bound holds.
  */
 static int
 within_reach(const struct sender *s, const struct batch *b)
 {
+	if (b->line[0] <= s->led.done + 1)
+		return 1;
+	if (s->led.sent + b->n > (size_t)PAST_BATCHES * s->o.batch_size)
+		return 0;
 	if (s->o.state_path == NULL || s->o.dry_run)
 		return 1;
-	return b->line[0] <= s->led.done + 1 || resendable(s) + b->n <=
-	    (size_t)SENT_BATCHES * s->o.batch_size;
+	return resendable(s) + b->n <= (size_t)SENT_BATCHES * s->o.batch_size;
 }
 
 static void

@@ -87,6 +87,39 @@ is "  the state at the end lists nothing past its prefix" \
     "$(listed "$T/st")" "6002 0"
 emu_stop D
 
+# --- how far the other lanes run while line 1 waits ------------------------
+
+# 40 lanes of 50 would read 40 x 4 batches ahead (8,000 lines, more than
+# the input holds); what is sent past the prefix stays within 64 batches,
+# 3,200 lines, the held one among them: the others deliver at most 3,150,
+# with a state or without.  Line 1 is given up after 40 retries.
+CAP=3150
+emu_start D $STUCK
+run "$PH_SEND" --host "$D_URL" --state "$T/cap" --batch-size 50 \
+    --parallel 40 --max-retries 40 --retry-wait 0.05 \
+    --retry-max-wait 0.05 -q "$T/stuck.ndjson"
+is_status "40 lanes, line 1 held: exit 5 when its retries are used up" 5
+stored=$(wc -l <"$T/D.store")
+check "  the other lanes delivered at most $CAP lines ($stored)" \
+    test "$stored" -le "$CAP"
+read -r lines n <<EOF
+$(listed "$T/cap")
+EOF
+is "  the state lists what they delivered" "$lines $n" "0 $stored"
+size=$(wc -c <"$T/cap")
+check "  the state's size stays within 16 bytes a line ($size)" \
+    test "$size" -le "$((CAP * 16 + 1024))"
+emu_restart D $STUCK
+: >"$T/D.store"
+run "$PH_SEND" --host "$D_URL" --batch-size 50 --parallel 40 \
+    --max-retries 40 --retry-wait 0.05 --retry-max-wait 0.05 -q \
+    "$T/stuck.ndjson"
+is_status "the same without --state: exit 5" 5
+stored=$(wc -l <"$T/D.store")
+check "  the other lanes delivered at most $CAP lines ($stored)" \
+    test "$stored" -le "$CAP"
+emu_stop D
+
 # --- through a pipe, from ph-fetch --resume --------------------------------
 
 SRC=$T/source.ndjson
