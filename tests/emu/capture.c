@@ -11,6 +11,7 @@
  * line.
  */
 #include <err.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -51,6 +52,8 @@ struct capreq {
 	int		 historical;
 	int		 has_sent_at;
 	struct buf	 scratch;
+	unsigned char	*no_uuid;	/* an event each: no uuid string */
+	int		 newline;	/* an event holds a raw newline */
 };
 
 /* serde's errors come as "failed to parse request: {serde error}". */
@@ -277,12 +280,17 @@ sink(struct emu *em, struct capreq *q, struct req *r, struct refusal *f)
 	size_t k, n = q->events.n;
 	struct jerr e;
 
+	q->no_uuid = xcalloc(n ? n : 1, 1);
 	for (k = 0; k < n; k++) {
 		const struct jitem *it = &q->events.v[k];
 
 		if (js_parse_object(it->p, it->len, &m, "properties", &props,
 		    &e) == -1)
 			continue;	/* checked before: cannot happen */
+		q->no_uuid[k] = js_get(&m, "uuid") == NULL ||
+		    js_get(&m, "uuid")->type != JT_STRING;
+		if (memchr(it->p, '\n', it->len) != NULL)
+			q->newline = 1;
 		if (k == n / 2 && n > 1 && em->c.pmid > 0 &&
 		    emu_random(em) < em->c.pmid) {
 			r->fault = "partial";
@@ -359,8 +367,11 @@ store(struct emu *em, const struct capreq *q, size_t upto)
 		em->st.capture_ok++;
 	em->st.events += upto;
 	pthread_mutex_unlock(&em->lock);
-	/* The same emulator's query and listing APIs read what it stored. */
-	source_ingest(em, b.p, b.len);
+	/*
+	 * The same emulator's query and listing APIs read what it stored,
+	 * a line an event unless one holds a newline.
+	 */
+	source_ingest(em, b.p, b.len, q->newline ? NULL : q->no_uuid);
 	buf_free(&b);
 }
 
@@ -442,6 +453,7 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
 	js_items_free(&q.events);
 	buf_free(&q.token);
 	buf_free(&q.scratch);
+	free(q.no_uuid);
 	buf_free(&plain);
 	return ret;
 }
