@@ -72,6 +72,7 @@ struct sender {
 
 	int			 input_done;
 	int			 stopping;	/* read no more, start no more */
+	int			 state_due;	/* delivered since it was written */
 	int			 status;	/* the exit status so far */
 	int			 quota_warned;
 	int			 uuid_warned;

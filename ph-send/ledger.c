@@ -1,4 +1,3 @@
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,13 +188,17 @@ ledger_delivered_keys(const struct ledger *l, struct buf *out, size_t max)
 {
 	const struct slot *s;
 	size_t i, n = 0;
-	char hex[17];
+	char hex[16];
+	int k;
 
 	for (i = 0; i < l->count && n < max; i++) {
 		s = &l->ring[(l->head + i) % l->cap];
 		if (!listable(s))
 			continue;
-		snprintf(hex, sizeof(hex), "%016" PRIx64, s->hash);
+		/* By hand: the state is written after each delivery. */
+		for (k = 0; k < 16; k++)
+			hex[k] = "0123456789abcdef"[(s->hash >> (60 - 4 * k)) &
+			    0xf];
 		buf_add(out, hex, 16);
 		n++;
 	}

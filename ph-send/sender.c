@@ -345,8 +345,12 @@ delivered(struct sender *s, struct wire *w, enum reply_kind k)
 	w->retry_at = 0;
 	/* Capture is what answers: its refusals were its own. */
 	release_held(s);
-	/* Past the prefix too: the state lists what was delivered there. */
-	write_state(s);
+	/*
+	 * Past the prefix too: the state lists what was delivered there,
+	 * written once for all the replies of this turn (sender_run), before
+	 * any batch starts again.
+	 */
+	s->state_due = 1;
 }
 
 /*
@@ -767,6 +771,10 @@ sender_run(struct sender *s)
 			lanes_close_batches(s->lanes, now, drained(s));
 		start_transfers(s, now);
 		done = collect(s);
+		if (s->state_due) {
+			write_state(s);
+			s->state_due = 0;
+		}
 		show_progress(s, now);
 		/* No delivery can come now to show the refusals are real. */
 		if (s->nheld > 0 && !s->stopping && lanes_idle_all(s))
