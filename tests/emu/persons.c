@@ -56,6 +56,22 @@
 struct pstate ps = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static int enabled;
 
+/*
+ * Events capture stored, kept as text until something reads the persons
+ * (state_init): capture stays cheap, and they are processed in the order
+ * they came, with the time they came for an event without a timestamp.
+ */
+struct pending {
+	size_t		 off, len;	/* in pend_text */
+	int64_t		 now;
+	enum version	 v;
+};
+static struct buf pend_text;
+static struct pending *pend;
+static size_t npend, cappend;
+
+static void	 settle_pending(void);
+
 /* One event during processing. */
 struct ev {
 	const char	*name;
@@ -85,14 +101,15 @@ version_of(const struct emu *em)
 void
 state_init(void)
 {
-	if (ps.by_did != NULL)
-		return;
-	ps.by_did = json_object_new_object();
-	ps.types = json_object_new_array();
-	ps.groups = json_object_new_object();
-	ps.warnings = json_object_new_array();
-	ps.warn_counts = json_object_new_object();
-	ps.defs = json_object_new_object();
+	if (ps.by_did == NULL) {
+		ps.by_did = json_object_new_object();
+		ps.types = json_object_new_array();
+		ps.groups = json_object_new_object();
+		ps.warnings = json_object_new_array();
+		ps.warn_counts = json_object_new_object();
+		ps.defs = json_object_new_object();
+	}
+	settle_pending();
 }
 
 /*
@@ -1010,7 +1027,7 @@ ingest_one(struct ev *e)
 }
 
 static int64_t
-timestamp_of(json_object *root)
+timestamp_of(json_object *root, int64_t now)
 {
 	json_object *t = jo_get(root, "timestamp");
 	int64_t us;
@@ -1018,7 +1035,7 @@ timestamp_of(json_object *root)
 	if (!json_object_is_type(t, json_type_string) ||
 	    isotime_parse(json_object_get_string(t),
 	    (size_t)json_object_get_string_len(t), &us) == -1)
-		return isotime_now();
+		return now;
 	return us;
 }
 
@@ -1031,37 +1048,61 @@ persons_enable(void)
 void
 persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 {
-	struct json_tokener *tok;
-	struct ev e;
+	struct pending *q;
 	size_t k;
 
 	if (!enabled)
 		return;
-	tok = json_tokener_new_ex(JS_MAX_DEPTH + 2);	/* what capture accepts */
 	pthread_mutex_lock(&ps.lock);
-	state_init();
 	for (k = 0; k < n; k++) {
+		if (npend == cappend)
+			pend = xreallocarray(pend, cappend = cappend ?
+			    cappend * 2 : 1024, sizeof(*pend));
+		q = &pend[npend++];
+		q->off = pend_text.len;
+		q->len = it[k].len;
+		q->now = isotime_now();
+		q->v = version_of(em);
+		buf_add(&pend_text, it[k].p, it[k].len);
+	}
+	pthread_mutex_unlock(&ps.lock);
+}
+
+/* What capture kept, processed in the order it came; ps.lock held. */
+static void
+settle_pending(void)
+{
+	struct json_tokener *tok;
+	struct ev e;
+	size_t k;
+
+	if (npend == 0)
+		return;
+	tok = json_tokener_new_ex(JS_MAX_DEPTH + 2);	/* what capture accepts */
+	for (k = 0; k < npend; k++) {
 		memset(&e, 0, sizeof(e));
 		json_tokener_reset(tok);
-		e.root = json_tokener_parse_ex(tok, it[k].p, (int)it[k].len);
+		e.root = json_tokener_parse_ex(tok, pend_text.p + pend[k].off,
+		    (int)pend[k].len);
 		if (!jo_is_obj(e.root) || !json_object_is_type(jo_get(e.root, "event"),
 		    json_type_string)) {
 			json_object_put(e.root);
 			continue;
 		}
-		e.v = version_of(em);
+		e.v = pend[k].v;
 		e.name = json_object_get_string(jo_get(e.root, "event"));
 		e.props = object_member(e.root, "properties");
 		if (json_object_is_type(jo_get(e.root, "uuid"), json_type_string))
 			e.uuid = json_object_get_string(jo_get(e.root, "uuid"));
 		e.did = distinct_id_of(e.root, e.props);
-		e.ts = timestamp_of(e.root);
+		e.ts = timestamp_of(e.root, pend[k].now);
 		ps.events++;
 		ingest_one(&e);
 		free(e.did);
 		json_object_put(e.root);
 	}
-	pthread_mutex_unlock(&ps.lock);
+	npend = 0;
+	pend_text.len = 0;
 	json_tokener_free(tok);
 }
 
