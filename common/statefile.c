@@ -41,7 +41,10 @@ int_field(struct json_object *o, const char *key)
 	return json_object_get_int64(v);
 }
 
-/* The file's bytes, NUL-terminated: a state file is small. */
+/*
+ * The file's bytes, NUL-terminated: a state file is small (its
+ * delivered_past at most STATE_DELIVERED_MAX fingerprints).
+ */
 static char *
 slurp(const char *path, char *why, size_t whysize)
 {
@@ -55,7 +58,7 @@ slurp(const char *path, char *why, size_t whysize)
 			snprintf(why, whysize, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < 65536)
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0 && b.len < (64 << 20))
 		buf_add(&b, chunk, (size_t)n);
 	close(fd);
 	if (n == -1) {
@@ -114,6 +117,31 @@ state_load(const char *path, struct saved_state *st, char *why,
 	return 1;
 }
 
+int
+state_load_delivered(const char *path, struct buf *out, char *why,
+    size_t whysize)
+{
+	struct json_object *o, *v;
+	char *text;
+
+	why[0] = '\0';
+	if ((text = slurp(path, why, whysize)) == NULL)
+		return why[0] == '\0' ? 0 : -1;
+	o = json_tokener_parse(text);
+	free(text);
+	if (o == NULL || !json_object_is_type(o, json_type_object)) {
+		snprintf(why, whysize, "%s: not a ph-send state file", path);
+		json_object_put(o);
+		return -1;
+	}
+	if (json_object_object_get_ex(o, "delivered_past", &v) &&
+	    json_object_is_type(v, json_type_string))
+		buf_add(out, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
+	json_object_put(o);
+	return 0;
+}
+
 static void
 format(struct buf *b, const struct saved_state *st)
 {
@@ -134,6 +162,11 @@ format(struct buf *b, const struct saved_state *st)
 	js_escape(b, st->uuid, strlen(st->uuid));
 	buf_printf(b, ",\"sent\":%llu,\"rejected\":%llu,", st->sent,
 	    st->rejected);
+	if (st->delivered_past != NULL && st->delivered_past[0] != '\0') {
+		buf_addstr(b, "\"delivered_past\":\"");
+		buf_addstr(b, st->delivered_past);
+		buf_addstr(b, "\",");
+	}
 	if (st->destination[0] != '\0') {
 		buf_addstr(b, "\"destination\":");
 		js_escape(b, st->destination, strlen(st->destination));

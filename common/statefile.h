@@ -15,6 +15,9 @@
  * creates the file: source, project, API, window); ph-send keeps it as
  * it is.  destination: the capture URL ph-send delivered to.  reject_file, reject_bytes: the reject file and its size when
  * it held exactly the refused lines among the first "lines".
+ * delivered_past (ph-send, when there are any): the fingerprints of
+ * lines past "lines" that capture acknowledged, 16 hex digits each, so
+ * that a rerun sends again only what was in flight (state_load_delivered).
  *
  * A state belongs to one run at a time: ph-send holds an exclusive
  * flock(2) on FILE.lock while it runs, and writes FILE through FILE.tmp
@@ -25,6 +28,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "buf.h"
 
 #define STATE_RUN_MAX	2048
 
@@ -40,13 +45,24 @@ struct saved_state {
 	char			 destination[1024];	/* "" if none */
 	char			 reject_file[1024];	/* "" if none */
 	unsigned long long	 reject_bytes;
+	const char		*delivered_past; /* written only; NULL: none */
 };
+
+/* At most this many fingerprints in delivered_past: the file stays small. */
+#define STATE_DELIVERED_MAX	262144
 
 /*
  * 1 with *st filled when path holds a state, 0 when there is no file,
  * -1 with a reason when it cannot be read or makes no sense.
  */
 int	state_load(const char *path, struct saved_state *st, char *why,
+	    size_t whysize);
+
+/*
+ * The delivered_past text of the state at path onto out ("" when it has
+ * none): 0, or -1 with a reason.
+ */
+int	state_load_delivered(const char *path, struct buf *out, char *why,
 	    size_t whysize);
 
 /*

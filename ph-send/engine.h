@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "check.h"
 #include "compressor.h"
+#include "idcount.h"
 #include "input.h"
 #include "lanes.h"
 #include "ledger.h"
@@ -27,6 +28,7 @@ struct counts {
 	unsigned long long again;	/* delivered, sent before too */
 	unsigned long long dangerous;	/* $merge_dangerously events taken */
 	unsigned long long raw_bytes, wire_bytes;
+	unsigned long long skipped;	/* an earlier run delivered them */
 };
 
 /*
@@ -61,9 +63,16 @@ struct sender {
 	int			 lock_fd;	/* on the state, held all run */
 	char			*default_reject; /* beside the state */
 	int			 pipe;		/* input cannot be replayed */
+	/*
+	 * Fingerprints of lines an earlier run delivered past its prefix
+	 * (tag 0), and the state's list of this run's (ledger_delivered_keys).
+	 */
+	struct idcount		 before;
+	struct buf		 listed;
 
 	int			 input_done;
 	int			 stopping;	/* read no more, start no more */
+	int			 state_due;	/* delivered since it was written */
 	int			 status;	/* the exit status so far */
 	int			 quota_warned;
 	int			 uuid_warned;

@@ -66,6 +66,7 @@ ledger_add(struct ledger *l, const char *line, size_t len, int ending,
 	s->hash = hash64(line, len, 0);
 	s->settled = 0;
 	s->sent = 0;
+	s->delivered = 0;
 	s->ending = ending;
 	s->reject = NULL;
 	s->reject_len = 0;
@@ -122,7 +123,15 @@ ledger_mark_sent(struct ledger *l, unsigned long long no)
 	if (!s->sent) {
 		s->sent = 1;
 		l->sent++;
+		l->unlisted++;
 	}
+}
+
+/* Delivered with a uuid: a rerun may skip a line with its bytes. */
+static int
+listable(const struct slot *s)
+{
+	return s->delivered && s->uuid[0] != '\0';
 }
 
 int
@@ -143,12 +152,56 @@ ledger_settle(struct ledger *l, unsigned long long no)
 		}
 		if (s->sent)
 			l->sent--;
+		if (listable(s))
+			l->listed--;
+		else if (s->sent)
+			l->unlisted--;
 		l->done++;
 		l->head = (l->head + 1) % l->cap;
 		l->count--;
 		grew = 1;
 	}
 	return grew;
+}
+
+int
+ledger_deliver(struct ledger *l, unsigned long long no)
+{
+	struct slot *s;
+
+	if (no <= l->done || no > l->done + l->count)
+		return 0;
+	s = &l->ring[(l->head + (no - l->done - 1)) % l->cap];
+	if (!s->settled && !s->delivered) {
+		s->delivered = 1;
+		if (listable(s)) {
+			l->listed++;
+			if (s->sent)
+				l->unlisted--;
+		}
+	}
+	return ledger_settle(l, no);
+}
+
+void
+ledger_delivered_keys(const struct ledger *l, struct buf *out, size_t max)
+{
+	const struct slot *s;
+	size_t i, n = 0;
+	char hex[16];
+	int k;
+
+	for (i = 0; i < l->count && n < max; i++) {
+		s = &l->ring[(l->head + i) % l->cap];
+		if (!listable(s))
+			continue;
+		/* By hand: the state is written after each delivery. */
+		for (k = 0; k < 16; k++)
+			hex[k] = "0123456789abcdef"[(s->hash >> (60 - 4 * k)) &
+			    0xf];
+		buf_add(out, hex, 16);
+		n++;
+	}
 }
 
 void

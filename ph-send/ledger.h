@@ -22,6 +22,7 @@ struct slot {
 	uint64_t	 hash;		/* of the line's bytes */
 	int		 settled;
 	int		 sent;		/* went out in a request */
+	int		 delivered;	/* capture acknowledged it */
 	int		 ending;	/* LEDGER_BOM, LEDGER_CR */
 	char		*reject;	/* a refused line's text, or NULL */
 	size_t		 reject_len;
@@ -38,8 +39,16 @@ struct ledger {
 	size_t		 cap;
 	size_t		 head;
 	size_t		 count;
-	/* Of them, lines sent: what a crash now would make a rerun resend. */
+	/* Of them, lines sent. */
 	size_t		 sent;
+	/*
+	 * Of them, lines delivered that name a uuid, which the state lists
+	 * (ledger_delivered_keys), and lines sent that it cannot list: in
+	 * flight, refused, or without a uuid.  What a crash now would make
+	 * a rerun send again is the second, and what the list leaves out.
+	 */
+	size_t		 listed;
+	size_t		 unlisted;
 	/* Refused lines of the prefix, as read, for the reject file. */
 	struct buf	 released;
 };
@@ -78,6 +87,18 @@ void		 ledger_mark_sent(struct ledger *, unsigned long long no);
 
 /* Line no is settled: 1 if the gap-free prefix grew. */
 int		 ledger_settle(struct ledger *, unsigned long long no);
+
+/* Line no is settled as delivered: 1 if the gap-free prefix grew. */
+int		 ledger_deliver(struct ledger *, unsigned long long no);
+
+/*
+ * The fingerprints of the lines past the prefix that were delivered and
+ * name a uuid, as 16 hex digits each, onto out: a rerun may skip a line
+ * with the same bytes (PostHog would merge it with the one delivered).
+ * A line without a uuid would be a new event each time: never listed.
+ */
+void		 ledger_delivered_keys(const struct ledger *,
+		    struct buf *out, size_t max);
 
 void		 ledger_free(struct ledger *);
 

@@ -12,6 +12,7 @@
 #include "diag.h"
 #include "engine.h"
 #include "exitcode.h"
+#include "hash.h"
 #include "http.h"
 #include "jscan.h"
 #include "reply.h"
@@ -26,6 +27,16 @@
  * all lanes: what a kill -9 can make a rerun send again (ph-send(1)).
  */
 #define SENT_BATCHES	16
+
+/*
+ * Batches of lines sent past the prefix, delivered or not, listed or
+ * not, with or without a state: what one held batch lets the other
+ * lanes run ahead, and so the ledger and the state's delivered_past
+ * (16 bytes a line) it keeps.  Four times the resend bound: 64,000
+ * lines, a 1 MB list, at the default batch size.  The read window
+ * (WINDOW_BATCHES a lane) binds first up to 16 lanes.
+ */
+#define PAST_BATCHES	(4 * SENT_BATCHES)
 
 /* Refusals of single events in a row, none delivered between, to stop. */
 #define REFUSAL_STREAK	((int)(sizeof(((struct sender *)0)->held) / \
@@ -111,6 +122,10 @@ write_state(struct sender *s)
 	st.pipe = s->pipe;
 	st.lines = s->led.done;
 	st.prefix_hash = s->led.hash;
+	s->listed.len = 0;
+	ledger_delivered_keys(&s->led, &s->listed, STATE_DELIVERED_MAX);
+	buf_addc(&s->listed, '\0');
+	st.delivered_past = s->listed.p;
 	memcpy(st.timestamp, s->led.ts, sizeof(st.timestamp));
 	memcpy(st.uuid, s->led.uuid, sizeof(st.uuid));
 	sender_state_extras(s, &st);
@@ -154,6 +169,27 @@ line_ending(const struct sender *s, const struct line *l)
 	    (l->cr ? LEDGER_CR : 0);
 }
 
+/*
+ * Whether an earlier run delivered this line past its prefix: the same
+ * bytes with a uuid.  Each listed delivery skips one line, so that an
+ * input that holds a line twice still sends it as often as it holds it
+ * (a destination that ignores uuids keeps both).
+ */
+static int
+delivered_before(struct sender *s, const struct line *l,
+    const struct event_info *info)
+{
+	uint64_t key;
+
+	if (idcount_keys(&s->before) == 0 || info->uuid[0] == '\0')
+		return 0;
+	key = hash64(l->p, l->len, 0);
+	if (idcount_get(&s->before, key, 0) == 0)
+		return 0;
+	idcount_dec(&s->before, key, 0);
+	return 1;
+}
+
 /* A line from the input: checked, recorded, and given to its lane. */
 static void
 take_line(struct sender *s, struct line *l)
@@ -175,6 +211,12 @@ take_line(struct sender *s, struct line *l)
 	}
 	ledger_add(&s->led, l->p, l->len, line_ending(s, l), info.ts,
 	    info.uuid);
+	if (delivered_before(s, l, &info)) {
+		if (ledger_deliver(&s->led, l->no))
+			sender_write_rejects(s);
+		s->n.skipped++;
+		return;
+	}
 	s->n.dangerous += info.dangerous;
 	if (info.uuid[0] == '\0' && !s->uuid_warned) {
 		char where[300];
@@ -295,13 +337,20 @@ delivered(struct sender *s, struct wire *w, enum reply_kind k)
 	s->n.wire_bytes += b->body.len;
 	note_reply(s, k);
 	for (i = 0; i < b->n; i++)
-		settle(s, b->line[i], &grew);
+		if (ledger_deliver(&s->led, b->line[i]))
+			grew = 1;
+	if (grew)
+		sender_write_rejects(s);
 	batch_free(b);
 	w->retry_at = 0;
 	/* Capture is what answers: its refusals were its own. */
 	release_held(s);
-	if (grew)
-		write_state(s);
+	/*
+	 * Past the prefix too: the state lists what was delivered there,
+	 * written once for all the replies of this turn (sender_run), before
+	 * any batch starts again.
+	 */
+	s->state_due = 1;
 }
 
 /*
@@ -531,16 +580,36 @@ start(struct sender *s, struct wire *w, double now)
 }
 
 /*
- * Whether b may be sent: the lines sent past the gap-free prefix stay
- * within SENT_BATCHES batches, so that a rerun after a crash sends no
- * more again however many lanes run.  The batch that holds the
- * prefix's next line always may, or nothing would move.
+ * Lines a crash now would make a rerun send again: sent past the prefix
+ * and not in the state's list of lines delivered there (in flight,
+ * refused, without a uuid, or past the list's end).
+ */
+static size_t
+resendable(const struct sender *s)
+{
+	const struct ledger *l = &s->led;
+
+	return l->unlisted + (l->listed > STATE_DELIVERED_MAX ?
+	    l->listed - STATE_DELIVERED_MAX : 0);
+}
+
+/*
+ * Whether b may be sent: the lines sent past the prefix stay within
+ * PAST_BATCHES batches, and what a rerun after a crash would send again
+ * within SENT_BATCHES, however many lanes run.  The batch that holds the
+ * prefix's next line always may, or nothing would move.  Without a state
+ * file a rerun sends everything again: only the first bound holds.
  */
 static int
 within_reach(const struct sender *s, const struct batch *b)
 {
-	return b->line[0] <= s->led.done + 1 || s->led.sent + b->n <=
-	    (size_t)SENT_BATCHES * s->o.batch_size;
+	if (b->line[0] <= s->led.done + 1)
+		return 1;
+	if (s->led.sent + b->n > (size_t)PAST_BATCHES * s->o.batch_size)
+		return 0;
+	if (s->o.state_path == NULL || s->o.dry_run)
+		return 1;
+	return resendable(s) + b->n <= (size_t)SENT_BATCHES * s->o.batch_size;
 }
 
 static void
@@ -702,6 +771,10 @@ sender_run(struct sender *s)
 			lanes_close_batches(s->lanes, now, drained(s));
 		start_transfers(s, now);
 		done = collect(s);
+		if (s->state_due) {
+			write_state(s);
+			s->state_due = 0;
+		}
 		show_progress(s, now);
 		/* No delivery can come now to show the refusals are real. */
 		if (s->nheld > 0 && !s->stopping && lanes_idle_all(s))

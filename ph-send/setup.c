@@ -276,12 +276,39 @@ load_state(struct sender *s)
 	return s->o.dry_run ? 0 : trim_rejects(s);
 }
 
+/*
+ * The lines an earlier run delivered past its prefix, which this run
+ * skips wherever they come: a pipe from ph-fetch --resume starts again
+ * at the prefix's last event.
+ */
+static int
+load_delivered(struct sender *s)
+{
+	struct buf b = { 0 };
+	char why[512], hex[17];
+	size_t i;
+
+	if (state_load_delivered(s->o.state_path, &b, why, sizeof(why)) ==
+	    -1) {
+		warnx("%s", why);
+		buf_free(&b);
+		return -1;
+	}
+	for (i = 0; i + 16 <= b.len; i += 16) {
+		memcpy(hex, b.p + i, 16);
+		hex[16] = '\0';
+		idcount_inc(&s->before, strtoull(hex, NULL, 16), 0);
+	}
+	buf_free(&b);
+	return 0;
+}
+
 int
 sender_resume(struct sender *s)
 {
 	if (s->o.state_path == NULL)
 		return PH_EXIT_OK;
-	if (load_state(s) == -1)
+	if (load_state(s) == -1 || load_delivered(s) == -1)
 		return PH_EXIT_FATAL;
 	if (s->saved.lines == 0)
 		return PH_EXIT_OK;
@@ -374,6 +401,9 @@ sender_summary(struct sender *s)
 		    "capture: PostHog from 2021 ignores them and merges "
 		    "nothing; for such a destination, run the persons pass "
 		    "with ph-fetch --persons --create-alias", s->n.dangerous);
+	if (s->n.skipped > 0)
+		warnx("%llu events skipped: an earlier run delivered them past "
+		    "the line it recorded", s->n.skipped);
 	if (s->n.again > 0)
 		warnx("%llu events sent again; %s", s->n.again,
 		    s->django_warned ? "this destination cannot merge them" :
@@ -396,6 +426,8 @@ sender_free(struct sender *s)
 		buf_free(&w->reply);
 	}
 	free(s->wire);
+	idcount_free(&s->before);
+	buf_free(&s->listed);
 	for (i = 0; i < s->nheld; i++)
 		batch_free(s->held[i]);
 	lanes_free(s->lanes);

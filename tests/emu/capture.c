@@ -11,6 +11,7 @@
  * line.
  */
 #include <err.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -51,6 +52,15 @@ struct capreq {
 	int		 historical;
 	int		 has_sent_at;
 	struct buf	 scratch;
+	/* What the sink needs of each event, read while it is checked. */
+	struct evfacts	*facts;
+	unsigned char	*no_uuid;	/* an event each: no uuid string */
+	int		 newline;	/* an event holds a raw newline */
+};
+
+struct evfacts {
+	size_t		 msgsize;	/* its Kafka message, bytes */
+	int		 refused;	/* the one --refuse-event names */
 };
 
 /* serde's errors come as "failed to parse request: {serde error}". */
@@ -236,21 +246,6 @@ check_event(struct emu *em, struct capreq *q, const struct jitem *it,
 	return 0;
 }
 
-static unsigned
-check_events(struct emu *em, struct capreq *q, struct refusal *f)
-{
-	struct jmembers m = { 0 }, props = { 0 };
-	size_t k;
-
-	if (q->events.n == 0)
-		return refuse(f, 400, "empty_batch", "request holds no event");
-	for (k = 0; k < q->events.n && f->status == 0; k++)
-		check_event(em, q, &q->events.v[k], &m, &props, f);
-	js_members_free(&m);
-	js_members_free(&props);
-	return f->status;
-}
-
 /* Whether event it is the one --refuse-event names. */
 static int
 is_refused(struct emu *em, const struct jmembers *m)
@@ -259,6 +254,39 @@ is_refused(struct emu *em, const struct jmembers *m)
 
 	return em->c.refuse_event != NULL && ev != NULL &&
 	    js_str_eq(ev->val, ev->vallen, 1, em->c.refuse_event);
+}
+
+/*
+ * Each event checked, and what the sink will need of it read from the
+ * same parse: each is parsed once.
+ */
+static unsigned
+check_events(struct emu *em, struct capreq *q, struct refusal *f)
+{
+	struct jmembers m = { 0 }, props = { 0 };
+	const struct jitem *it;
+	const struct jmember *u;
+	size_t k;
+
+	if (q->events.n == 0)
+		return refuse(f, 400, "empty_batch", "request holds no event");
+	q->facts = xreallocarray(NULL, q->events.n, sizeof(*q->facts));
+	q->no_uuid = xcalloc(q->events.n, 1);
+	for (k = 0; k < q->events.n && f->status == 0; k++) {
+		it = &q->events.v[k];
+		if (check_event(em, q, it, &m, &props, f) != 0)
+			break;
+		q->facts[k].refused = is_refused(em, &m);
+		q->facts[k].msgsize = capture_message_size(&m, &props,
+		    q->token.len);
+		q->no_uuid[k] = (u = js_get(&m, "uuid")) == NULL ||
+		    u->type != JT_STRING;
+		if (memchr(it->p, '\n', it->len) != NULL)
+			q->newline = 1;
+	}
+	js_members_free(&m);
+	js_members_free(&props);
+	return f->status;
 }
 
 /*
@@ -273,16 +301,9 @@ is_refused(struct emu *em, const struct jmembers *m)
 static size_t
 sink(struct emu *em, struct capreq *q, struct req *r, struct refusal *f)
 {
-	struct jmembers m = { 0 }, props = { 0 };
 	size_t k, n = q->events.n;
-	struct jerr e;
 
 	for (k = 0; k < n; k++) {
-		const struct jitem *it = &q->events.v[k];
-
-		if (js_parse_object(it->p, it->len, &m, "properties", &props,
-		    &e) == -1)
-			continue;	/* checked before: cannot happen */
 		if (k == n / 2 && n > 1 && em->c.pmid > 0 &&
 		    emu_random(em) < em->c.pmid) {
 			r->fault = "partial";
@@ -290,20 +311,17 @@ sink(struct emu *em, struct capreq *q, struct req *r, struct refusal *f)
 			    "transient error, please retry");
 			break;
 		}
-		if (em->c.refuse_status != 400 && is_refused(em, &m)) {
+		if (em->c.refuse_status != 400 && q->facts[k].refused) {
 			refuse(f, (unsigned)em->c.refuse_status, "retryable_sink",
 			    "transient error, please retry");
 			break;
 		}
-		if (capture_message_size(&m, &props, q->token.len) >
-		    em->c.max_event) {
+		if (q->facts[k].msgsize > em->c.max_event) {
 			refuse(f, 413, "event_too_big",
 			    "maximum event size exceeded");
 			break;
 		}
 	}
-	js_members_free(&m);
-	js_members_free(&props);
 	/* Django capture (partial off) is modelled as all or nothing. */
 	return f->status != 0 && !em->c.partial ? 0 : k;
 }
@@ -359,8 +377,11 @@ store(struct emu *em, const struct capreq *q, size_t upto)
 		em->st.capture_ok++;
 	em->st.events += upto;
 	pthread_mutex_unlock(&em->lock);
-	/* The same emulator's query and listing APIs read what it stored. */
-	source_ingest(em, b.p, b.len);
+	/*
+	 * The same emulator's query and listing APIs read what it stored,
+	 * a line an event unless one holds a newline.
+	 */
+	source_ingest(em, b.p, b.len, q->newline ? NULL : q->no_uuid);
 	buf_free(&b);
 }
 
@@ -442,6 +463,8 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
 	js_items_free(&q.events);
 	buf_free(&q.token);
 	buf_free(&q.scratch);
+	free(q.facts);
+	free(q.no_uuid);
 	buf_free(&plain);
 	return ret;
 }

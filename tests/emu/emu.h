@@ -127,9 +127,12 @@ int		 source_load(struct emu *);
 int		 source_profile(struct emu_conf *, const char *name);
 /*
  * Make events capture stored (lines, one a line) readable through the
- * source API, with created_at now.  Called without e->lock held.
+ * source API, with created_at now; no_uuid says, a line each, which have
+ * no uuid (NULL: not known), so that they are parsed only when read.
+ * Called without e->lock held.
  */
-void		 source_ingest(struct emu *, const char *lines, size_t len);
+void		 source_ingest(struct emu *, const char *lines, size_t len,
+		    const unsigned char *no_uuid);
 /* Merge the events ingested since into what reads see. */
 void		 source_settle(struct emu *);
 int		 is_source_path(const char *url);

@@ -58,6 +58,22 @@
 struct pstate ps = { .lock = PTHREAD_MUTEX_INITIALIZER };
 static int enabled;
 
+/*
+ * Events capture stored, kept as text until something reads the persons
+ * (state_init): capture stays cheap, and they are processed in the order
+ * they came, with the time they came for an event without a timestamp.
+ */
+struct pending {
+	size_t		 off, len;	/* in pend_text */
+	int64_t		 now;
+	enum version	 v;
+};
+static struct buf pend_text;
+static struct pending *pend;
+static size_t npend, cappend;
+
+static void	 settle_pending(void);
+
 /* One event during processing. */
 struct ev {
 	const char	*name;
@@ -87,14 +103,15 @@ version_of(const struct emu *em)
 void
 state_init(void)
 {
-	if (ps.by_did != NULL)
-		return;
-	ps.by_did = json_object_new_object();
-	ps.types = json_object_new_array();
-	ps.groups = json_object_new_object();
-	ps.warnings = json_object_new_array();
-	ps.warn_counts = json_object_new_object();
-	ps.defs = json_object_new_object();
+	if (ps.by_did == NULL) {
+		ps.by_did = json_object_new_object();
+		ps.types = json_object_new_array();
+		ps.groups = json_object_new_object();
+		ps.warnings = json_object_new_array();
+		ps.warn_counts = json_object_new_object();
+		ps.defs = json_object_new_object();
+	}
+	settle_pending();
 }
 
 /*
@@ -1149,7 +1166,7 @@ ingest_one(struct ev *e)
 }
 
 static int64_t
-timestamp_of(json_object *root)
+timestamp_of(json_object *root, int64_t now)
 {
 	json_object *t = jo_get(root, "timestamp");
 	int64_t us;
@@ -1157,7 +1174,7 @@ timestamp_of(json_object *root)
 	if (!json_object_is_type(t, json_type_string) ||
 	    isotime_parse(json_object_get_string(t),
 	    (size_t)json_object_get_string_len(t), &us) == -1)
-		return isotime_now();
+		return now;
 	return us;
 }
 
@@ -1170,36 +1187,60 @@ persons_enable(void)
 void
 persons_ingest(struct emu *em, const struct jitem *it, size_t n)
 {
-	struct jerr err;
-	struct ev e;
+	struct pending *q;
 	size_t k;
 
 	if (!enabled)
 		return;
 	pthread_mutex_lock(&ps.lock);
-	state_init();
 	for (k = 0; k < n; k++) {
+		if (npend == cappend)
+			pend = xreallocarray(pend, cappend = cappend ?
+			    cappend * 2 : 1024, sizeof(*pend));
+		q = &pend[npend++];
+		q->off = pend_text.len;
+		q->len = it[k].len;
+		q->now = isotime_now();
+		q->v = version_of(em);
+		buf_add(&pend_text, it[k].p, it[k].len);
+	}
+	pthread_mutex_unlock(&ps.lock);
+}
+
+/* What capture kept, processed in the order it came; ps.lock held. */
+static void
+settle_pending(void)
+{
+	struct jerr err;
+	struct ev e;
+	size_t k;
+
+	if (npend == 0)
+		return;
+	for (k = 0; k < npend; k++) {
 		memset(&e, 0, sizeof(e));
-		e.root = jtree_parse(it[k].p, it[k].len, &err);
+		e.root = jtree_parse(pend_text.p + pend[k].off, pend[k].len,
+		    &err);
 		as_javascript(e.root);
 		if (!jo_is_obj(e.root) || !json_object_is_type(jo_get(e.root, "event"),
 		    json_type_string)) {
 			json_object_put(e.root);
 			continue;
 		}
-		e.v = version_of(em);
+		e.v = pend[k].v;
 		e.name = json_object_get_string(jo_get(e.root, "event"));
 		e.props = object_member(e.root, "properties");
 		if (json_object_is_type(jo_get(e.root, "uuid"), json_type_string))
 			e.uuid = json_object_get_string(jo_get(e.root, "uuid"));
 		e.did = distinct_id_of(e.root, e.props);
-		e.ts = timestamp_of(e.root);
+		e.ts = timestamp_of(e.root, pend[k].now);
 		ps.events++;
 		ingest_one(&e);
 		free(e.did);
 		json_object_put(e.root);
 	}
-	pthread_mutex_unlock(&ps.lock);
+	npend = 0;
+	pend_text.len = 0;
 }
 
 /* --- the dump ---------------------------------------------------------- */

@@ -16,7 +16,10 @@
  */
 void		 persons_enable(void);
 
-/* Process accepted events, oldest first; called with em->lock held. */
+/*
+ * Keep accepted events, oldest first, for processing when the persons
+ * are next read (state_init); called with em->lock held.
+ */
 void		 persons_ingest(struct emu *, const struct jitem *, size_t n);
 
 /*

@@ -28,6 +28,18 @@
 #include "persons-api.h"
 #include "xalloc.h"
 
+/*
+ * A line capture stored, kept as text until a read: when it came (its
+ * created_at, and its timestamp when it has none) and, when it has no
+ * uuid, the one capture made for it then.
+ */
+struct pline {
+	size_t		 off, len;	/* in source.ptext */
+	int64_t		 now;
+	int		 drawn;
+	char		 uuid[36];
+};
+
 struct sevent {
 	int64_t		 ts;
 	const char	*line;		/* the event as stored */
@@ -56,6 +68,13 @@ struct source {
 	/* Captured, not yet merged in: capture appends, a read merges. */
 	struct sevent		*pend;
 	size_t			 npend, cappend;
+	/*
+	 * Captured, not yet even parsed: the lines as stored, turned into
+	 * pend in arrival order by the next read (source_settle).
+	 */
+	struct buf		 ptext;
+	struct pline		*pl;
+	size_t			 npl, cappl;
 };
 
 #define HOUR_US	(3600LL * 1000000)
@@ -1317,6 +1336,20 @@ source_profile(struct emu_conf *c, const char *name)
 
 /* --- events captured here, readable here -------------------------------- */
 
+/* Capture makes a uuid for an event that has none. */
+static void
+make_uuid(struct emu *e, struct pline *pl)
+{
+	int i, k = 0;
+
+	for (i = 0; i < 32; i++) {
+		if (i == 8 || i == 12 || i == 16 || i == 20)
+			pl->uuid[k++] = '-';
+		pl->uuid[k++] = "0123456789abcdef"[(int)(emu_random(e) * 16)];
+	}
+	pl->drawn = 1;
+}
+
 /*
  * A captured event in the shape the listing API returns
  * (ClickhouseEventSerializer, posthog/models/event/util.py): the uuid
@@ -1327,15 +1360,17 @@ source_profile(struct emu_conf *c, const char *name)
  * (posthog/hogql/database/schema/events.py, 2024-26).
  */
 static int
-captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
+captured_line(struct emu *e, const struct pline *pl, const char *p,
+    struct buf *out)
 {
 	struct jmembers m = { 0 };
 	const struct jmember *u, *ev, *did, *pr, *ts;
 	char t[ISOTIME_LEN];
 	struct buf tb = { 0 };
 	struct jerr er;
-	int64_t us = isotime_now();
-	int i, r = -1;
+	int64_t us = pl->now;
+	size_t n = pl->len;
+	int r = -1;
 
 	if (js_parse_object(p, n, &m, NULL, NULL, &er) == -1 ||
 	    (ev = js_get(&m, "event")) == NULL)
@@ -1346,19 +1381,21 @@ captured_line(struct emu *e, const char *p, size_t n, struct buf *out)
 	if ((ts = js_get(&m, "timestamp")) != NULL && ts->type == JT_STRING) {
 		js_unescape(&tb, ts->val, ts->vallen);
 		if (isotime_parse(tb.p, tb.len, &us) == -1)
-			us = isotime_now();
+			us = pl->now;
 	}
 	isotime_api(us, t);
 	buf_addstr(out, "{\"id\":");
 	if ((u = js_get(&m, "uuid")) != NULL && u->type == JT_STRING)
 		buf_add(out, u->val, u->vallen);
-	else {	/* capture makes a v7 when there is none */
+	else {	/* capture made a v7: see make_uuid */
 		buf_addc(out, '"');
-		for (i = 0; i < 32; i++) {
-			if (i == 8 || i == 12 || i == 16 || i == 20)
-				buf_addc(out, '-');
-			buf_addc(out, "0123456789abcdef"[(int)(emu_random(e) *
-			    16)]);
+		if (pl->drawn)
+			buf_add(out, pl->uuid, sizeof(pl->uuid));
+		else {
+			struct pline drawn;
+
+			make_uuid(e, &drawn);
+			buf_add(out, drawn.uuid, sizeof(drawn.uuid));
 		}
 		buf_addc(out, '"');
 	}
@@ -1382,6 +1419,49 @@ out:
 	return r;
 }
 
+/* One captured line into the pending events; -1 when it is none. */
+static int
+pend_line(struct emu *e, struct source *s, const struct pline *pl,
+    const char *p, struct jmembers *m, struct buf *b)
+{
+	struct sevent ev;
+
+	b->len = 0;
+	if (captured_line(e, pl, p, b) == -1)
+		return -1;
+	buf_addc(b, '\0');
+	ev.own = xmalloc(b->len);
+	memcpy(ev.own, b->p, b->len);
+	if (load_one(&ev, ev.own, b->len - 1, m, e->c.keep_quotes,
+	    listing_shifts(e)) == -1) {
+		free(ev.own);
+		return -1;
+	}
+	ev.own = (char *)(uintptr_t)ev.line;
+	ev.created = pl->now;
+	if (s->npend == s->cappend)
+		s->pend = xreallocarray(s->pend, s->cappend =
+		    s->cappend ? s->cappend * 2 : 1024, sizeof(*s->pend));
+	s->pend[s->npend++] = ev;
+	return 0;
+}
+
+/* The lines kept as text into pending events, in arrival order. */
+static void
+parse_captured(struct emu *e, struct source *s)
+{
+	struct jmembers m = { 0 };
+	struct buf b = { 0 };
+	size_t i;
+
+	for (i = 0; i < s->npl; i++)
+		pend_line(e, s, &s->pl[i], s->ptext.p + s->pl[i].off, &m, &b);
+	s->npl = 0;
+	s->ptext.len = 0;
+	js_members_free(&m);
+	buf_free(&b);
+}
+
 /*
  * Merge what capture appended into the sorted events, before a read:
  * capture stays cheap however its events are ordered, and a read sees
@@ -1395,6 +1475,7 @@ source_settle(struct emu *e)
 	size_t i = 0, j = 0, k = 0;
 
 	pthread_rwlock_wrlock(&s->lock);
+	parse_captured(e, s);
 	if (s->npend == 0) {
 		pthread_rwlock_unlock(&s->lock);
 		return;
@@ -1412,40 +1493,43 @@ source_settle(struct emu *e)
 	pthread_rwlock_unlock(&s->lock);
 }
 
+/*
+ * Keep the lines as text, with the time they came and the uuids capture
+ * makes now (the random draws in the order they came), or, when which
+ * lines lack a uuid is not known (no_uuid NULL), parse them now.
+ */
 void
-source_ingest(struct emu *e, const char *lines, size_t len)
+source_ingest(struct emu *e, const char *lines, size_t len,
+    const unsigned char *no_uuid)
 {
 	struct source *s = e->src;
-	struct jmembers m = { 0 };
 	const char *p = lines, *end = lines + len, *nl;
-	struct buf b = { 0 };
-	struct sevent ev;
+	struct pline *pl;
+	size_t i = 0;
 
 	if (s == NULL)
 		return;
 	pthread_rwlock_wrlock(&s->lock);
+	if (no_uuid == NULL)
+		parse_captured(e, s);
 	for (; p < end; p = nl + 1) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
-		b.len = 0;
-		if (nl == p || captured_line(e, p, (size_t)(nl - p), &b) == -1)
+		if (nl == p)
 			continue;
-		buf_addc(&b, '\0');
-		ev.own = xmalloc(b.len);
-		memcpy(ev.own, b.p, b.len);
-		if (load_one(&ev, ev.own, b.len - 1, &m, e->c.keep_quotes,
-		    listing_shifts(e)) == -1) {
-			free(ev.own);
-			continue;
-		}
-		ev.own = (char *)(uintptr_t)ev.line;
-		ev.created = isotime_now();
-		if (s->npend == s->cappend)
-			s->pend = xreallocarray(s->pend, s->cappend =
-			    s->cappend ? s->cappend * 2 : 1024, sizeof(*s->pend));
-		s->pend[s->npend++] = ev;
+		if (s->npl == s->cappl)
+			s->pl = xreallocarray(s->pl, s->cappl =
+			    s->cappl ? s->cappl * 2 : 1024, sizeof(*s->pl));
+		pl = &s->pl[s->npl++];
+		pl->off = s->ptext.len;
+		pl->len = (size_t)(nl - p);
+		pl->now = isotime_now();
+		pl->drawn = 0;
+		buf_add(&s->ptext, p, pl->len);
+		if (no_uuid != NULL && no_uuid[i++])
+			make_uuid(e, pl);
 	}
+	if (no_uuid == NULL)
+		parse_captured(e, s);
 	pthread_rwlock_unlock(&s->lock);
-	js_members_free(&m);
-	buf_free(&b);
 }

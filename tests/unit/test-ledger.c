@@ -2,9 +2,11 @@
  * Unit tests of ph-send's ledger (the gap-free prefix of settled lines)
  * and ph-fetch's id set.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hash.h"
 #include "idset.h"
 #include "ledger.h"
 #include "tap.h"
@@ -65,6 +67,50 @@ test_sent(void)
 	    l.sent);
 	ledger_mark_sent(&l, 2);
 	ok(l.sent == 0, "a line of the prefix no longer counts");
+	ledger_free(&l);
+}
+
+/*
+ * Lines delivered past the prefix that name a uuid are listed (a rerun
+ * skips them); the rest of the lines sent are what a rerun sends again.
+ */
+static void
+test_delivered(void)
+{
+	struct ledger l;
+	struct buf keys = { 0 };
+	char hex[17];
+	int i;
+
+	memset(&l, 0, sizeof(l));
+	for (i = 1; i <= 6; i++)
+		ledger_add(&l, i == 5 ? "e" : "x", 1, 0, "", i == 4 ? "" :
+		    "u");
+	for (i = 2; i <= 5; i++)
+		ledger_mark_sent(&l, (unsigned long long)i);
+	ok(l.unlisted == 4 && l.listed == 0, "four sent, none delivered");
+	ok(!ledger_deliver(&l, 3) && !ledger_deliver(&l, 4) &&
+	    !ledger_deliver(&l, 5), "delivered past a gap: no prefix yet");
+	ok(l.listed == 2 && l.unlisted == 2,
+	    "two listed; one without a uuid and one in flight are not "
+	    "(%zu, %zu)", l.listed, l.unlisted);
+	ledger_delivered_keys(&l, &keys, 10);
+	snprintf(hex, sizeof(hex), "%016" PRIx64, hash64("e", 1, 0));
+	ok(keys.len == 32 && memcmp(keys.p + 16, hex, 16) == 0,
+	    "their fingerprints, in input order");
+	keys.len = 0;
+	ledger_delivered_keys(&l, &keys, 1);
+	ok(keys.len == 16, "no more than asked for");
+	ledger_deliver(&l, 6);
+	ok(l.listed == 3 && l.unlisted == 2,
+	    "delivered without being sent (skipped): listed, not unlisted");
+	ok(!ledger_deliver(&l, 3) && l.listed == 3, "delivered twice: once");
+	ledger_settle(&l, 1);
+	ledger_deliver(&l, 2);
+	ok(l.done == 6 && l.listed == 0 && l.unlisted == 0,
+	    "the prefix passed them all: 0 and 0 (%zu, %zu)", l.listed,
+	    l.unlisted);
+	buf_free(&keys);
 	ledger_free(&l);
 }
 
@@ -235,6 +281,7 @@ main(void)
 	test_ledger();
 	test_rejects();
 	test_sent();
+	test_delivered();
 	test_idset();
 	test_ring();
 	test_idset_collisions();

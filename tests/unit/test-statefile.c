@@ -1,6 +1,7 @@
 /*
  * Unit tests of common/statefile.c: atomic save, load, bad files, the
- * run object, exclusive creation, the lock.
+ * run object, the list of lines delivered past the prefix, exclusive
+ * creation, the lock.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,8 +10,39 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "statefile.h"
 #include "tap.h"
+
+/*
+ * ph-send's list of lines delivered past the prefix: written only when
+ * there is one, read back whole, even a full list (over 64 KB).
+ */
+static void
+test_delivered(const char *path, struct saved_state *a)
+{
+	struct saved_state b;
+	struct buf list = { 0 }, got = { 0 };
+	char why[512];
+	size_t i;
+
+	ok(state_save(path, a) == 0 && state_load_delivered(path, &got, why,
+	    sizeof(why)) == 0 && got.len == 0, "no list: nothing read");
+	for (i = 0; i < STATE_DELIVERED_MAX; i++)
+		buf_printf(&list, "%016zx", i * 7919);
+	buf_addc(&list, '\0');
+	a->delivered_past = list.p;
+	ok(state_save(path, a) == 0, "saved with %d fingerprints",
+	    STATE_DELIVERED_MAX);
+	ok(state_load(path, &b, why, sizeof(why)) == 1 && b.lines == a->lines,
+	    "the rest loads as before");
+	ok(state_load_delivered(path, &got, why, sizeof(why)) == 0 &&
+	    got.len == list.len - 1 && memcmp(got.p, list.p, got.len) == 0,
+	    "the list comes back whole");
+	a->delivered_past = NULL;
+	buf_free(&list);
+	buf_free(&got);
+}
 
 int
 main(void)
@@ -60,6 +92,8 @@ main(void)
 	ok(state_create(path, &a) == 0 && state_load(path, &b, why,
 	    sizeof(why)) == 1 && strcmp(b.run, a.run) == 0,
 	    "state_create makes a whole one");
+
+	test_delivered(path, &a);
 
 	snprintf(tmp, sizeof(tmp), "%s.4242.tmp", path);
 	close(open(tmp, O_WRONLY | O_CREAT, 0600));
