@@ -107,6 +107,8 @@ struct fetcher {
 	unsigned		 narrowed;	/* queries that ran out of time */
 	int64_t			 width;		/* a first window, or 0: a day */
 	struct idset		 seen;		/* ids at the boundary time */
+	/* events.c: a fetcher of its own for a probe beside a page, or NULL */
+	struct fetcher		*side;
 
 	/* More SQL for the events query: " AND ..." (follow.c). */
 	struct buf		 where;
