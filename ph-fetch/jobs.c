@@ -53,6 +53,14 @@
 #define AUTO_MOST	32
 /* --jobs auto adds no worker past this many bytes of replies held. */
 #define REPLY_BUDGET	(256ULL * 1024 * 1024)
+/*
+ * A source whose quickest reply took this long is bound by its latency
+ * (a scan of a second or more a request), not by the link: --jobs auto
+ * goes to AUTO_MOST workers at its first such reply, not one a reply,
+ * since each round of requests costs that long, and a dense window is
+ * split among as many.  A 429 still halves them.
+ */
+#define LONG_REPLY_S	0.5
 /* Pages this many times slower than the quickest: the source queues. */
 #define QUEUED_RATIO	2.0
 /* No window starts this late: nothing failed. */
@@ -119,6 +127,26 @@ struct job {
 
 static void	start_job(struct jobs *);
 
+/* --jobs auto, against a source that takes long on every reply; lock held. */
+static int
+latency_bound(const struct jobs *j)
+{
+	return j->adaptive && j->quickest >= LONG_REPLY_S &&
+	    clock_now() >= j->calm_at;
+}
+
+/* Up to n workers allowed, started as needed; lock held. */
+static void
+allow_jobs(struct jobs *j, unsigned n)
+{
+	if (n > j->most)
+		n = j->most;
+	if (n > j->active)
+		j->active = n;
+	while (j->started < j->active)
+		start_job(j);
+}
+
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
 temp_fd(const char *dir)
@@ -160,6 +188,18 @@ first_pending(const struct jobs *j)
 			oldest = s;
 	}
 	return oldest;
+}
+
+/* Windows split off that no worker reads yet. */
+static unsigned long
+pending_count(const struct jobs *j)
+{
+	unsigned long k, n = 0;
+
+	for (k = j->written; k < j->cut; k++)
+		if (j->ring[k % j->nring]->pending)
+			n++;
+	return n;
 }
 
 /*
@@ -249,7 +289,7 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	struct jobs *j = f->job->j;
 	struct slot *s = f->job->s;
 	int64_t piece = (last - first) / 4 * 3, at, to;
-	unsigned long k, pos, room, n;
+	unsigned long k, pos, room, n, busy;
 
 	if (piece < 1 || end - last <= 2 * piece)
 		return end;
@@ -264,9 +304,19 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	}
 	at = last + piece;
 	n = (unsigned long)((end - at + piece - 1) / piece);
-	/* A round of requests at most: the rest may hold nothing. */
-	if (n > j->active)
-		n = j->active;
+	/*
+	 * A round of requests at most: the rest may hold nothing.  On a
+	 * source bound by its latency that round is as wide as --jobs auto
+	 * goes: the pieces are known work, and each reply takes long.  The
+	 * round holds the pieces split off before and not yet taken, and
+	 * this window's next page: pieces past it would wait a round more,
+	 * where the rest, read now, costs none when it is sparse.
+	 */
+	if (latency_bound(j))
+		allow_jobs(j, (unsigned)(n < j->most ? n : j->most));
+	busy = pending_count(j) + 1;
+	if (n + busy > j->active)
+		n = j->active > busy ? j->active - busy : 1;
 	if (n > room)
 		n = room;
 	/* Make room after the window, then fill it, oldest first. */
@@ -361,9 +411,11 @@ maybe_grow(struct jobs *j, double seconds)
 	    clock_now() < j->calm_at || seconds > QUEUED_RATIO * j->quickest ||
 	    (unsigned long long)(j->active + 1) * j->largest > REPLY_BUDGET)
 		return;
-	j->active++;
-	if (j->active > j->started)
-		start_job(j);
+	if (latency_bound(j) &&
+	    (unsigned long long)j->most * j->largest <= REPLY_BUDGET)
+		allow_jobs(j, j->most);
+	else
+		allow_jobs(j, j->active + 1);
 	pthread_cond_broadcast(&j->moved);
 }
 
