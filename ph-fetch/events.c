@@ -38,6 +38,8 @@
  * is read in one window, whose first page is the first event.
  */
 #define WINDOW_US	(360LL * 86400 * 1000000)
+/* Events a page of a listing API without a cap (events_uncapped). */
+#define UNCAPPED_PAGE	2000
 
 static void
 page_url(struct fetcher *f, int64_t after, int64_t before, unsigned limit)
@@ -591,6 +593,24 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 		} else
 			from = boundary;	/* again, inclusively */
 	}
+}
+
+/*
+ * The listing API of an install without the query API (before 2023)
+ * caps no page: query_events_list (posthog/models/event/
+ * query_event_list.py, 2022) takes any limit, as list() did
+ * (posthog/api/event.py, 2021), and each request costs the scan of its
+ * range whatever its rows.  So unless --page-size was given, its pages
+ * are UNCAPPED_PAGE events, the current API's cap being 1000.
+ */
+void
+events_uncapped(struct fetcher *f)
+{
+	if (f->o.page_given || f->o.page_size >= UNCAPPED_PAGE)
+		return;
+	if (f->page == f->o.page_size)
+		f->page = UNCAPPED_PAGE;
+	f->o.page_size = UNCAPPED_PAGE;
 }
 
 int

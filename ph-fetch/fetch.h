@@ -31,6 +31,7 @@ struct fetch_opts {
 	enum api	 api;
 	int		 legacy;	/* /api/event/ */
 	unsigned	 page_size;
+	int		 page_given;	/* --page-size: no default of ours */
 	unsigned	 max_retries;
 	double		 retry_wait;
 	double		 retry_max_wait;
@@ -153,6 +154,8 @@ void	 fetch_cleanup(struct fetcher *);
 
 /* events.c */
 int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
+/* The source has no query API: its listing caps no page (events.c). */
+void	 events_uncapped(struct fetcher *);
 /* query.c; fetch_query answers -1 for a source without a query API. */
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);

@@ -511,8 +511,10 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 		if (first)
 			warn_no_query_api(f);
 	}
-	if (f->o.api != API_EVENTS)
+	if (f->o.api != API_EVENTS) {
 		f->query_missing = 1;
+		events_uncapped(f);
+	}
 	return fetch_events(f, after, before);
 }
 
