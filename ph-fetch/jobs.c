@@ -20,7 +20,8 @@
  * oldest window (the source, not the output, is what is slow), as
  * long as no 429 came, the pages do not grow slower with the workers
  * added (a server that queues queries beyond a few at once), and the
- * replies the workers hold stay under REPLY_BUDGET; up to AUTO_MOST.
+ * replies the workers hold stay under REPLY_BUDGET; up to AUTO_MOST, at
+ * once where every reply takes long (LONG_REPLY_S).
  * A 429 halves the workers allowed (those over the number finish their
  * window, then wait): additive increase, multiplicative decrease, as
  * TCP shares a link.  --jobs N keeps N.
@@ -277,9 +278,10 @@ take_window(struct jobs *j, struct job *w)
  * tells how dense it is: when the rest would take more pages, the
  * window ends three quarters of a page's time after last, and what lies
  * beyond is split off into windows as wide, each likely read in one
- * request, by whichever workers are free (as many as there are workers,
- * and room in the order; the last keeps the rest, and splits again when
- * it is read, so that a sparser stretch past it costs few requests).
+ * request, by whichever workers are free (as many as the next round of
+ * requests holds beside those already waiting, and room in the order;
+ * the last keeps the rest, and splits again when it is read, so that a
+ * sparser stretch past it costs few requests).
  * Each is a window like any other, read half-open, so an event belongs
  * to exactly one.  Answers the window's end from now on.
  */
