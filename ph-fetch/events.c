@@ -471,7 +471,7 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 	    "the first one listed,";
 	struct side_probe p;
 	int64_t first, last, next;
-	int r, r_first, need_first, on, bad;
+	int r, r_first, need_first, on, bad = 0;
 
 	*ahead = 0;
 	if (f->postgres || f->query_missing || f->s.items.n == 0 ||

@@ -55,11 +55,11 @@
 /* --jobs auto adds no worker past this many bytes of replies held. */
 #define REPLY_BUDGET	(256ULL * 1024 * 1024)
 /*
- * A source whose quickest reply took this long is bound by its latency
- * (a scan of a second or more a request), not by the link: --jobs auto
- * goes to AUTO_MOST workers at its first such reply, not one a reply,
- * since each round of requests costs that long, and a dense window is
- * split among as many.  A 429 still halves them.
+ * A listing API whose quickest reply took this long is bound by its
+ * latency (a scan of a second or more a request), not by the link:
+ * --jobs auto goes to AUTO_MOST workers at its first such reply, not one
+ * a reply, since each round of requests costs that long, and a dense
+ * window is split among as many.  A 429 still halves them.
  */
 #define LONG_REPLY_S	0.5
 /* Pages this many times slower than the quickest: the source queues. */
@@ -128,12 +128,19 @@ struct job {
 
 static void	start_job(struct jobs *);
 
-/* --jobs auto, against a source that takes long on every reply; lock held. */
+/*
+ * --jobs auto, reading a listing API that takes long on every reply;
+ * lock held.  The query API keeps growing a worker a reply: PostHog
+ * Cloud runs 3 API queries of a project at once and queues the rest
+ * (posthog.com: contents/docs/api/queries.mdx), which QUEUED_RATIO sees
+ * coming.
+ */
 static int
 latency_bound(const struct jobs *j)
 {
 	return j->adaptive && j->quickest >= LONG_REPLY_S &&
-	    clock_now() >= j->calm_at;
+	    clock_now() >= j->calm_at &&
+	    (j->main->o.api == API_EVENTS || j->query_missing);
 }
 
 /* Up to n workers allowed, started as needed; lock held. */

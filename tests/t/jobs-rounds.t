@@ -76,6 +76,17 @@ same_events "  each event once, oldest first" "$DENSE" "$T/out"
 is "  the readers grow one a reply" "$(logq "$T/S.log" "$BUSY <= 24")" "True"
 emu_stop S
 
+# The query API, as slow: the readers still grow one a reply (PostHog
+# Cloud runs 3 API queries at once and queues the rest).
+emu_start S --load "$DENSE" --latency 600
+run "$PH_FETCH" --host "$S_URL" --after 2024-01-01 --before 2024-03-01 \
+    --page-size 100 --api query
+is_status "the query API, as slow: exit 0" 0
+same_events "  each event once, oldest first" "$DENSE" "$T/out"
+is "  no more than 8 at once in its first 12 requests" \
+    "$(logq "$T/S.log" 'max(r["busy"] for r in L[:12]) <= 8')" "True"
+emu_stop S
+
 # The 2026 listing, one window of two pages (150 events in a day, pages
 # of 100): its first event is asked for alone beside the next page, so
 # two requests reach the source at once; --jobs 4 keeps to one.
