@@ -461,7 +461,11 @@ side_end(struct fetcher *f, struct side_probe *p, const char *how)
  * page's only timestamp.  Postgres-era installs predate it, and so
  * does every install without the query API (the HogQL listing came
  * later): the checks cost two requests a window, spent only where the
- * shift can happen.  *ahead tells that the next page waits in f->s.aside.
+ * shift can happen.  With --jobs auto the first event's probe runs
+ * beside the last one's check (side_probe), so they cost one round of
+ * requests, not two; a refusal is still the first event's first, and
+ * nothing of the page is written before both are back.  *ahead tells
+ * that the next page waits in f->s.aside.
  */
 static int
 check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
