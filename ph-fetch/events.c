@@ -38,7 +38,7 @@
  * is read in one window, whose first page is the first event.
  */
 #define WINDOW_US	(360LL * 86400 * 1000000)
-/* Events a page of a listing API without a cap (events_uncapped). */
+/* Events a page of a listing API without a cap (events_before_2023). */
 #define UNCAPPED_PAGE	2000
 
 static void
@@ -600,16 +600,18 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 }
 
 /*
- * The listing API of an install without the query API (before 2023)
- * caps no page: query_events_list (posthog/models/event/
+ * The listing API of an install without the query API (its route
+ * answered 404: before 2023) takes any range in one window (WINDOW_US)
+ * and caps no page: query_events_list (posthog/models/event/
  * query_event_list.py, 2022) takes any limit, as list() did
  * (posthog/api/event.py, 2021), and each request costs the scan of its
  * range whatever its rows.  So unless --page-size was given, its pages
  * are UNCAPPED_PAGE events, the current API's cap being 1000.
  */
 void
-events_uncapped(struct fetcher *f)
+events_before_2023(struct fetcher *f)
 {
+	f->any_range = 1;
 	if (f->o.page_given || f->o.page_size >= UNCAPPED_PAGE)
 		return;
 	if (f->page == f->o.page_size)
@@ -626,7 +628,7 @@ fetch_events(struct fetcher *f, int64_t after, int64_t before)
 	if (f->page == 0)
 		f->page = f->o.page_size;
 	for (from = after; from < before; from = to) {
-		to = before - from > WINDOW_US && !f->query_missing ?
+		to = before - from > WINDOW_US && !f->any_range ?
 		    from + WINDOW_US : before;
 		if ((r = fetch_window(f, from, to)) != 0)
 			return r;

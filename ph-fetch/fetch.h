@@ -99,6 +99,7 @@ struct fetcher {
 	double			 started;
 	int64_t			 at;		/* newest timestamp written */
 	int			 query_missing;	/* the server has no query API */
+	int			 any_range;	/* its listing: no one-year limit */
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
@@ -154,8 +155,8 @@ void	 fetch_cleanup(struct fetcher *);
 
 /* events.c */
 int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
-/* The source has no query API: its listing caps no page (events.c). */
-void	 events_uncapped(struct fetcher *);
+/* The query API's route answered 404: a listing of any range and page. */
+void	 events_before_2023(struct fetcher *);
 /* query.c; fetch_query answers -1 for a source without a query API. */
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);

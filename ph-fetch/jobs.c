@@ -522,7 +522,7 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 	}
 	if (f->o.api != API_EVENTS) {
 		f->query_missing = 1;
-		events_uncapped(f);
+		events_before_2023(f);
 	}
 	return fetch_events(f, after, before);
 }

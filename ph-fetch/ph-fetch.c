@@ -540,7 +540,7 @@ fetch_range(struct fetcher *f)
 		return r;
 	f->query_missing = 1;
 	warn_no_query_api(f);
-	events_uncapped(f);
+	events_before_2023(f);
 	return fetch_events(f, f->o.after, f->o.before);
 }
 
