@@ -129,17 +129,19 @@ struct job {
 static void	start_job(struct jobs *);
 
 /*
- * --jobs auto, reading a listing API that takes long on every reply;
- * lock held.  The query API keeps growing a worker a reply: PostHog
- * Cloud runs 3 API queries of a project at once and queues the rest
- * (posthog.com: contents/docs/api/queries.mdx), which QUEUED_RATIO sees
- * coming.
+ * --jobs auto, reading a listing API that takes long on every reply and
+ * never answered 429, with room for the replies of AUTO_MOST workers;
+ * lock held.  After a 429 the workers grow one a reply again (additive
+ * increase), not back to the number that was throttled.  The query API
+ * grows a worker a reply: PostHog Cloud runs 3 API queries of a project
+ * at once and queues the rest (posthog.com: contents/docs/api/
+ * queries.mdx), which QUEUED_RATIO sees coming.
  */
 static int
 latency_bound(const struct jobs *j)
 {
-	return j->adaptive && j->quickest >= LONG_REPLY_S &&
-	    clock_now() >= j->calm_at &&
+	return j->adaptive && j->quickest >= LONG_REPLY_S && j->calm_at == 0 &&
+	    (unsigned long long)j->most * j->largest <= REPLY_BUDGET &&
 	    (j->main->o.api == API_EVENTS || j->query_missing);
 }
 
@@ -420,8 +422,7 @@ maybe_grow(struct jobs *j, double seconds)
 	    clock_now() < j->calm_at || seconds > QUEUED_RATIO * j->quickest ||
 	    (unsigned long long)(j->active + 1) * j->largest > REPLY_BUDGET)
 		return;
-	if (latency_bound(j) &&
-	    (unsigned long long)j->most * j->largest <= REPLY_BUDGET)
+	if (latency_bound(j))
 		allow_jobs(j, j->most);
 	else
 		allow_jobs(j, j->active + 1);
