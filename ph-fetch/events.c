@@ -18,16 +18,28 @@
  * microsecond and by its own clock.
  */
 #include <err.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "exitcode.h"
 #include "fetch.h"
 #include "http.h"
 #include "isotime.h"
+#include "xalloc.h"
 
-/* Windows under the one-year range the current API accepts. */
+/*
+ * Windows under the one-year range the current API accepts ("Date range
+ * cannot exceed 1 year").  An install without the query API (before
+ * 2023) has no such limit: its list() filters by after and before as
+ * given (posthog/api/event.py, 2021; query_event_list.py, 2022), so it
+ * is read in one window, whose first page is the first event.
+ */
 #define WINDOW_US	(360LL * 86400 * 1000000)
+/* Events a page of a listing API without a cap (events_before_2023). */
+#define UNCAPPED_PAGE	2000
 
 static void
 page_url(struct fetcher *f, int64_t after, int64_t before, unsigned limit)
@@ -329,24 +341,109 @@ swap_pages(struct fetcher *f)
 }
 
 /*
- * Whether an event the page lists at "at" is there: asked for alone,
- * [at, at + 1 us) must answer that timestamp.  The page is set aside
- * meanwhile.
+ * Whether an event a page lists at "at" is there: asked for alone,
+ * [at, at + 1 us) must answer that timestamp.  0 with *missing set, or
+ * an exit status.
  */
 static int
-probe(struct fetcher *f, int64_t at, const char *how)
+find_event(struct fetcher *f, int64_t at, int *missing)
 {
 	int64_t ts;
 	int has_next, r;
 
-	swap_pages(f);
 	page_url(f, at, at + 1, 1);
-	if ((r = fetch_get(f, f->c.url.p)) == 0 && (r = parse_page(f,
-	    &has_next)) == 0 && (f->s.items.n == 0 || event_key(f,
-	    &f->s.items.v[0], &ts) == -1 || ts != at))
+	if ((r = fetch_get(f, f->c.url.p)) != 0 ||
+	    (r = parse_page(f, &has_next)) != 0)
+		return r;
+	*missing = f->s.items.n == 0 || event_key(f, &f->s.items.v[0],
+	    &ts) == -1 || ts != at;
+	return 0;
+}
+
+/* As find_event, refused when missing; the page is set aside meanwhile. */
+static int
+probe(struct fetcher *f, int64_t at, const char *how)
+{
+	int missing = 0, r;
+
+	swap_pages(f);
+	if ((r = find_event(f, at, &missing)) == 0 && missing)
 		r = shifted(f, at, how);
 	swap_pages(f);
 	return r;
+}
+
+/*
+ * A probe run beside the page's next request, so that it costs no round
+ * of requests of its own on a slow source: in a thread, on a fetcher of
+ * its own (connection and parse scratch; the options copied).
+ */
+struct side_probe {
+	struct fetcher	*f;
+	int64_t		 at;
+	int		 r;		/* find_event's */
+	int		 missing;
+	pthread_t	 t;
+};
+
+/*
+ * Whether probes may run beside a request: --jobs auto, whose readers
+ * are not a number of requests at once the user chose (--jobs N keeps
+ * to N, and 1 to one request at a time).
+ */
+static int
+beside(const struct fetcher *f)
+{
+	return f->job != NULL && f->o.jobs == 0;
+}
+
+static struct fetcher *
+side_fetcher(struct fetcher *f)
+{
+	struct fetcher *s = f->side;
+
+	if (s != NULL)
+		return s;
+	s = xmalloc(sizeof(*s));
+	memset(s, 0, sizeof(*s));
+	s->o = f->o;
+	/* Its replies count for --jobs auto, and its 429s too. */
+	s->job = f->job;
+	progress_init(&s->prog, 0, f->o.quiet);
+	conn_open(&s->c, &s->o);
+	return f->side = s;
+}
+
+static void *
+side_run(void *arg)
+{
+	struct side_probe *p = arg;
+
+	p->missing = 0;
+	p->r = find_event(p->f, p->at, &p->missing);
+	return NULL;
+}
+
+static void
+side_start(struct fetcher *f, struct side_probe *p, int64_t at)
+{
+	p->f = side_fetcher(f);
+	p->at = at;
+	if ((errno = pthread_create(&p->t, NULL, side_run, p)) != 0)
+		err(PH_EXIT_FATAL, "cannot start a thread for a probe");
+}
+
+/* The side probe's answer, once it is back: 0, or an exit status. */
+static int
+side_end(struct fetcher *f, struct side_probe *p, const char *how)
+{
+	pthread_join(p->t, NULL);
+	f->n.retries += p->f->n.retries;
+	f->n.waits += p->f->n.waits;
+	p->f->n.retries = p->f->n.waits = 0;
+	if (p->r != 0)
+		return p->r;
+	return p->missing ? shifted(p->f, p->at, how) : 0;
 }
 
 /*
@@ -364,14 +461,21 @@ probe(struct fetcher *f, int64_t at, const char *how)
  * page's only timestamp.  Postgres-era installs predate it, and so
  * does every install without the query API (the HogQL listing came
  * later): the checks cost two requests a window, spent only where the
- * shift can happen.  *ahead tells that the next page waits in f->s.aside.
+ * shift can happen.  With --jobs auto the first event's probe runs
+ * beside the last one's check (side_probe), so they cost one round of
+ * requests, not two; a refusal is still the first event's first, and
+ * nothing of the page is written before both are back.  *ahead tells
+ * that the next page waits in f->s.aside.
  */
 static int
 check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
     int64_t before, int has_next, int *ahead)
 {
-	int64_t first, last;
-	int r;
+	static const char first_how[] = "no event is found at the time of "
+	    "the first one listed,";
+	struct side_probe p;
+	int64_t first, last, next;
+	int r, r_first, need_first, on, bad = 0;
 
 	*ahead = 0;
 	if (f->postgres || f->query_missing || f->s.items.n == 0 ||
@@ -381,22 +485,34 @@ check_times(struct fetcher *f, int64_t from, int goes_on, int at_start,
 	if (goes_on && first != from)
 		return shifted(f, from, "a page asked from the last timestamp "
 		    "written does not begin there:");
-	if (!goes_on && (at_start || first == last) && (r = probe(f, first,
-	    "no event is found at the time of the first one listed,")) != 0)
-		return r;
-	if (last == first)
-		return 0;
-	if (!has_next || last >= before)
-		return probe(f, last, "no event is found at the time of the "
-		    "last one listed,");
+	need_first = !goes_on && (at_start || first == last);
+	if (last == first || (need_first && !beside(f))) {
+		if (need_first && (r = probe(f, first, first_how)) != 0)
+			return r;
+		if (last == first)
+			return 0;
+		need_first = 0;
+	}
+	/* The first event's probe beside the last one's check. */
+	if (need_first)
+		side_start(f, &p, first);
+	on = has_next && last < before;
 	swap_pages(f);
-	if ((r = get_page(f, last, before, &f->s.aside.has_next)) == 0 &&
-	    (f->s.items.n == 0 ||
-	    event_key(f, &f->s.items.v[0], &first) == -1 || first != last))
-		r = shifted(f, last, "the page asked from the last time listed "
-		    "does not begin there:");
+	if (!on)
+		r = find_event(f, last, &bad);
+	else
+		bad = (r = get_page(f, last, before,
+		    &f->s.aside.has_next)) == 0 && (f->s.items.n == 0 ||
+		    event_key(f, &f->s.items.v[0], &next) == -1 || next != last);
+	/* One refusal, the first event's first, as when one after the other. */
+	if (need_first && (r_first = side_end(f, &p, first_how)) != 0)
+		r = r_first;
+	else if (r == 0 && bad)
+		r = shifted(f, last, on ? "the page asked from the last time "
+		    "listed does not begin there:" : "no event is found at the "
+		    "time of the last one listed,");
 	swap_pages(f);
-	*ahead = r == 0;
+	*ahead = on && r == 0;
 	return r;
 }
 
@@ -483,6 +599,26 @@ read_range(struct fetcher *f, int64_t after, int64_t before,
 	}
 }
 
+/*
+ * The listing API of an install without the query API (its route
+ * answered 404: before 2023) takes any range in one window (WINDOW_US)
+ * and caps no page: query_events_list (posthog/models/event/
+ * query_event_list.py, 2022) takes any limit, as list() did
+ * (posthog/api/event.py, 2021), and each request costs the scan of its
+ * range whatever its rows.  So unless --page-size was given, its pages
+ * are UNCAPPED_PAGE events, the current API's cap being 1000.
+ */
+void
+events_before_2023(struct fetcher *f)
+{
+	f->any_range = 1;
+	if (f->o.page_given || f->o.page_size >= UNCAPPED_PAGE)
+		return;
+	if (f->page == f->o.page_size)
+		f->page = UNCAPPED_PAGE;
+	f->o.page_size = UNCAPPED_PAGE;
+}
+
 int
 fetch_events(struct fetcher *f, int64_t after, int64_t before)
 {
@@ -492,7 +628,8 @@ fetch_events(struct fetcher *f, int64_t after, int64_t before)
 	if (f->page == 0)
 		f->page = f->o.page_size;
 	for (from = after; from < before; from = to) {
-		to = before - from > WINDOW_US ? from + WINDOW_US : before;
+		to = before - from > WINDOW_US && !f->any_range ?
+		    from + WINDOW_US : before;
 		if ((r = fetch_window(f, from, to)) != 0)
 			return r;
 	}

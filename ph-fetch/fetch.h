@@ -31,6 +31,7 @@ struct fetch_opts {
 	enum api	 api;
 	int		 legacy;	/* /api/event/ */
 	unsigned	 page_size;
+	int		 page_given;	/* --page-size: no default of ours */
 	unsigned	 max_retries;
 	double		 retry_wait;
 	double		 retry_max_wait;
@@ -98,6 +99,7 @@ struct fetcher {
 	double			 started;
 	int64_t			 at;		/* newest timestamp written */
 	int			 query_missing;	/* the server has no query API */
+	int			 any_range;	/* its listing: no one-year limit */
 	unsigned		 qpage;		/* query rows a page, may shrink */
 	size_t			 most_rows;	/* most rows a query page held */
 	int			 next_noted;	/* a foreign next was reported */
@@ -107,6 +109,8 @@ struct fetcher {
 	unsigned		 narrowed;	/* queries that ran out of time */
 	int64_t			 width;		/* a first window, or 0: a day */
 	struct idset		 seen;		/* ids at the boundary time */
+	/* events.c: a fetcher of its own for a probe beside a page, or NULL */
+	struct fetcher		*side;
 
 	/* More SQL for the events query: " AND ..." (follow.c). */
 	struct buf		 where;
@@ -151,6 +155,8 @@ void	 fetch_cleanup(struct fetcher *);
 
 /* events.c */
 int	 fetch_events(struct fetcher *, int64_t after, int64_t before);
+/* The query API's route answered 404: a listing of any range and page. */
+void	 events_before_2023(struct fetcher *);
 /* query.c; fetch_query answers -1 for a source without a query API. */
 int	 fetch_query(struct fetcher *, int64_t after, int64_t before);
 int	 query_cluster(struct fetcher *, int64_t at);

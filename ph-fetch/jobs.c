@@ -20,7 +20,8 @@
  * oldest window (the source, not the output, is what is slow), as
  * long as no 429 came, the pages do not grow slower with the workers
  * added (a server that queues queries beyond a few at once), and the
- * replies the workers hold stay under REPLY_BUDGET; up to AUTO_MOST.
+ * replies the workers hold stay under REPLY_BUDGET; up to AUTO_MOST, at
+ * once where every reply takes long (LONG_REPLY_S).
  * A 429 halves the workers allowed (those over the number finish their
  * window, then wait): additive increase, multiplicative decrease, as
  * TCP shares a link.  --jobs N keeps N.
@@ -53,6 +54,14 @@
 #define AUTO_MOST	32
 /* --jobs auto adds no worker past this many bytes of replies held. */
 #define REPLY_BUDGET	(256ULL * 1024 * 1024)
+/*
+ * A listing API whose quickest reply took this long is bound by its
+ * latency (a scan of a second or more a request), not by the link:
+ * --jobs auto goes to AUTO_MOST workers at its first such reply, not one
+ * a reply, since each round of requests costs that long, and a dense
+ * window is split among as many.  A 429 still halves them.
+ */
+#define LONG_REPLY_S	0.5
 /* Pages this many times slower than the quickest: the source queues. */
 #define QUEUED_RATIO	2.0
 /* No window starts this late: nothing failed. */
@@ -119,6 +128,35 @@ struct job {
 
 static void	start_job(struct jobs *);
 
+/*
+ * --jobs auto, reading a listing API that takes long on every reply and
+ * never answered 429, with room for the replies of AUTO_MOST workers;
+ * lock held.  After a 429 the workers grow one a reply again (additive
+ * increase), not back to the number that was throttled.  The query API
+ * grows a worker a reply: PostHog Cloud runs 3 API queries of a project
+ * at once and queues the rest (posthog.com: contents/docs/api/
+ * queries.mdx), which QUEUED_RATIO sees coming.
+ */
+static int
+latency_bound(const struct jobs *j)
+{
+	return j->adaptive && j->quickest >= LONG_REPLY_S && j->calm_at == 0 &&
+	    (unsigned long long)j->most * j->largest <= REPLY_BUDGET &&
+	    (j->main->o.api == API_EVENTS || j->query_missing);
+}
+
+/* Up to n workers allowed, started as needed; lock held. */
+static void
+allow_jobs(struct jobs *j, unsigned n)
+{
+	if (n > j->most)
+		n = j->most;
+	if (n > j->active)
+		j->active = n;
+	while (j->started < j->active)
+		start_job(j);
+}
+
 /* An unnamed file: nothing to remove, even after kill -9. */
 static int
 temp_fd(const char *dir)
@@ -160,6 +198,18 @@ first_pending(const struct jobs *j)
 			oldest = s;
 	}
 	return oldest;
+}
+
+/* Windows split off that no worker reads yet. */
+static unsigned long
+pending_count(const struct jobs *j)
+{
+	unsigned long k, n = 0;
+
+	for (k = j->written; k < j->cut; k++)
+		if (j->ring[k % j->nring]->pending)
+			n++;
+	return n;
 }
 
 /*
@@ -237,9 +287,10 @@ take_window(struct jobs *j, struct job *w)
  * tells how dense it is: when the rest would take more pages, the
  * window ends three quarters of a page's time after last, and what lies
  * beyond is split off into windows as wide, each likely read in one
- * request, by whichever workers are free (as many as there are workers,
- * and room in the order; the last keeps the rest, and splits again when
- * it is read, so that a sparser stretch past it costs few requests).
+ * request, by whichever workers are free (as many as the next round of
+ * requests holds beside those already waiting, and room in the order;
+ * the last keeps the rest, and splits again when it is read, so that a
+ * sparser stretch past it costs few requests).
  * Each is a window like any other, read half-open, so an event belongs
  * to exactly one.  Answers the window's end from now on.
  */
@@ -249,7 +300,7 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	struct jobs *j = f->job->j;
 	struct slot *s = f->job->s;
 	int64_t piece = (last - first) / 4 * 3, at, to;
-	unsigned long k, pos, room, n;
+	unsigned long k, pos, room, n, busy;
 
 	if (piece < 1 || end - last <= 2 * piece)
 		return end;
@@ -264,9 +315,19 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	}
 	at = last + piece;
 	n = (unsigned long)((end - at + piece - 1) / piece);
-	/* A round of requests at most: the rest may hold nothing. */
-	if (n > j->active)
-		n = j->active;
+	/*
+	 * A round of requests at most: the rest may hold nothing.  On a
+	 * source bound by its latency that round is as wide as --jobs auto
+	 * goes: the pieces are known work, and each reply takes long.  The
+	 * round holds the pieces split off before and not yet taken, and
+	 * this window's next page: pieces past it would wait a round more,
+	 * where the rest, read now, costs none when it is sparse.
+	 */
+	if (latency_bound(j))
+		allow_jobs(j, (unsigned)(n < j->most ? n : j->most));
+	busy = pending_count(j) + 1;
+	if (n + busy > j->active)
+		n = j->active > busy ? j->active - busy : 1;
 	if (n > room)
 		n = room;
 	/* Make room after the window, then fill it, oldest first. */
@@ -361,9 +422,10 @@ maybe_grow(struct jobs *j, double seconds)
 	    clock_now() < j->calm_at || seconds > QUEUED_RATIO * j->quickest ||
 	    (unsigned long long)(j->active + 1) * j->largest > REPLY_BUDGET)
 		return;
-	j->active++;
-	if (j->active > j->started)
-		start_job(j);
+	if (latency_bound(j))
+		allow_jobs(j, j->most);
+	else
+		allow_jobs(j, j->active + 1);
 	pthread_cond_broadcast(&j->moved);
 }
 
@@ -459,8 +521,10 @@ fetch_window(struct job *w, int64_t after, int64_t before)
 		if (first)
 			warn_no_query_api(f);
 	}
-	if (f->o.api != API_EVENTS)
+	if (f->o.api != API_EVENTS) {
 		f->query_missing = 1;
+		events_before_2023(f);
+	}
 	return fetch_events(f, after, before);
 }
 

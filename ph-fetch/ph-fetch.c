@@ -427,6 +427,7 @@ settle_source(struct fetcher *f, const struct args *a)
 	secret_check_url(f->o.base);
 	/* A given page size is for the API read; the default suits each. */
 	f->o.page_size = a->page_size > 0 ? (unsigned)a->page_size : 1000;
+	f->o.page_given = a->page_size > 0;
 	/* Timestamp clusters are read by query in large pages either way. */
 	f->qpage = a->page_size > 0 && f->o.api != API_EVENTS ?
 	    (unsigned)a->page_size : 50000;
@@ -539,6 +540,7 @@ fetch_range(struct fetcher *f)
 		return r;
 	f->query_missing = 1;
 	warn_no_query_api(f);
+	events_before_2023(f);
 	return fetch_events(f, f->o.after, f->o.before);
 }
 

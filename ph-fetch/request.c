@@ -75,6 +75,11 @@ scratch_free(struct scratch *s)
 void
 fetch_cleanup(struct fetcher *f)
 {
+	if (f->side != NULL) {
+		fetch_cleanup(f->side);
+		free(f->side);
+		f->side = NULL;
+	}
 	conn_close(&f->c);
 	scratch_free(&f->s);
 	idset_free(&f->seen);

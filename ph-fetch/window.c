@@ -13,11 +13,14 @@
 #define WIDEST_US	(32 * DAY_US)
 /*
  * The widest window of a listing API without the query API's time
- * limit (window_listing), under the year it accepts (events.c): an
- * empty window costs no scan, the table being sorted by team and day
- * first, and a dense one is split by its first page (jobs.c).
+ * limit (window_listing): the whole range, as those installs take any
+ * after and before (events.c).  Its first page finds the first event
+ * however many empty years come before it (an empty stretch costs no
+ * scan, the table being sorted by team and day first), and a dense
+ * window is split by that page (jobs.c).  A thousand years: wider than
+ * any range, and still doubled without overflow.
  */
-#define LISTING_WIDEST_US	(360 * DAY_US)
+#define LISTING_WIDEST_US	(1000 * 366 * DAY_US)
 /* A second: a window this narrow that still times out cannot be read. */
 #define NARROWEST_US	SECOND_US
 /*
@@ -163,7 +166,7 @@ window_read(struct window *w, double seconds, unsigned long long pages,
 	}
 	/*
 	 * An empty window of such a listing: the next as wide as the API
-	 * takes, so that years before the first event cost a request each.
+	 * takes, so that the years before the first event cost one request.
 	 */
 	if (events == 0 && w->listing && w->ceiling == WIDEST_US) {
 		if (w->width < LISTING_WIDEST_US)

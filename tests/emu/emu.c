@@ -300,6 +300,8 @@ route(struct emu *e, struct MHD_Connection *c, struct req *r,
 	/* Overlap as the server sees it: no clock in the tests' facts. */
 	if (++e->st.in_flight > e->st.max_in_flight)
 		e->st.max_in_flight = e->st.in_flight;
+	/* And in the log: the requests in flight when this one came. */
+	buf_printf(&r->log, ",\"busy\":%lu", e->st.in_flight);
 	pthread_mutex_unlock(&e->lock);
 	if (inject_fault(e, c, r, &ret))
 		;

@@ -57,6 +57,7 @@ struct emu_conf {
 	int64_t		 now_us;	/* --now: the server's clock; 0 real */
 	int		 keep_quotes;	/* listing: no parse_properties */
 	int		 this_monday;	/* Postgres-era list(): Monday first */
+	int		 any_range;	/* listing: no one-year limit (pre-2023) */
 	const char	*profile;	/* PostHog version copied; NULL: 2026 */
 };
 

@@ -671,7 +671,8 @@ parse_listing(struct emu *e, struct MHD_Connection *c, struct listing *l,
 		return *why = "Invalid after.", 400;
 	if (a == NULL && e->c.default_24h)
 		l->after = l->before - DAY_US;
-	if (a != NULL && b != NULL && l->before - l->after > 366 * DAY_US)
+	if (a != NULL && b != NULL && !e->c.any_range &&
+	    l->before - l->after > 366 * DAY_US)
 		return *why = "Date range cannot exceed 1 year", 400;
 	l->asc = o != NULL && strstr(o, "\"timestamp\"") != NULL;
 	l->limit = lim != NULL ? strtoul(lim, NULL, 10) : 100;
@@ -1319,6 +1320,8 @@ source_profile(struct emu_conf *c, const char *name)
 		c->no_query = 1;
 		c->keep_quotes = 1;
 		c->this_monday = 1;
+		/* _filter_request: after and before, any range apart. */
+		c->any_range = 1;
 		return 0;
 	}
 	if (strcmp(name, "clickhouse-2022") == 0) {
@@ -1329,6 +1332,13 @@ source_profile(struct emu_conf *c, const char *name)
 		 */
 		c->page_cap = 0;
 		c->no_query = 1;
+		/*
+		 * determine_event_conditions
+		 * (posthog/models/event/query_event_list.py, 2022): after and
+		 * before as given, however far apart; the one-year limit came
+		 * with the HogQL listing.
+		 */
+		c->any_range = 1;
 		return 0;
 	}
 	return -1;
