@@ -46,7 +46,7 @@ static const char help_text[] =
 "  -r, --reject FILE        append refused events, unchanged, to FILE\n"
 "      --batch-size N       events per request (1000)\n"
 "      --batch-bytes SIZE   bytes per request before gzip (5M)\n"
-"      --parallel N         requests in flight (12)\n"
+"      --parallel N         requests in flight (16)\n"
 "      --rate N             at most N events a second (PostHog Cloud:\n"
 "                           166; other hosts and 0: no limit)\n"
 "      --max-retries N      retries of one batch before giving up (10)\n"
@@ -101,7 +101,7 @@ defaults(struct send_opts *o)
 	o->gzip_level = GZIP_LEVEL;
 	o->batch_size = 1000;
 	o->batch_bytes = 5 << 20;
-	o->parallel = 12;
+	o->parallel = 16;
 	o->max_retries = 10;
 	o->retry_wait = 1;
 	o->retry_max_wait = 30;

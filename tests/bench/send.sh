@@ -2,7 +2,8 @@
 # make bench, ph-send part: events a second into the local emulator, with
 # no added latency and with 50 ms a request, for ph-send's defaults, the
 # original script's approach (one request at a time, 100 events, no gzip)
-# and posthog-node; then ph-send's peak memory on 1M events.
+# and posthog-node; 100k events at 50 ms, a migration's steady rate;
+# then ph-send's peak memory on 1M events.
 #   send.sh BUILD-DIR DATA-DIR
 set -eu
 B=$1
@@ -89,6 +90,24 @@ echo
 echo "== ph-send: 20k events, 50 ms added to every request =="
 start_emu 50
 contenders "$D/clean-20k.ndjson"
+stop_emu
+
+# A migration's steady rate: 20k events are 20 requests, mostly the
+# ramp; 100k are 100, against the one contender that keeps up.
+head -100000 "$D/clean-200k.ndjson" >"$D/clean-100k.ndjson"
+echo
+echo "== ph-send: 100k events, 50 ms added to every request =="
+start_emu 50
+one "ph-send (defaults)" "$D/clean-100k.ndjson" "$B/ph-send/ph-send" \
+    --host "$url" "$D/clean-100k.ndjson"
+rm -f "$D/send.state" "$D/send.state.lock" "$D/send.state.rejected.ndjson"
+one "ph-send --state" "$D/clean-100k.ndjson" "$B/ph-send/ph-send" \
+    --host "$url" --state "$D/send.state" "$D/clean-100k.ndjson"
+rm -f "$D/send.state" "$D/send.state.lock" "$D/send.state.rejected.ndjson"
+if [ -d "$NODE_DIR/node_modules/posthog-node" ]; then
+	one "posthog-node (flushAt 1000)" "$D/clean-100k.ndjson" node \
+	    "$NODE_DIR/posthog-node.mjs" "$url" "$D/clean-100k.ndjson"
+fi
 stop_emu
 
 echo

@@ -24,12 +24,12 @@ is "300 persons read: a \$merge_dangerously and a \$set each" \
     "$(grep -c '"\$merge_dangerously"' "$T/pass.ndjson") $(wc -l <"$T/pass.ndjson")" \
     "300 600"
 run "$PH_SEND" --host "$D_URL" -q "$T/pass.ndjson"
-is_status "the pass sent at 100 ms latency, 12 lanes: exit 0" 0
+is_status "the pass sent at 100 ms latency, 16 lanes: exit 0" 0
 # Each merge's alias has no event before it: nothing waits, the input
 # is read at once, and each lane sends its events in one batch.  A merge
 # that waited for its alias's lane to drain cost a request or more.
-is "  one batch a lane: 12 requests for the 600 events" \
-    "$(logq "$T/D.log" 'len(L), sum(x["events"] for x in L)')" "(12, 600)"
+is "  one batch a lane: 16 requests for the 600 events" \
+    "$(logq "$T/D.log" 'len(L), sum(x["events"] for x in L)')" "(16, 600)"
 # The emulator counts requests being answered at once: no clock.
 is "  the lanes' requests overlap" \
     "$(python3 -c 'import sys; print(int(sys.argv[1]) > 1)' \

@@ -53,7 +53,7 @@ PY
 for lanes in 4 default; do
 	opt="--parallel $lanes"
 	want=$lanes
-	[ $lanes = default ] && opt= && want=12
+	[ $lanes = default ] && opt= && want=16
 	emu_start D --latency 200
 	run "$PH_SEND" --host "$D_URL" --batch-size 50 $opt -q "$T/skew.ndjson"
 	is_status "one busy id, $lanes lanes: exit 0" 0

@@ -1,5 +1,5 @@
 #!/bin/sh
-# What a kill -9 makes a rerun send again, with 12 lanes: only what was
+# What a kill -9 makes a rerun send again, with 16 lanes: only what was
 # in flight.  The state lists the lines delivered past its gap-free
 # prefix, so one lane held back (its first batch retried) neither stops
 # the other lanes nor makes a rerun send what they delivered: from a
@@ -15,8 +15,8 @@ unset PH_SEND_HOST PH_FETCH_HOST
 # One retry a twentieth of a second, for as long as the test waits.
 STUCK="--refuse-event stuck --refuse-status 503"
 SLOW="--batch-size 100 --max-retries 1000 --retry-wait 0.05 --retry-max-wait 0.05"
-# 12 lanes of 100: what can be in flight, and so sent again.
-IN_FLIGHT=1200
+# 16 lanes of 100: what can be in flight, and so sent again.
+IN_FLIGHT=1600
 # The bound of ph-send(1) on lines sent past the prefix, 16 batches:
 # the other lanes deliver past it while line 1 waits.
 BOUND=1600
