@@ -44,7 +44,9 @@ except FileNotFoundError: print(0)' "$1"
 for mode in html200 status0; do
 	proxy_start $mode
 	rm -f "$T/st-$mode"
-	run "$PH_SEND" --host "$P_URL" $FAST --max-retries 2 \
+	# One lane: the proxy logs body sizes only, and two lanes' small
+	# batches can be the same size.
+	run "$PH_SEND" --host "$P_URL" $FAST --max-retries 2 --parallel 1 \
 	    --state "$T/st-$mode" "$T/ev200"
 	is_status "200 with $mode: exit 3, not 0" 3
 	has "  the message names the likely cause" "$T/err" \
@@ -79,7 +81,7 @@ is_status "400 with an HTML page: exit 3" 3
 has "  the message names the likely cause" "$T/err" \
     "400 with an HTML page: not PostHog's capture answering (HTTP sent to an HTTPS port, or a proxy in the way?); none of its events settled"
 is "  no bisecting: one request a lane at most" \
-    "$(logq "$T/p.log" 'len(L) <= 12')" "True"
+    "$(logq "$T/p.log" 'len(L) <= 16')" "True"
 is "  nothing settled" "$(state_lines "$T/st-400")" "0"
 is "  nothing in the reject file" "$(cat "$T/rej-400" 2>/dev/null)" ""
 proxy_stop

@@ -110,7 +110,7 @@ for code in 401 403; do
 	    "$code: Project API key invalid. You can find your project API key in PostHog project settings.: the key was refused; check that PH_SEND_KEY"
 	lacks "  and does not print the key" "$T/err" "phc_wrong"
 	is "  no retries: at most one request per lane" \
-	    "$(logq "$T/D.log" 'len(L) <= 12 and all(r["status"] == '$code' for r in L)')" \
+	    "$(logq "$T/D.log" 'len(L) <= 16 and all(r["status"] == '$code' for r in L)')" \
 	    "True"
 	emu_stop D
 done
