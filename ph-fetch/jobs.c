@@ -585,12 +585,19 @@ work(void *arg)
 	return NULL;
 }
 
-/* Copy [from, to) of a window's file to stdout. */
+/*
+ * Copy [from, to) of a window's file to stdout: in the kernel where it
+ * can (a read and a write less through our buffers).  The pages given
+ * to a pipe are not written again: the worker only appends, and a file
+ * the writer emptied is truncated first (reuse_file), so new bytes get
+ * new pages.
+ */
 static void
 copy_out(struct fetcher *f, int fd, off_t from, off_t to, char *chunk)
 {
 	ssize_t k;
 
+	from = ow_sendfile(&f->out, fd, from, to);
 	while (from < to) {
 		k = pread(fd, chunk, to - from < COPY_CHUNK ? (size_t)(to - from) :
 		    COPY_CHUNK, from);
