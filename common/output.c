@@ -94,7 +94,11 @@ ow_write(struct owriter *w, const void *p, size_t n)
 		w->buf = xmalloc(OW_BUFSIZE);
 		w->cap = OW_BUFSIZE;
 	}
-	if (n > w->cap - w->len) {
+	if (n > w->cap - w->len && w->grow) {
+		while (n > w->cap - w->len)
+			w->cap *= 2;
+		w->buf = xrealloc(w->buf, w->cap);
+	} else if (n > w->cap - w->len) {
 		ow_flush(w);
 		if (n >= w->cap) {
 			write_all(w, p, n);

@@ -18,6 +18,7 @@ struct owriter {
 	size_t		 cap;
 	int		 unbuffered;	/* flush after each ow_endrecord */
 	int		 dirty;		/* written since the last ow_sync */
+	int		 grow;		/* ow_write grows buf, never flushes */
 };
 
 void	ow_init(struct owriter *, int fd, const char *name);
