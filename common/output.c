@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <unistd.h>
 
 #include "exitcode.h"
@@ -93,7 +94,11 @@ ow_write(struct owriter *w, const void *p, size_t n)
 		w->buf = xmalloc(OW_BUFSIZE);
 		w->cap = OW_BUFSIZE;
 	}
-	if (n > w->cap - w->len) {
+	if (n > w->cap - w->len && w->grow) {
+		while (n > w->cap - w->len)
+			w->cap *= 2;
+		w->buf = xrealloc(w->buf, w->cap);
+	} else if (n > w->cap - w->len) {
 		ow_flush(w);
 		if (n >= w->cap) {
 			write_all(w, p, n);
@@ -102,6 +107,27 @@ ow_write(struct owriter *w, const void *p, size_t n)
 	}
 	memcpy(w->buf + w->len, p, n);
 	w->len += n;
+}
+
+off_t
+ow_sendfile(struct owriter *w, int fd, off_t from, off_t to)
+{
+	ssize_t k;
+
+	ow_flush(w);
+	while (from < to) {
+		k = sendfile(w->fd, fd, &from, (size_t)(to - from));
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k == -1 && (errno == EINVAL || errno == ENOSYS))
+			break;
+		if (k == 0)
+			errno = EIO;
+		if (k <= 0)
+			write_failed(w);
+		w->dirty = 1;
+	}
+	return from;
 }
 
 void

@@ -58,11 +58,12 @@ emit_page_done(struct fetcher *f)
 {
 	f->n.pages++;
 	/* Hand each page on at once: ph-send may be waiting for it. */
-	ow_flush(&f->out);
 	if (f->job != NULL)
-		jobs_page_done(f);
-	else
+		jobs_page_done(f);	/* holds it for the writer */
+	else {
+		ow_flush(&f->out);
 		fetch_progress(f);
+	}
 }
 
 void

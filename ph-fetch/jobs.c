@@ -5,15 +5,20 @@
  * went); a worker thread, with its own connection and parse scratch,
  * reads a window exactly as a single fetcher would (query.c, events.c:
  * windows are half-open, so what happens at a boundary timestamp stays
- * inside one window) into a temporary file.  The main thread copies the
- * files to stdout in window order, the oldest window page by page as it
- * arrives, so the output is the one a single fetcher writes.
+ * inside one window), page by page into memory.  The main thread writes
+ * the pages to stdout in window order, the oldest window's as they
+ * arrive, so the output is the one a single fetcher writes.
  *
  * Memory and disk stay bounded: at most twice as many windows as
  * workers are cut ahead of the writer, and a worker stops after a page
  * while more than AHEAD_BYTES wait unwritten, until the writer (slowed
- * by a reader that is behind) has caught up.  The files are unlinked
- * from the start (O_TMPFILE), so no exit leaves one behind.
+ * by a reader that is behind) has caught up.  Pages wait in memory, in
+ * buffers used again (no page faults for fresh memory), while those
+ * held and spare stay under twice that bound (the writer copies a page
+ * out once, where a file cost a write, a read and a copy more, and the
+ * workers already stop at the bound); a window whose page would pass it
+ * goes on in a temporary file, unlinked from the start (O_TMPFILE), so
+ * no exit leaves one behind.
  *
  * --jobs auto (the default) starts AUTO_FIRST workers and adds one
  * each time a window is read while the writer had to wait for the
@@ -69,11 +74,21 @@
 /* Windows split off ahead, beyond those cut: room in the order kept. */
 #define SPLIT_ROOM	2
 
+/* A page held in memory, for the writer. */
+struct page {
+	struct page	*next;
+	size_t		 len, cap;
+	char		 bytes[];
+};
+
 /* One window: its bounds, its file, and how far each side has gone. */
 struct slot {
 	int64_t		 start, end;
 	int		 pending;	/* split off, no worker yet */
 	int		 rest;		/* the last split off: may split again */
+	struct page	*held, **held_end;	/* pages before the file's */
+	size_t		 held_bytes;
+	int		 spilled;	/* pages go to the file from now on */
 	int		 fd;
 	off_t		 bytes;		/* flushed by the worker, whole pages */
 	off_t		 copied;	/* of those, written to stdout */
@@ -96,6 +111,9 @@ struct jobs {
 	struct window	 w;		/* how wide to cut */
 	long long	 ahead;		/* bytes flushed, not yet written */
 	long long	 ahead_most;	/* AHEAD_BYTES, or the test's */
+	long long	 held;		/* of those, in memory */
+	struct page	*spare;		/* written out, to use again */
+	long long	 spare_bytes;
 	int		 stop;		/* a window failed: cut no more */
 	unsigned	 reading;	/* windows taken, not yet read */
 	int64_t		 failed;	/* where the first failed window starts */
@@ -237,6 +255,7 @@ new_slot(int64_t start, int64_t end)
 	struct slot *s = xmalloc(sizeof(*s));
 
 	memset(s, 0, sizeof(*s));
+	s->held_end = &s->held;
 	s->fd = -1;
 	s->start = start;
 	s->end = end;
@@ -273,7 +292,6 @@ take_window(struct jobs *j, struct job *w)
 		j->ring[j->cut % j->nring] = s;
 		j->cut++;
 	}
-	s->fd = temp_fd(j->tmpdir);
 	w->start = s->start;
 	j->reading++;
 	pthread_cond_broadcast(&j->moved);
@@ -346,13 +364,89 @@ jobs_split(struct fetcher *f, int64_t first, int64_t last, int64_t end)
 	return s->end;
 }
 
-/* What the worker flushed so far becomes the writer's; lock held. */
-static void
-publish(struct jobs *j, struct slot *s, const struct fetcher *f)
+/* A buffer for n bytes: a spare one that is large enough, or new. */
+static struct page *
+page_for(struct jobs *j, size_t n)
 {
-	off_t end = lseek(s->fd, 0, SEEK_CUR);
+	struct page **pp, *p;
+	size_t cap;
 
-	if (end == -1)
+	for (pp = &j->spare; (p = *pp) != NULL; pp = &p->next)
+		if (p->cap >= n) {
+			*pp = p->next;
+			j->spare_bytes -= (long long)p->cap;
+			return p;
+		}
+	/* Some room over: the next page of the window is likely larger. */
+	cap = n + n / 8;
+	p = xmalloc(sizeof(*p) + cap);
+	p->cap = cap;
+	return p;
+}
+
+/* Pages written out become spares, within the bound; lock held. */
+static void
+recycle(struct jobs *j, struct page *p)
+{
+	struct page *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		if (j->held + j->spare_bytes + (long long)p->cap >
+		    2 * j->ahead_most) {
+			free(p);
+			continue;
+		}
+		p->next = j->spare;
+		j->spare = p;
+		j->spare_bytes += (long long)p->cap;
+	}
+}
+
+/*
+ * The page the worker holds (f->out grows, never flushes on its own)
+ * into memory while what is held there stays under the bound, else
+ * into the window's file, and so are its pages after it: the writer
+ * takes the pages held before the file's.  Lock held.
+ */
+static void
+hold_page(struct jobs *j, struct slot *s, struct fetcher *f)
+{
+	struct page *p;
+	size_t n = f->out.len;
+
+	if (n == 0)
+		return;
+	if (s->spilled || j->held + (long long)n > 2 * j->ahead_most) {
+		if (s->fd == -1)
+			s->fd = temp_fd(j->tmpdir);
+		s->spilled = 1;
+		f->out.fd = s->fd;
+		ow_flush(&f->out);
+		return;
+	}
+	p = page_for(j, n);
+	p->next = NULL;
+	p->len = n;
+	memcpy(p->bytes, f->out.buf, n);
+	*s->held_end = p;
+	s->held_end = &p->next;
+	s->held_bytes += n;
+	j->held += (long long)n;
+	j->ahead += (long long)n;
+	f->out.len = 0;
+}
+
+/* What the worker wrote so far becomes the writer's; lock held. */
+static void
+publish(struct jobs *j, struct slot *s, struct fetcher *f)
+{
+	off_t end;
+
+	hold_page(j, s, f);
+	if (s->fd == -1)
+		end = 0;
+	else if ((end = lseek(s->fd, 0, SEEK_CUR)) == -1)
 		err(PH_EXIT_FATAL, "a temporary file");
 	j->ahead += end - s->bytes;
 	s->bytes = end;
@@ -468,8 +562,8 @@ jobs_page_done(struct fetcher *f)
 	reuse_file(s);
 	note_reply(j, f);
 	/* The writer is behind: wait until it has taken this window's. */
-	while (j->ahead > j->ahead_most && s->copied != s->bytes &&
-	    !aborted(f->job))
+	while (j->ahead > j->ahead_most && (s->copied != s->bytes ||
+	    s->held != NULL) && !aborted(f->job))
 		pthread_cond_wait(&j->moved, &j->lock);
 	reuse_file(s);
 	pthread_mutex_unlock(&j->lock);
@@ -546,7 +640,6 @@ finish_window(struct job *w, int r, double took)
 	double page_seconds = took / (double)(f->n.pages ? f->n.pages : 1);
 
 	/* Events of a page cut short by a failure are written, as today. */
-	ow_flush(&f->out);
 	pthread_mutex_lock(&j->lock);
 	publish(j, s, f);
 	note_reply(j, f);
@@ -577,7 +670,7 @@ work(void *arg)
 		memset(&w->f.n, 0, sizeof(w->f.n));
 		w->f.narrowed = 0;
 		w->f.width = w->s->end - w->s->start;
-		w->f.out.fd = w->s->fd;
+		w->f.out.fd = -1;	/* hold_page sets the file's, if any */
 		t0 = clock_now();
 		r = fetch_window(w, w->s->start, w->s->end);
 		finish_window(w, r, clock_now() - t0);
@@ -585,12 +678,19 @@ work(void *arg)
 	return NULL;
 }
 
-/* Copy [from, to) of a window's file to stdout. */
+/*
+ * Copy [from, to) of a window's file to stdout: in the kernel where it
+ * can (a read and a write less through our buffers).  The pages given
+ * to a pipe are not written again: the worker only appends, and a file
+ * the writer emptied is truncated first (reuse_file), so new bytes get
+ * new pages.
+ */
 static void
 copy_out(struct fetcher *f, int fd, off_t from, off_t to, char *chunk)
 {
 	ssize_t k;
 
+	from = ow_sendfile(&f->out, fd, from, to);
 	while (from < to) {
 		k = pread(fd, chunk, to - from < COPY_CHUNK ? (size_t)(to - from) :
 		    COPY_CHUNK, from);
@@ -616,29 +716,60 @@ count_out(struct fetcher *f, struct slot *s)
 		f->at = s->at;
 }
 
+/* Write the pages held in memory. */
+static void
+write_held(struct fetcher *f, const struct page *p)
+{
+	for (; p != NULL; p = p->next)
+		ow_write(&f->out, p->bytes, p->len);
+	ow_flush(&f->out);
+}
+
+static void
+free_pages(struct page *p)
+{
+	struct page *next;
+
+	for (; p != NULL; p = next) {
+		next = p->next;
+		free(p);
+	}
+}
+
 /* Write one window as its pages arrive: its exit status. */
 static int
 write_window(struct fetcher *f, struct jobs *j, struct slot *s, char *chunk)
 {
+	struct page *held;
+	size_t held_bytes;
 	off_t from, to;
 	int r;
 
 	for (;;) {
-		while (s->copied == s->bytes && !s->done) {
+		while (s->held == NULL && s->copied == s->bytes && !s->done) {
 			/* The source, not the output, is what is slow. */
 			j->starved = 1;
 			pthread_cond_wait(&j->moved, &j->lock);
 			j->starved = 0;
 		}
-		if (s->copied == s->bytes)
+		if (s->held == NULL && s->copied == s->bytes)
 			break;
+		held = s->held;
+		held_bytes = s->held_bytes;
+		s->held = NULL;
+		s->held_end = &s->held;
+		s->held_bytes = 0;
 		from = s->copied;
 		to = s->bytes;
 		pthread_mutex_unlock(&j->lock);
-		copy_out(f, s->fd, from, to, chunk);
+		write_held(f, held);
+		if (from < to)
+			copy_out(f, s->fd, from, to, chunk);
 		pthread_mutex_lock(&j->lock);
 		s->copied = to;
-		j->ahead -= to - from;
+		j->held -= (long long)held_bytes;
+		recycle(j, held);
+		j->ahead -= to - from + (long long)held_bytes;
 		count_out(f, s);
 		pthread_cond_broadcast(&j->moved);
 		pthread_mutex_unlock(&j->lock);
@@ -650,7 +781,8 @@ write_window(struct fetcher *f, struct jobs *j, struct slot *s, char *chunk)
 	f->n.waits += s->n.waits;
 	f->n.repeats += s->n.repeats;
 	r = s->r;
-	close(s->fd);
+	if (s->fd != -1)
+		close(s->fd);
 	j->ring[j->written % j->nring] = NULL;
 	free(s);
 	j->written++;
@@ -702,6 +834,7 @@ start_job(struct jobs *j)
 	w->f.query_missing = j->query_missing;
 	progress_init(&w->f.prog, 0, main->o.quiet);
 	ow_init(&w->f.out, -1, "a temporary file");
+	w->f.out.grow = 1;	/* a page whole, for hold_page */
 	/* Its own connection; its scratch starts empty, from the memset. */
 	conn_open(&w->f.c, &w->f.o);
 	curl_easy_setopt(w->f.c.h, CURLOPT_XFERINFOFUNCTION, abort_check);
@@ -773,8 +906,10 @@ jobs_free(struct jobs *j)
 	for (k = j->written; k < j->cut; k++) {
 		if (j->ring[k % j->nring]->fd != -1)
 			close(j->ring[k % j->nring]->fd);
+		free_pages(j->ring[k % j->nring]->held);
 		free(j->ring[k % j->nring]);
 	}
+	free_pages(j->spare);
 	free(j->workers);
 	free(j->ring);
 	pthread_mutex_destroy(&j->lock);

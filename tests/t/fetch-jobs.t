@@ -1,6 +1,7 @@
 #!/bin/sh
 # ph-fetch --jobs and its reader: a closed pipe, a reader that is
-# behind, windows read ahead in unnamed files of TMPDIR.
+# behind, windows read ahead in memory, past its bound in unnamed files
+# of TMPDIR.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../lib-fetch.sh"
 
@@ -26,6 +27,28 @@ for J in 1 4; do
 	is "| head -1, --jobs $J: ends quietly (SIGPIPE)" \
 	    "$(cat "$T/st") $(cat "$T/err")" "141 "
 done
+
+# Pages past the bound in memory (PH_FETCH_TEST_AHEAD makes it a few
+# bytes: every page) go from their files to stdout by sendfile(2), which
+# a pipe and a plain file take; one opened for appending (>>) it refuses
+# (EINVAL), and the windows are copied as before.  (Events of one
+# instant may come in another order, as a source orders such ties.)
+export PH_FETCH_TEST_AHEAD=1
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null | cat >"$T/piped"
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 >"$T/plain" 2>/dev/null
+printf 'before\n' >"$T/appended"
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 >>"$T/appended" 2>/dev/null
+unset PH_FETCH_TEST_AHEAD
+"$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null | cat >"$T/held"
+same_events "--jobs 4, pages held in memory: every event, once, in order" \
+    "$SRC" "$T/held"
+same_events "--jobs 4, pages in files, to a pipe: the same" "$SRC" \
+    "$T/piped"
+same_events "  to a file: the same" "$SRC" "$T/plain"
+is "  to a file appended to: after what it held" \
+    "$(head -1 "$T/appended")" "before"
+sed 1d "$T/appended" >"$T/appended.events"
+same_events "  and the same events" "$SRC" "$T/appended.events"
 
 # A reader that is behind holds the workers back: while it reads nothing, no
 # more than 2 x --jobs windows are asked for (a window is more than a
@@ -54,11 +77,12 @@ is "  the range took more windows than that" \
     "$(logq "$T/S.log" 'len(set(r["query"].split("before=")[1].split("&")[0] for r in L if r["path"].endswith("/events/") and __import__("re").search(r"before=[^&]*T[0-9][0-9]:00:00[.]000000", r["query"]))) > 4')" \
     "True"
 
-# Windows read ahead wait in files of TMPDIR that have no name: none is
-# ever seen there, even after kill -9 (and a TMPDIR that is not there is
-# said plainly).
+# Windows read ahead past the bound in memory wait in files of TMPDIR
+# that have no name: none is ever seen there, even after kill -9 (and a
+# TMPDIR that is not there is said plainly).
 mkdir "$T/tmp"
-{ TMPDIR=$T/tmp "$PH_FETCH" --host "$S_URL" $RANGE --jobs 4 2>/dev/null &
+{ PH_FETCH_TEST_AHEAD=1 TMPDIR=$T/tmp "$PH_FETCH" --host "$S_URL" $RANGE \
+    --jobs 4 2>/dev/null &
     echo $! >"$T/pid"; wait; } | {
 	# Until a window waits in a file (20 s at most), not a fixed time.
 	_i=0
@@ -75,10 +99,15 @@ is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
     "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
 is "  no name there while it runs, nor after kill -9" \
     "$(cat "$T/during")$(ls -A "$T/tmp")" ""
-TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 2
+PH_FETCH_TEST_AHEAD=1 TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" \
+    $RANGE --jobs 2
 is_status "  a TMPDIR that is not there: exit 3" 3
 has "  says so" "$T/err" \
     "$T/not-there: cannot make a temporary file for the windows read ahead"
+# Under the bound, pages wait in memory alone: no file is made at all.
+TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" $RANGE --jobs 4
+is_status "  pages under the bound in memory: no file needed, exit 0" 0
+same_events "  every event, once, in order" "$SRC" "$T/out"
 
 emu_stop S
 
