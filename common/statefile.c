@@ -70,9 +70,10 @@ slurp(const char *path, char *why, size_t whysize)
 	return b.p;
 }
 
-int
-state_load(const char *path, struct saved_state *st, char *why,
-    size_t whysize)
+/* state_load, and the delivered_past text onto delivered unless NULL. */
+static int
+load(const char *path, struct saved_state *st, struct buf *delivered,
+    char *why, size_t whysize)
 {
 	struct json_object *o, *v;
 	char hash[32];
@@ -113,33 +114,27 @@ state_load(const char *path, struct saved_state *st, char *why,
 	    sizeof(st->reject_file));
 	st->reject_bytes = int_field(o, "reject_bytes") > 0 ?
 	    (unsigned long long)int_field(o, "reject_bytes") : 0;
+	if (delivered != NULL &&
+	    json_object_object_get_ex(o, "delivered_past", &v) &&
+	    json_object_is_type(v, json_type_string))
+		buf_add(delivered, json_object_get_string(v),
+		    (size_t)json_object_get_string_len(v));
 	json_object_put(o);
 	return 1;
 }
 
 int
-state_load_delivered(const char *path, struct buf *out, char *why,
+state_load(const char *path, struct saved_state *st, char *why,
     size_t whysize)
 {
-	struct json_object *o, *v;
-	char *text;
+	return load(path, st, NULL, why, whysize);
+}
 
-	why[0] = '\0';
-	if ((text = slurp(path, why, whysize)) == NULL)
-		return why[0] == '\0' ? 0 : -1;
-	o = json_tokener_parse(text);
-	free(text);
-	if (o == NULL || !json_object_is_type(o, json_type_object)) {
-		snprintf(why, whysize, "%s: not a ph-send state file", path);
-		json_object_put(o);
-		return -1;
-	}
-	if (json_object_object_get_ex(o, "delivered_past", &v) &&
-	    json_object_is_type(v, json_type_string))
-		buf_add(out, json_object_get_string(v),
-		    (size_t)json_object_get_string_len(v));
-	json_object_put(o);
-	return 0;
+int
+state_load_delivered(const char *path, struct saved_state *st,
+    struct buf *out, char *why, size_t whysize)
+{
+	return load(path, st, out, why, whysize);
 }
 
 static void

@@ -59,11 +59,11 @@ int	state_load(const char *path, struct saved_state *st, char *why,
 	    size_t whysize);
 
 /*
- * The delivered_past text of the state at path onto out ("" when it has
- * none): 0, or -1 with a reason.
+ * state_load, and the delivered_past text onto out (nothing when it has
+ * none), from one read of the file.
  */
-int	state_load_delivered(const char *path, struct buf *out, char *why,
-	    size_t whysize);
+int	state_load_delivered(const char *path, struct saved_state *st,
+	    struct buf *out, char *why, size_t whysize);
 
 /*
  * Replace path atomically (write path.tmp, fsync, rename): 0, or -1 and

@@ -74,6 +74,12 @@ ledger_add(struct ledger *l, const char *line, size_t len, int ending,
 	copy_text(s->uuid, uuid);
 }
 
+uint64_t
+ledger_line_hash(const struct ledger *l, unsigned long long no)
+{
+	return l->ring[(l->head + (no - l->done - 1)) % l->cap].hash;
+}
+
 void
 ledger_keep_reject(struct ledger *l, unsigned long long no, const char *text,
     size_t len)

@@ -82,6 +82,9 @@ void		 ledger_keep_reject(struct ledger *, unsigned long long no,
 /* At the end: refused lines past the prefix join l->released too. */
 void		 ledger_release_all(struct ledger *);
 
+/* The fingerprint ledger_add took of tracked line no's bytes. */
+uint64_t	 ledger_line_hash(const struct ledger *, unsigned long long no);
+
 /* Line no went out in a request (once or again). */
 void		 ledger_mark_sent(struct ledger *, unsigned long long no);
 

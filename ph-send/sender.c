@@ -12,7 +12,6 @@
 #include "diag.h"
 #include "engine.h"
 #include "exitcode.h"
-#include "hash.h"
 #include "http.h"
 #include "jscan.h"
 #include "reply.h"
@@ -183,7 +182,7 @@ delivered_before(struct sender *s, const struct line *l,
 
 	if (idcount_keys(&s->before) == 0 || info->uuid[0] == '\0')
 		return 0;
-	key = hash64(l->p, l->len, 0);
+	key = ledger_line_hash(&s->led, l->no);
 	if (idcount_get(&s->before, key, 0) == 0)
 		return 0;
 	idcount_dec(&s->before, key, 0);

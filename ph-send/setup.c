@@ -261,46 +261,43 @@ same_destination(struct sender *s)
 	return 0;
 }
 
+/*
+ * The lines an earlier run delivered past its prefix (16 hex digits
+ * each), which this run skips wherever they come: a pipe from ph-fetch
+ * --resume starts again at the prefix's last event.
+ */
+static void
+note_delivered(struct sender *s, const struct buf *listed)
+{
+	char hex[17];
+	size_t i;
+
+	for (i = 0; i + 16 <= listed->len; i += 16) {
+		memcpy(hex, listed->p + i, 16);
+		hex[16] = '\0';
+		idcount_inc(&s->before, strtoull(hex, NULL, 16), 0);
+	}
+}
+
 static int
 load_state(struct sender *s)
 {
 	char why[512];
 
+	struct buf listed = { 0 };
+
 	wait_for_first_line(s);
-	if (state_load(s->o.state_path, &s->saved, why, sizeof(why)) == -1) {
+	if (state_load_delivered(s->o.state_path, &s->saved, &listed, why,
+	    sizeof(why)) == -1) {
 		warnx("%s", why);
+		buf_free(&listed);
 		return -1;
 	}
+	note_delivered(s, &listed);
+	buf_free(&listed);
 	if (!same_destination(s))
 		return -1;
 	return s->o.dry_run ? 0 : trim_rejects(s);
-}
-
-/*
- * The lines an earlier run delivered past its prefix, which this run
- * skips wherever they come: a pipe from ph-fetch --resume starts again
- * at the prefix's last event.
- */
-static int
-load_delivered(struct sender *s)
-{
-	struct buf b = { 0 };
-	char why[512], hex[17];
-	size_t i;
-
-	if (state_load_delivered(s->o.state_path, &b, why, sizeof(why)) ==
-	    -1) {
-		warnx("%s", why);
-		buf_free(&b);
-		return -1;
-	}
-	for (i = 0; i + 16 <= b.len; i += 16) {
-		memcpy(hex, b.p + i, 16);
-		hex[16] = '\0';
-		idcount_inc(&s->before, strtoull(hex, NULL, 16), 0);
-	}
-	buf_free(&b);
-	return 0;
 }
 
 int
@@ -308,7 +305,7 @@ sender_resume(struct sender *s)
 {
 	if (s->o.state_path == NULL)
 		return PH_EXIT_OK;
-	if (load_state(s) == -1 || load_delivered(s) == -1)
+	if (load_state(s) == -1)
 		return PH_EXIT_FATAL;
 	if (s->saved.lines == 0)
 		return PH_EXIT_OK;
