@@ -224,6 +224,17 @@ clean_events() {
 	echo "$_f"
 }
 
+# wait_stored NAME N: until the emulator stored N events (at most 20 s),
+# so that a signal lands mid-run however loaded the machine is.
+wait_stored() {
+	_i=0
+	while [ "$(wc -l <"$T/$1.store" 2>/dev/null || echo 0)" -lt "$2" ] &&
+	    [ $_i -lt 2000 ]; do
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+}
+
 # emu_stat NAME FIELD: a counter from the emulator's /_emu/stats.
 emu_stat() {
 	eval "_url=\$${1}_URL"

@@ -21,21 +21,23 @@ IN_FLIGHT=1600
 # the other lanes deliver past it while line 1 waits.
 BOUND=1600
 
-# wait_stored NAME N: until the emulator stored N events (at most 20 s).
-wait_stored() {
-	_i=0
-	while [ "$(wc -l <"$T/$1.store" 2>/dev/null || echo 0)" -lt "$2" ] &&
-	    [ $_i -lt 2000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-}
-
 # listed STATE: how many lines the state lists as delivered past "lines".
 listed() {
 	python3 -c 'import json, sys
 s = json.load(open(sys.argv[1]))
 print(s["lines"], len(s.get("delivered_past", "")) // 16)' "$1"
+}
+
+# wait_listed STATE N: until the state lists more than N lines (at most
+# 20 s).  The emulator stores a batch before ph-send reads its reply, so
+# events stored run ahead of the state by what is in flight.
+wait_listed() {
+	_i=0
+	while _n=$(listed "$1" 2>/dev/null | cut -d' ' -f2) &&
+	    [ "${_n:-0}" -le "$2" ] && [ $_i -lt 400 ]; do
+		_i=$((_i + 1))
+		sleep 0.05
+	done
 }
 
 EV=$(clean_events 6000 31)
@@ -62,6 +64,7 @@ emu_start D $STUCK
     2>/dev/null &
 pid=$!
 wait_stored D 3000
+wait_listed "$T/st" "$BOUND"
 kill -9 $pid
 wait $pid 2>/dev/null
 before=$(wc -l <"$T/D.store")
@@ -154,6 +157,7 @@ through_pipe() {
 	_pipeline=$!
 	while [ ! -s "$T/pid" ]; do sleep 0.01; done
 	wait_stored D 3000
+	wait_listed "$T/pst" "$BOUND"
 	kill -9 "$(cat "$T/pid")"
 	wait $_pipeline 2>/dev/null
 	read -r lines n <<EOF

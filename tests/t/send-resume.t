@@ -11,17 +11,6 @@ FAST="--retry-wait 0.01 --retry-max-wait 0.05"
 EV=$(clean_events 3000 11)
 EV20=$(clean_events 20000 12)
 
-# wait_stored NAME N: until the emulator stored N events (at most 20 s),
-# so that a signal lands mid-run however loaded the machine is.
-wait_stored() {
-	_i=0
-	while [ "$(wc -l <"$T/$1.store" 2>/dev/null || echo 0)" -lt "$2" ] &&
-	    [ $_i -lt 2000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
-}
-
 # --- state and resume -----------------------------------------------------------------
 
 emu_start D
