@@ -195,10 +195,21 @@ temp_fd(const char *dir)
 }
 
 /*
- * A window split off that no worker reads yet, or NULL: the rest of a
- * split first, since its first page is what gives out the next round
- * of windows, else the oldest.  One after a failed window will never be
- * written; one before it still is.
+ * The window the writer is at was split off and no worker reads it:
+ * the workers must not all wait for the writer (jobs_page_done), and
+ * the next one free takes it.
+ */
+static int
+writer_at_pending(const struct jobs *j)
+{
+	return j->written < j->cut && j->ring[j->written % j->nring]->pending;
+}
+
+/*
+ * A window split off that no worker reads yet, or NULL: the one the
+ * writer is at, else the rest of a split, since its first page is what
+ * gives out the next round of windows, else the oldest.  One after a
+ * failed window will never be written; one before it still is.
  */
 static struct slot *
 first_pending(const struct jobs *j)
@@ -206,6 +217,9 @@ first_pending(const struct jobs *j)
 	unsigned long k;
 	struct slot *s, *oldest = NULL;
 
+	if (writer_at_pending(j) &&
+	    j->ring[j->written % j->nring]->start < j->failed)
+		return j->ring[j->written % j->nring];
 	for (k = j->written; k < j->cut; k++) {
 		s = j->ring[k % j->nring];
 		if (!s->pending || s->start >= j->failed)
@@ -561,9 +575,15 @@ jobs_page_done(struct fetcher *f)
 	publish(j, s, f);
 	reuse_file(s);
 	note_reply(j, f);
-	/* The writer is behind: wait until it has taken this window's. */
+	/*
+	 * The writer is behind: wait until it has taken this window's.
+	 * Not while it waits for a window no worker reads: every worker
+	 * could then be waiting here, each for the writer, and the writer
+	 * for them.  They go on past the bound until one is free to take
+	 * that window (a page in a file, once memory holds twice the bound).
+	 */
 	while (j->ahead > j->ahead_most && (s->copied != s->bytes ||
-	    s->held != NULL) && !aborted(f->job))
+	    s->held != NULL) && !aborted(f->job) && !writer_at_pending(j))
 		pthread_cond_wait(&j->moved, &j->lock);
 	reuse_file(s);
 	pthread_mutex_unlock(&j->lock);

@@ -50,6 +50,24 @@ is "  to a file appended to: after what it held" \
 sed 1d "$T/appended" >"$T/appended.events"
 same_events "  and the same events" "$SRC" "$T/appended.events"
 
+# A window split off that no worker reads yet, at the writer: the
+# workers, each waiting for the writer to take its pages, must not all
+# wait, or nothing moves again.  Dense events (a first page of 100 covers
+# a sliver of a day's window, which then splits) and every page past the
+# bound made each run hang for good; timeout(1) stands guard.
+$GEN --count 6000 --seed 5 --days 3 >"$T/dense"
+emu_start D --load "$T/dense"
+for J in 2 3 4 8; do
+	{ PH_FETCH_TEST_AHEAD=1 timeout 60 "$PH_FETCH" --host "$D_URL" \
+	    --after 2024-01-01 --before 2024-01-05 --api events \
+	    --page-size 100 --jobs $J 2>"$T/err"
+	    echo $? >"$T/st"; } | cat >"$T/dense.out"
+	is "split windows, every page past the bound, --jobs $J: it ends, exit 0" \
+	    "$(cat "$T/st")" 0
+	same_events "  every event, once, in order" "$T/dense" "$T/dense.out"
+done
+emu_stop D
+
 # A reader that is behind holds the workers back: while it reads nothing, no
 # more than 2 x --jobs windows are asked for (a window is more than a
 # pipe holds), and then all the rest arrives.  A window ends on an hour;
