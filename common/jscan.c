@@ -1,3 +1,4 @@
+#include <float.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,11 +212,80 @@ digits(const char *p, const char *end)
 	return p;
 }
 
+/*
+ * Set by js_refuse_huge_numbers, for the calling thread: ph-clean and
+ * ph-send check what capture will take; ph-fetch copies what a source
+ * holds, whatever it is.
+ */
+static _Thread_local int huge_refused;
+
+void
+js_refuse_huge_numbers(int on)
+{
+	huge_refused = on;
+}
+
+/*
+ * Whether a number, valid, is beyond a double (1e400): serde_json
+ * without arbitrary_precision, which PostHog's capture parses with,
+ * refuses it ("number out of range", f64_from_parts and
+ * parse_exponent_overflow in serde_json's de.rs), and so the whole
+ * request.  A number too small for a double is 0 there, not refused.
+ * int_end: the end of the integer part; exp: the exponent's digits, or
+ * NULL.
+ */
+static int
+number_huge(const char *p, const char *int_end, const char *exp,
+    const char *end)
+{
+	const char *d, *lead = NULL;
+	long mag = 0, x = 0;
+	int neg_exp = 0, n = 0;
+	char buf[64];
+
+	for (d = *p == '-' ? p + 1 : p; d < (exp ? exp - 1 : end); d++)
+		if (*d >= '1' && *d <= '9') {
+			lead = d;
+			break;
+		}
+	if (lead == NULL)
+		return 0;	/* zero, whatever its exponent */
+	if (exp != NULL) {
+		neg_exp = *exp == '-';
+		for (d = exp + (*exp == '-' || *exp == '+'); d < end; d++)
+			if ((x = x * 10 + (*d - '0')) > 100000)
+				x = 100000;
+	}
+	/* The power of ten of the leading digit. */
+	mag = lead < int_end ? int_end - lead - 1 : -(long)(lead - int_end);
+	mag += neg_exp ? -x : x;
+	if (mag != 308)
+		return mag > 308;
+	/* At the edge: the leading digits decide, as strtod rounds them. */
+	for (d = lead; d < (exp ? exp - 1 : end) && n < 40; d++)
+		if (*d != '.')
+			buf[n++] = *d;
+	snprintf(buf + n, sizeof(buf) - (size_t)n, "e%ld", mag - (n - 1));
+	return strtod(buf, NULL) > DBL_MAX;
+}
+
+int
+js_number_huge(const char *p, size_t len)
+{
+	const char *end = p + len, *s = p + (len > 0 && *p == '-'), *exp;
+
+	while (s < end && is_digit(*s))
+		s++;
+	for (exp = s; exp < end && *exp != 'e' && *exp != 'E'; exp++)
+		;
+	return number_huge(p, s, exp < end ? exp + 1 : NULL, end);
+}
+
 /* A number as RFC 8259 writes it; its text is never converted. */
 static const char *
 scan_number(const char *p, const char *end, struct jerr *e)
 {
-	const char *s = p;
+	const char *s = p, *int_end, *exp = NULL;
 
 	if (s < end && *s == '-')
 		s++;
@@ -225,18 +295,24 @@ scan_number(const char *p, const char *end, struct jerr *e)
 		s = digits(s, end);
 	else
 		return fail(e, p, JE_SYNTAX, "invalid number");
+	int_end = s;
 	if (s < end && *s == '.') {
 		if (++s >= end || !is_digit(*s))
 			return fail(e, p, JE_SYNTAX, "invalid number");
 		s = digits(s, end);
 	}
 	if (s < end && (*s == 'e' || *s == 'E')) {
-		if (++s < end && (*s == '+' || *s == '-'))
+		exp = ++s;
+		if (s < end && (*s == '+' || *s == '-'))
 			s++;
 		if (s >= end || !is_digit(*s))
 			return fail(e, p, JE_SYNTAX, "invalid number");
 		s = digits(s, end);
 	}
+	/* Only an exponent or 309 digits can pass a double's range. */
+	if (huge_refused && (exp != NULL || int_end - p > 308) &&
+	    number_huge(p, int_end, exp, s))
+		return fail(e, p, JE_SYNTAX, "number out of range");
 	return s;
 }
 

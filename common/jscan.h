@@ -66,6 +66,16 @@ struct jitems {
 	size_t		 cap;
 };
 
+/*
+ * From now on, in the calling thread, a number beyond a double's range
+ * (1e400) is refused, "number out of range", as PostHog's capture
+ * refuses it.  Off by default: a source's text is copied as it is.
+ */
+void		 js_refuse_huge_numbers(int on);
+
+/* Whether the text of a number, valid JSON, is beyond a double. */
+int		 js_number_huge(const char *p, size_t len);
+
 /* Skip JSON white space. */
 const char	*js_ws(const char *p, const char *end);
 

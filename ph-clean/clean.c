@@ -782,6 +782,8 @@ clean_event(struct cleaner *c, const char *line, size_t len, char *msg,
 	struct event ev;
 	struct jerr e;
 
+	/* As capture's serde_json: 1e400 would fail the whole batch. */
+	js_refuse_huge_numbers(1);
 	if (js_parse_object(line, len, &c->top, "properties", &c->props,
 	    &e) == -1) {
 		js_strerror(&e, line, msg, size);

@@ -95,6 +95,8 @@ check_event(struct checker *c, const char *line, size_t len,
 	struct jerr e;
 	char key[64];
 
+	/* As capture's serde_json: 1e400 would fail the whole batch. */
+	js_refuse_huge_numbers(1);
 	if (js_parse_object(line, len, &c->top, "properties", &c->props,
 	    &e) == -1) {
 		js_strerror(&e, line, why, size);

@@ -436,11 +436,24 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
 		/* axum's DefaultBodyLimit answers this itself, in plain text. */
 		refuse(&f, 413, "payload_too_large",
 		    "Failed to buffer the request body: length limit exceeded");
-	else if (body_text(em, c, r, &plain, &gzip, &f) == 0 &&
-	    parse_request(&q, gzip ? plain.p : r->body.p,
-	    gzip ? plain.len : r->body.len, &f) == 0 &&
-	    check_token(em, &q, &f) == 0)
-		check_events(em, &q, &f);
+	else {
+		/*
+		 * A number beyond a double (1e400) fails the whole request
+		 * in Rust capture: serde_json, without arbitrary_precision
+		 * (rust/Cargo.toml), answers "number out of range"
+		 * (serde_json de.rs, f64_from_parts), a 400 as any parse
+		 * error (rust/capture/src/v0_request.rs).  Django capture
+		 * (posthog/api/capture.py, 2021-2022) read the body with
+		 * Python's json.loads, which takes it as inf [inferred].
+		 */
+		js_refuse_huge_numbers(!em->c.huge_ok);
+		if (body_text(em, c, r, &plain, &gzip, &f) == 0 &&
+		    parse_request(&q, gzip ? plain.p : r->body.p,
+		    gzip ? plain.len : r->body.len, &f) == 0 &&
+		    check_token(em, &q, &f) == 0)
+			check_events(em, &q, &f);
+		js_refuse_huge_numbers(0);
+	}
 	if (f.status == 0 && !em->c.quota_limited) {
 		stored = sink(em, &q, r, &f);
 		store(em, &q, stored);
@@ -496,12 +509,14 @@ capture_profile(struct emu_conf *c, const char *name)
 		c->auth_status = 401;
 		c->partial = 0;
 		c->ignore_uuid = 1;
+		c->huge_ok = 1;
 	} else if (strcmp(name, "clickhouse-2022") == 0) {
 		c->capture_format = ERR_DJANGO;
 		c->legacy_status = 1;
 		c->auth_status = 401;
 		c->partial = 0;
 		c->ignore_uuid = 1;
+		c->huge_ok = 1;
 	} else if (strcmp(name, "2024") == 0) {
 		c->capture_format = ERR_TEXT;
 		c->auth_status = 401;

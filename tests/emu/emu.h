@@ -39,6 +39,7 @@ struct emu_conf {
 	int		 partial;	/* a sink failure keeps those before */
 	int		 capture_format;	/* a profile's; -1: error_format */
 	int		 ignore_uuid;	/* Django 2021: a new uuid each */
+	int		 huge_ok;	/* Django: 1e400 read as inf */
 	uint64_t	 seed;
 
 	/* Source API. */

@@ -72,6 +72,66 @@ test_cases(void)
 	js_members_free(&m);
 }
 
+/* Numbers past a double, refused only once asked to (as capture does). */
+static const struct {
+	const char	*num;
+	int		 huge;
+} numbers[] = {
+	{ "1e400", 1 },
+	{ "-1E+309", 1 },
+	{ "1.8e308", 1 },
+	{ "0.00018e312", 1 },
+	{ "17976931348623159077293051907890247336179769789423065727343008115"
+	  "77326758055009631327084773224075360211201138798713933576587897688"
+	  "14416622492847430639474124377767893424865485276302219601246094119"
+	  "45308295208500576883815068234246288147391311054082723716335051068"
+	  "4586298239947245938479716304835356329624224137216", 1 },
+	{ "1.7976931348623157e308", 0 },
+	{ "-1.7976931348623157e+308", 0 },
+	{ "17976931348623157e292", 0 },
+	{ "1e308", 0 },
+	{ "1e-400", 0 },
+	{ "0e999999", 0 },
+	{ "0.000e400", 0 },
+	{ "123456789012345678901234567890", 0 },
+	{ "10000000000000000000000000000000000000000000000000000000000000000"
+	  "00000000000000000000000000000000000000000000000000000000000000000"
+	  "00000000000000000000000000000000000000000000000000000000000000000"
+	  "00000000000000000000000000000000000000000000000000000000000000000"
+	  "0000000000000000000000000000000000000000000000000", 0 },
+};
+
+static void
+test_huge(void)
+{
+	struct jmembers m = { 0 };
+	struct jerr e;
+	char t[512], msg[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		ok(js_number_huge(numbers[i].num, strlen(numbers[i].num)) ==
+		    numbers[i].huge, "js_number_huge: %.30s", numbers[i].num);
+		snprintf(t, sizeof(t), "{\"n\":[%s]}", numbers[i].num);
+		js_refuse_huge_numbers(0);
+		ok(js_parse_object(t, strlen(t), &m, NULL, NULL, &e) == 0,
+		    "not asked: %.30s valid", numbers[i].num);
+		js_refuse_huge_numbers(1);
+		if (!numbers[i].huge) {
+			ok(js_parse_object(t, strlen(t), &m, NULL, NULL,
+			    &e) == 0, "in range: %.30s", numbers[i].num);
+			continue;
+		}
+		ok(js_parse_object(t, strlen(t), &m, NULL, NULL, &e) == -1,
+		    "refused: %.30s", numbers[i].num);
+		is_str(js_strerror(&e, t, msg, sizeof(msg)),
+		    "invalid JSON at byte 7: number out of range",
+		    "  says where and why");
+	}
+	js_refuse_huge_numbers(0);
+	js_members_free(&m);
+}
+
 static void
 test_depth(void)
 {
@@ -168,6 +228,7 @@ int
 main(void)
 {
 	test_cases();
+	test_huge();
 	test_depth();
 	test_spans();
 	test_repeated();
