@@ -74,7 +74,7 @@ struct pass {
 	char		*gts;		/* and their registrations' timestamp */
 	int64_t		 gus;		/* that, in microseconds */
 	unsigned long long persons, ids, groups, types, events;
-	unsigned long long oversize, gaps, group_keep, unreadable;
+	unsigned long long oversize, gaps, group_keep, unreadable, huge;
 };
 
 /* --- reading ------------------------------------------------------------ */
@@ -344,6 +344,48 @@ note_oversize(struct pass *p, const char *what, const char *id,
 }
 
 /*
+ * Whether a value holds a number beyond a double (Postgres's jsonb keeps
+ * 1e400 as numeric): capture's serde_json refuses it, and the whole
+ * request with it (tests/emu/capture.c cites where).
+ */
+static int
+holds_huge(json_object *v)
+{
+	const char *t;
+	size_t i;
+
+	switch (json_object_get_type(v)) {
+	case json_type_int:
+	case json_type_double:
+		return (t = jtree_text(v)) != NULL &&
+		    js_number_huge(t, strlen(t));
+	case json_type_array:
+		for (i = 0; i < json_object_array_length(v); i++)
+			if (holds_huge(json_object_array_get_idx(v, i)))
+				return 1;
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(v, k, x) {
+			(void)k;
+			if (holds_huge(x))
+				return 1;
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
+static void
+note_huge(struct pass *p, const char *what, const char *id, const char *key)
+{
+	p->huge++;
+	warnx("%s %s: property %s holds a number beyond a double's range, "
+	    "which capture refuses: not sent", what, id, key);
+}
+
+/*
  * Properties in chunks under EVENT_BUDGET: *chunk is filled from the
  * members of props starting at *it; returns 0 when props are used up.
  */
@@ -382,6 +424,11 @@ chunk_next(struct pass *p, struct chunker *c, const char *what,
 	while (!chunker_done(c)) {
 		k = json_object_iter_peek_name(&c->it);
 		v = json_object_iter_peek_value(&c->it);
+		if (holds_huge(v)) {
+			note_huge(p, what, id, k);
+			json_object_iter_next(&c->it);
+			continue;
+		}
 		n = json_size(v) + strlen(k) + 4;
 		if (*size > 2 && *size + n > EVENT_BUDGET)
 			break;
@@ -1057,8 +1104,9 @@ persons_summary(struct pass *p)
 	warnx("out of capture's reach: %llu group type index gaps, %llu "
 	    "group properties defined for the type and absent from the group "
 	    "(capture cannot remove one), is_identified; %llu values of over "
-	    "%d bytes sent alone, which capture may refuse (see ph-fetch(1))",
-	    p->gaps, p->group_keep, p->oversize, EVENT_BUDGET);
+	    "%d bytes sent alone, which capture may refuse; %llu values with "
+	    "a number beyond a double's range, not sent (see ph-fetch(1))",
+	    p->gaps, p->group_keep, p->oversize, EVENT_BUDGET, p->huge);
 }
 
 int
@@ -1073,7 +1121,7 @@ fetch_persons(struct fetcher *f)
 		r = read_groups(&p);
 	ow_flush(&f->out);
 	persons_summary(&p);
-	if (r == 0 && p.unreadable > 0)
+	if (r == 0 && (p.unreadable > 0 || p.huge > 0))
 		r = PH_EXIT_REJECTED;
 	names_free(&p.defs);
 	names_free(&p.gdefs);
