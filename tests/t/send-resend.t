@@ -40,10 +40,12 @@ wait_listed() {
 	done
 }
 
-EV=$(clean_events 6000 31)
+EV=$(clean_events 12000 31)
 # Line 1 is "stuck"; line 2, an event of its own id, comes again as the
 # last line: the first run delivers line 2, and the rerun skips one of
-# the two, not both.
+# the two, not both.  The last line is past what the first run may send
+# while line 1 waits (64 batches of 100), however late the kill comes,
+# so it was never in flight there.
 python3 - "$EV" >"$T/stuck.ndjson" <<'EOF'
 import json, sys
 lines = open(sys.argv[1]).readlines()
@@ -87,13 +89,13 @@ check_store "  nothing lost; sent again only what was in flight" \
 is "  a line the input holds twice arrived twice, once each run" \
     "$(grep -c "$TWICE" "$T/D.store")" "2"
 is "  the state at the end lists nothing past its prefix" \
-    "$(listed "$T/st")" "6002 0"
+    "$(listed "$T/st")" "12002 0"
 emu_stop D
 
 # --- how far the other lanes run while line 1 waits ------------------------
 
-# 40 lanes of 50 would read 40 x 4 batches ahead (8,000 lines, more than
-# the input holds); what is sent past the prefix stays within 64 batches,
+# 40 lanes of 50 would read 40 x 4 batches ahead (8,000 lines); what is
+# sent past the prefix stays within 64 batches,
 # 3,200 lines, the held one among them: the others deliver at most 3,150,
 # with a state or without.  Line 1 is given up after 40 retries.
 CAP=3150
