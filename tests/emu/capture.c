@@ -444,7 +444,9 @@ capture(struct emu *em, struct MHD_Connection *c, struct req *r,
 		 * (serde_json de.rs, f64_from_parts), a 400 as any parse
 		 * error (rust/capture/src/v0_request.rs).  Django capture
 		 * (posthog/api/capture.py, 2021-2022) read the body with
-		 * Python's json.loads, which takes it as inf [inferred].
+		 * load_data_from_request (posthog/utils.py): json.loads with
+		 * parse_constant, which catches only the NaN and Infinity
+		 * literals; 1e400 is Python's float inf, taken.
 		 */
 		js_refuse_huge_numbers(!em->c.huge_ok);
 		if (body_text(em, c, r, &plain, &gzip, &f) == 0 &&
