@@ -155,17 +155,54 @@ reset_connection(struct MHD_Connection *c)
 	return MHD_NO;
 }
 
+/* An injected 429, shaped as DRF's throttle answers, with Retry-After. */
+static enum MHD_Result
+reply_429(struct emu *e, struct MHD_Connection *c, struct req *r)
+{
+	struct MHD_Response *resp;
+	const char *body = "{\"type\":\"throttled_error\","
+	    "\"code\":\"throttled\",\"detail\":\"Request was throttled.\","
+	    "\"attr\":null}";
+	enum MHD_Result ret;
+	char hdr[32];
+
+	r->fault = "429";
+	resp = MHD_create_response_from_buffer(strlen(body),
+	    (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
+	snprintf(hdr, sizeof(hdr), "%u", e->c.retry_after);
+	MHD_add_response_header(resp, "Retry-After", hdr);
+	MHD_add_response_header(resp, "Content-Type", "application/json");
+	ret = MHD_queue_response(c, 429, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
+/* --first-429: whether this request is one of the first N. */
+static int
+among_first_429(struct emu *e)
+{
+	int r;
+
+	pthread_mutex_lock(&e->lock);
+	r = e->first_429_given < e->c.first_429;
+	if (r)
+		e->first_429_given++;
+	pthread_mutex_unlock(&e->lock);
+	return r;
+}
+
 /* Draw this request's fault, if any: 1 when it has been answered. */
 static int
 inject_fault(struct emu *e, struct MHD_Connection *c, struct req *r,
     enum MHD_Result *ret)
 {
 	double u = emu_random(e), p = 0;
-	char hdr[32];
 
 	if (e->c.latency_ms > 0)
 		emu_sleep_ms(e->c.latency_ms);
-	if (u < (p += e->c.preset)) {
+	if (among_first_429(e))
+		*ret = reply_429(e, c, r);
+	else if (u < (p += e->c.preset)) {
 		r->fault = "reset";
 		*ret = reset_connection(c);
 	} else if (u < (p += e->c.p503)) {
@@ -178,22 +215,9 @@ inject_fault(struct emu *e, struct MHD_Connection *c, struct req *r,
 	} else if (u < (p += e->c.pbad)) {
 		r->fault = "bad";
 		*ret = reply_str(c, 200, "{\"next\":null,\"results\":[{\"id\"");
-	} else if (u < (p += e->c.p429)) {
-		struct MHD_Response *resp;
-		const char *body = "{\"type\":\"throttled_error\","
-		    "\"code\":\"throttled\",\"detail\":\"Request was throttled.\","
-		    "\"attr\":null}";
-
-		r->fault = "429";
-		resp = MHD_create_response_from_buffer(strlen(body),
-		    (void *)(uintptr_t)body, MHD_RESPMEM_MUST_COPY);
-		snprintf(hdr, sizeof(hdr), "%u", e->c.retry_after);
-		MHD_add_response_header(resp, "Retry-After", hdr);
-		MHD_add_response_header(resp, "Content-Type",
-		    "application/json");
-		*ret = MHD_queue_response(c, 429, resp);
-		MHD_destroy_response(resp);
-	} else {
+	} else if (u < (p += e->c.p429))
+		*ret = reply_429(e, c, r);
+	else {
 		if (u < (p += e->c.pslow)) {
 			r->fault = "slow";
 			emu_sleep_ms(e->c.slow_ms);
@@ -447,7 +471,7 @@ static const char usage_text[] =
 "usage: ph-emu [--port N] [--port-file F] [--store F] [--log F] [--load F]\n"
 "              [--project-key K] [--personal-key K] [--latency MS]\n"
 "              [--p503 P] [--p500 P] [--p429 P] [--preset P] [--pslow P]\n"
-"              [--pbad P]\n"
+"              [--pbad P] [--first-429 N]\n"
 "              [--retry-after S] [--slow-ms MS] [--max-body BYTES]\n"
 "              [--max-event BYTES] [--auth-status 401|403]\n"
 "              [--error-format text|json|django] [--quota-limited]\n"
@@ -463,7 +487,7 @@ static const char usage_text[] =
 enum {
 	O_PORT = 256, O_PORT_FILE, O_STORE, O_LOG, O_LOAD, O_PROJECT_KEY,
 	O_PERSONAL_KEY, O_LATENCY, O_P503, O_P500, O_P429, O_PRESET, O_PSLOW,
-	O_PBAD,
+	O_PBAD, O_FIRST_429,
 	O_RETRY_AFTER, O_SLOW_MS, O_MAX_BODY, O_MAX_EVENT, O_AUTH_STATUS,
 	O_ERROR_FORMAT, O_QUOTA, O_LEGACY, O_REFUSE, O_SEED, O_PAGE_CAP, O_QUERY_CAP,
 	O_RATE, O_RATE_WINDOW, O_FOREIGN, O_NO_QUERY, O_NO_HASMORE,
@@ -484,6 +508,7 @@ static const struct option longopts[] = {
 	{ "p503", required_argument, NULL, O_P503 },
 	{ "p500", required_argument, NULL, O_P500 },
 	{ "p429", required_argument, NULL, O_P429 },
+	{ "first-429", required_argument, NULL, O_FIRST_429 },
 	{ "preset", required_argument, NULL, O_PRESET },
 	{ "pslow", required_argument, NULL, O_PSLOW },
 	{ "pbad", required_argument, NULL, O_PBAD },
@@ -573,6 +598,8 @@ parse_options(int argc, char *argv[], const char **port_file,
 		case O_P503: c->p503 = prob(optarg); break;
 		case O_P500: c->p500 = prob(optarg); break;
 		case O_P429: c->p429 = prob(optarg); break;
+		case O_FIRST_429: c->first_429 = (unsigned)num(optarg, 1000000);
+			break;
 		case O_PRESET: c->preset = prob(optarg); break;
 		case O_PSLOW: c->pslow = prob(optarg); break;
 		case O_PBAD: c->pbad = prob(optarg); break;

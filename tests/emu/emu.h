@@ -23,6 +23,7 @@ struct emu_conf {
 	const char	*load_path;	/* events the source API serves */
 	unsigned	 latency_ms;	/* added to every request */
 	double		 p503, p500, p429, preset, pslow, pbad;
+	unsigned	 first_429;	/* the first N requests: 429 */
 	unsigned	 retry_after;	/* seconds, on injected 429s */
 	unsigned	 slow_ms;
 	size_t		 max_body;	/* /batch, compressed, on the wire */
@@ -89,6 +90,7 @@ struct emu {
 	void		*src;		/* source data, source.c */
 	double		 window_start;	/* rate limiting */
 	unsigned	 window_count;
+	unsigned	 first_429_given;	/* --first-429 */
 };
 
 /* What one request carries once its body has arrived. */

@@ -67,6 +67,19 @@ BUSY='max(r["busy"] for r in L[:34])'
 is "  the first page split among more than 24 readers at once" \
     "$(logq "$T/S.log" "$BUSY > 24")" "True"
 emu_stop S
+# The same source, with a 429 before its first reply: no jump, the
+# readers grow one a reply (additive increase after a throttle).
+emu_start S --profile clickhouse-2022 --load "$DENSE" --latency 600 \
+    --first-429 2
+run "$PH_FETCH" --host "$S_URL" --project 1 --after 2000-01-01 \
+    --before 2024-03-01 --page-size 100
+is_status "a latency-bound source that answered 429 first: exit 0" 0
+same_events "  each event once, oldest first" "$DENSE" "$T/out"
+is "  the 429s came first" \
+    "$(logq "$T/S.log" '[r["status"] for r in L[:2]]')" "[429, 429]"
+is "  no jump: at most 24 readers at once in the first 34 requests" \
+    "$(logq "$T/S.log" "$BUSY <= 24")" "True"
+emu_stop S
 # Quick replies: the readers grow one a reply, as before.
 emu_start S --profile clickhouse-2022 --load "$DENSE" --latency 100
 run "$PH_FETCH" --host "$S_URL" --project 1 --after 2000-01-01 \
