@@ -100,7 +100,9 @@ has "  saying so" "$T/err" \
 
 # --- the lock --------------------------------------------------------------
 
-emu_start D --latency 20
+# Half a second a batch: the first pipeline still holds the lock when
+# the second ph-send starts, however loaded the machine.
+emu_start D --latency 500
 rm -f "$T/l"
 pipeline "$T/l" $NOV &
 first=$!
