@@ -177,6 +177,11 @@ fuzz: $(FUZZERS:%=build-fuzz/fuzz-%)
 		    build-fuzz/fuzz-$$f.log; \
 	done
 
+# Stress: many runs of ph-fetch's windows side by side (STRESS_SECONDS
+# each file, default 300); not part of check.
+stress: all
+	$(TEST_ENV) $(PY_ENV) prove -e '$(RUN_TEST)' tests/stress/*.t </dev/null
+
 # The proof: the whole pipeline with faults, and kill -9 then resume.
 proof: all
 	$(TEST_ENV) $(PY_ENV) prove -e '$(RUN_TEST)' tests/proof/*.t </dev/null
@@ -212,4 +217,4 @@ clean:
 	    $(LIBPH) $(EMU) \
 	    $(UNIT_BINS) $(GZBENCH) tests/bench/data
 
-.PHONY: all bench check clean demo deps fuzz install lint proof test unit
+.PHONY: all bench check clean demo deps fuzz install lint proof stress test unit
