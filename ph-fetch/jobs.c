@@ -195,14 +195,19 @@ temp_fd(const char *dir)
 }
 
 /*
- * The window the writer is at was split off and no worker reads it:
- * the workers must not all wait for the writer (jobs_page_done), and
- * the next one free takes it.
+ * The window the writer is at, when it was split off and no worker
+ * reads it, else NULL: the workers must not all wait for the writer
+ * then (jobs_page_done), and the next one free takes it.
  */
-static int
+static struct slot *
 writer_at_pending(const struct jobs *j)
 {
-	return j->written < j->cut && j->ring[j->written % j->nring]->pending;
+	struct slot *s;
+
+	if (j->written >= j->cut)
+		return NULL;
+	s = j->ring[j->written % j->nring];
+	return s->pending ? s : NULL;
 }
 
 /*
@@ -217,9 +222,8 @@ first_pending(const struct jobs *j)
 	unsigned long k;
 	struct slot *s, *oldest = NULL;
 
-	if (writer_at_pending(j) &&
-	    j->ring[j->written % j->nring]->start < j->failed)
-		return j->ring[j->written % j->nring];
+	if ((s = writer_at_pending(j)) != NULL && s->start < j->failed)
+		return s;
 	for (k = j->written; k < j->cut; k++) {
 		s = j->ring[k % j->nring];
 		if (!s->pending || s->start >= j->failed)
@@ -583,7 +587,7 @@ jobs_page_done(struct fetcher *f)
 	 * that window (a page in a file, once memory holds twice the bound).
 	 */
 	while (j->ahead > j->ahead_most && (s->copied != s->bytes ||
-	    s->held != NULL) && !aborted(f->job) && !writer_at_pending(j))
+	    s->held != NULL) && !aborted(f->job) && writer_at_pending(j) == NULL)
 		pthread_cond_wait(&j->moved, &j->lock);
 	reuse_file(s);
 	pthread_mutex_unlock(&j->lock);

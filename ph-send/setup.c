@@ -283,7 +283,6 @@ static int
 load_state(struct sender *s)
 {
 	char why[512];
-
 	struct buf listed = { 0 };
 
 	wait_for_first_line(s);

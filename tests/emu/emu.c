@@ -155,7 +155,13 @@ reset_connection(struct MHD_Connection *c)
 	return MHD_NO;
 }
 
-/* An injected 429, shaped as DRF's throttle answers, with Retry-After. */
+/*
+ * An injected 429 (--p429, --first-429): the body of PostHog's throttle
+ * (../shared/docs/posthog-api.md, rate limits), with a Retry-After of
+ * --retry-after seconds, as a proxy in front may send.  PostHog's own
+ * throttle sends no Retry-After and says the seconds in its detail:
+ * --rate-per-min copies that (throttled() in source.c).
+ */
 static enum MHD_Result
 reply_429(struct emu *e, struct MHD_Connection *c, struct req *r)
 {

@@ -100,7 +100,7 @@ EOF
 check_pass() {
 	emu_start S --load-persons "$T/load.ndjson" --profile "$1"
 	emu_start D --persons
-	FETCH_OPTS= pass "$S_URL" "$D_URL"
+	pass "$S_URL" "$D_URL"
 	is_status "$1: the pass delivers what it was given: exit 0" 0
 	is "  ph-fetch wrote every value text as the source did" \
 	    "$(holds "$T/pass.ndjson" 2 "$T/values.sent")" ""
