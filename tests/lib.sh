@@ -235,6 +235,23 @@ wait_stored() {
 	done
 }
 
+# kill_group PGID: SIGKILL a process group started with setsid, and
+# return once none of its processes is left.  Waiting for the leader is
+# not enough: a pipeline's other programs may still be exiting, ph-send
+# holding its state file's lock, and a rerun would be refused as a
+# second copy (seen in CI).
+kill_group() {
+	kill -9 -"$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	_rc=$?
+	_i=0
+	while kill -0 -"$1" 2>/dev/null && [ $_i -lt 2000 ]; do
+		_i=$((_i + 1))
+		sleep 0.01
+	done
+	return $_rc
+}
+
 # emu_stat NAME FIELD: a counter from the emulator's /_emu/stats.
 emu_stat() {
 	eval "_url=\$${1}_URL"

@@ -71,7 +71,7 @@ for i in 1 2 3 4 5; do
 	# ph-fetch --jobs reads a run in a few seconds: kill early enough.
 	sleep "$(python3 -c 'import random; print(random.uniform(0.2, 0.6))')"
 	if kill -0 $pid 2>/dev/null; then
-		kill -9 -$pid
+		kill_group $pid
 		kills=$((kills + 1))
 	fi
 	wait $pid 2>/dev/null

@@ -191,8 +191,7 @@ while { [ "$(wc -l <"$T/D.store" 2>/dev/null || echo 0)" -lt 6000 ] ||
 	sleep 0.01
 	i=$((i + 1))
 done
-kill -9 -$pid 2>/dev/null
-wait $pid 2>/dev/null
+kill_group $pid
 killed=$?
 stored=$(wc -l <"$T/D.store")
 is "2024 source: the pipeline killed with SIGKILL mid-run" \
