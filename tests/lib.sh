@@ -176,10 +176,12 @@ emu_launch() {
 	_i=0
 	while [ ! -s "$T/$_name.port" ]; do
 		_i=$((_i + 1))
-		if [ $_i -gt 500 ] || ! kill -0 $_pid 2>/dev/null; then
-			echo "# ph-emu $_name did not start:"
-			sed 's/^/#   /' "$T/$_name.err"
-			return 1
+		# 30 s: a big --load on a loaded machine.  Without its
+		# emulator a test would only fail later, somewhere unrelated.
+		if [ $_i -gt 3000 ] || ! kill -0 $_pid 2>/dev/null; then
+			sed 's/^/# /' "$T/$_name.err"
+			echo "Bail out! ph-emu $_name did not start"
+			exit 1
 		fi
 		sleep 0.01
 	done
@@ -244,11 +246,26 @@ kill_group() {
 	kill -9 -"$1" 2>/dev/null
 	wait "$1" 2>/dev/null
 	_rc=$?
-	_i=0
-	while kill -0 -"$1" 2>/dev/null && [ $_i -lt 2000 ]; do
-		_i=$((_i + 1))
-		sleep 0.01
-	done
+	# Zombies do not count: they closed their files (and let go of
+	# their locks) before they became zombies, and an orphan's zombie
+	# stays until whoever adopted it reaps it.
+	"$PH_PYTHON" - "$1" <<'EOF'
+import os, sys, time
+group = sys.argv[1]
+def alive():
+    for pid in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if rest[2] == group and rest[0] != "Z":
+            return True
+    return False
+end = time.time() + 20
+while alive() and time.time() < end:
+    time.sleep(0.01)
+EOF
 	return $_rc
 }
 
