@@ -104,8 +104,9 @@ mkdir "$T/tmp"
     echo $! >"$T/pid"; wait; } | {
 	# Until a window waits in a file (20 s at most), not a fixed time.
 	_i=0
-	until ls -l "/proc/$(cat "$T/pid")/fd" >"$T/fds" 2>&1 &&
-	    grep -q "$T/tmp/.*(deleted)" "$T/fds" || [ $_i -ge 400 ]; do
+	until [ "$(id -u)" -ne 0 ] ||
+	    { ls -l "/proc/$(cat "$T/pid")/fd" >"$T/fds" 2>&1 &&
+	    grep -q "$T/tmp/.*(deleted)" "$T/fds"; } || [ $_i -ge 400 ]; do
 		_i=$((_i + 1))
 		sleep 0.05
 	done
@@ -113,8 +114,13 @@ mkdir "$T/tmp"
 	kill -9 "$(cat "$T/pid")"
 	cat >/dev/null
 }
-is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
-    "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
+# ph-fetch is not dumpable (it holds a key): only root reads its fds.
+if [ "$(id -u)" -eq 0 ]; then
+	is "--jobs 4 with a reader behind: windows wait in unnamed files of TMPDIR" \
+	    "$(test "$(grep -c "$T/tmp/.*(deleted)" "$T/fds")" -gt 0 && echo yes)" "yes"
+else
+	ok "--jobs 4 with a reader behind: windows in TMPDIR # SKIP not root"
+fi
 is "  no name there while it runs, nor after kill -9" \
     "$(cat "$T/during")$(ls -A "$T/tmp")" ""
 PH_FETCH_TEST_AHEAD=1 TMPDIR=$T/not-there run "$PH_FETCH" --host "$S_URL" \
