@@ -95,9 +95,9 @@ emu_stop D
 # --- how far the other lanes run while line 1 waits ------------------------
 
 # 40 lanes of 50 would read 40 x 4 batches ahead (8,000 lines); what is
-# sent past the prefix stays within 64 batches,
-# 3,200 lines, the held one among them: the others deliver at most 3,150,
-# with a state or without.  Line 1 is given up after 40 retries.
+# sent past the prefix stays within 64 batches, 3,200 lines, the held
+# one among them: the others deliver at most 3,150, with a state or
+# without.  Line 1 is given up after 40 retries.
 CAP=3150
 emu_start D $STUCK
 run "$PH_SEND" --host "$D_URL" --state "$T/cap" --batch-size 50 \
